@@ -1,0 +1,260 @@
+#include "tnfast/linalg.hpp"
+
+#include <Eigen/QR>
+#include <Eigen/SVD>
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <string>
+
+namespace tnfast {
+namespace linalg {
+
+namespace {
+
+BackendPointers g_backend;
+std::atomic<Index> g_threshold{48 * 48 * 48};
+
+constexpr int kColMajor = 102;
+constexpr int kNoTrans = 111, kTrans = 112, kConjTrans = 113;
+
+int cblas_op(char op) {
+  switch (op) {
+    case 'N': case 'n': return kNoTrans;
+    case 'T': case 't': return kTrans;
+    case 'C': case 'c': return kConjTrans;
+    default: throw invalid_argument(std::string("gemm: op must be 'N', 'T' or 'C', got '") + op + "'");
+  }
+}
+
+using gemm_real_f = void (*)(int, int, int, int, int, int, double, const double*, int, const double*, int, double,
+                             double*, int);
+using gemm_realf_f = void (*)(int, int, int, int, int, int, float, const float*, int, const float*, int, float,
+                              float*, int);
+using gemm_cplx_f = void (*)(int, int, int, int, int, int, const void*, const void*, int, const void*, int,
+                             const void*, void*, int);
+
+template <class T>
+void* gemm_ptr();
+template <> void* gemm_ptr<float>() { return g_backend.sgemm; }
+template <> void* gemm_ptr<double>() { return g_backend.dgemm; }
+template <> void* gemm_ptr<cfloat>() { return g_backend.cgemm; }
+template <> void* gemm_ptr<cdouble>() { return g_backend.zgemm; }
+
+template <class T>
+void blas_gemm(void* f, int ta, int tb, int m, int n, int k, T alpha, const T* A, int lda, const T* B, int ldb,
+               T beta, T* C, int ldc) {
+  if constexpr (std::is_same_v<T, double>) {
+    reinterpret_cast<gemm_real_f>(f)(kColMajor, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+  } else if constexpr (std::is_same_v<T, float>) {
+    reinterpret_cast<gemm_realf_f>(f)(kColMajor, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+  } else {
+    reinterpret_cast<gemm_cplx_f>(f)(kColMajor, ta, tb, m, n, k, &alpha, A, lda, B, ldb, &beta, C, ldc);
+  }
+}
+
+template <class T, class M>
+auto apply_op(const M& A, char op) {
+  using R = Mat<T>;
+  if (op == 'N' || op == 'n') return R(A);
+  if (op == 'T' || op == 't') return R(A.transpose());
+  return R(A.adjoint());
+}
+
+bool fits_int(Index v) { return v >= 0 && v <= Index(2147483647); }
+
+}  // namespace
+
+void set_backend(const BackendPointers& p) { g_backend = p; }
+const BackendPointers& backend() { return g_backend; }
+bool has_blas() { return g_backend.dgemm != nullptr; }
+Index blas_threshold() { return g_threshold.load(); }
+void set_blas_threshold(Index mnk) { g_threshold.store(std::max<Index>(mnk, 0)); }
+
+template <class T>
+void gemm(char opA, char opB, T alpha, const CMatRef<T>& A, const CMatRef<T>& B, T beta, MatRef<T> C) {
+  const int ta = cblas_op(opA), tb = cblas_op(opB);
+  const Index m = ta == kNoTrans ? A.rows() : A.cols();
+  const Index kA = ta == kNoTrans ? A.cols() : A.rows();
+  const Index kB = tb == kNoTrans ? B.rows() : B.cols();
+  const Index n = tb == kNoTrans ? B.cols() : B.rows();
+  if (kA != kB) throw invalid_argument("gemm: inner dimensions differ (" + std::to_string(kA) + " vs " + std::to_string(kB) + ")");
+  if (C.rows() != m || C.cols() != n) throw invalid_argument("gemm: output has the wrong shape");
+  if (m == 0 || n == 0) return;
+  if (kA == 0) {
+    if (beta == T(0)) C.setZero(); else C *= beta;
+    return;
+  }
+  void* f = gemm_ptr<T>();
+  if (f && m * n * kA >= g_threshold.load() && fits_int(m) && fits_int(n) && fits_int(kA) &&
+      fits_int(A.outerStride()) && fits_int(B.outerStride()) && fits_int(C.outerStride())) {
+    blas_gemm<T>(f, ta, tb, int(m), int(n), int(kA), alpha, A.data(), int(std::max<Index>(1, A.outerStride())),
+                 B.data(), int(std::max<Index>(1, B.outerStride())), beta, C.data(),
+                 int(std::max<Index>(1, C.outerStride())));
+    return;
+  }
+  // Eigen path (small products, or no BLAS registered).
+  auto run = [&](const auto& a, const auto& b) {
+    if (beta == T(0)) C.noalias() = alpha * (a * b);
+    else { C *= beta; C.noalias() += alpha * (a * b); }
+  };
+  auto pick_b = [&](const auto& a) {
+    if (tb == kNoTrans) run(a, B);
+    else if (tb == kTrans) run(a, B.transpose());
+    else run(a, B.adjoint());
+  };
+  if (ta == kNoTrans) pick_b(A);
+  else if (ta == kTrans) pick_b(A.transpose());
+  else pick_b(A.adjoint());
+}
+
+template <class T>
+Mat<T> matmul(const CMatRef<T>& A, const CMatRef<T>& B, char opA, char opB) {
+  const Index m = (opA == 'N' || opA == 'n') ? A.rows() : A.cols();
+  const Index n = (opB == 'N' || opB == 'n') ? B.cols() : B.rows();
+  Mat<T> C(m, n);
+  gemm<T>(opA, opB, T(1), A, B, T(0), C);
+  return C;
+}
+
+// ---- SVD ------------------------------------------------------------------------------
+namespace {
+using gesdd_d_f = int (*)(int, char, int, int, double*, int, double*, double*, int, double*, int);
+using gesdd_s_f = int (*)(int, char, int, int, float*, int, float*, float*, int, float*, int);
+using gesdd_z_f = int (*)(int, char, int, int, void*, int, double*, void*, int, void*, int);
+using gesdd_c_f = int (*)(int, char, int, int, void*, int, float*, void*, int, void*, int);
+
+template <class T>
+bool lapack_svd(Mat<T> a, Mat<T>& U, Vec<real_t<T>>& s, Mat<T>& V) {
+  const Index m = a.rows(), n = a.cols(), k = std::min(m, n);
+  if (!fits_int(m) || !fits_int(n)) return false;
+  Mat<T> u(m, k), vt(k, n);
+  s.resize(k);
+  int info = -1;
+  const int lda = int(std::max<Index>(1, m)), ldu = int(std::max<Index>(1, m)), ldvt = int(std::max<Index>(1, k));
+  if constexpr (std::is_same_v<T, double>) {
+    if (!g_backend.dgesdd) return false;
+    info = reinterpret_cast<gesdd_d_f>(g_backend.dgesdd)(kColMajor, 'S', int(m), int(n), a.data(), lda, s.data(), u.data(), ldu, vt.data(), ldvt);
+  } else if constexpr (std::is_same_v<T, float>) {
+    if (!g_backend.sgesdd) return false;
+    info = reinterpret_cast<gesdd_s_f>(g_backend.sgesdd)(kColMajor, 'S', int(m), int(n), a.data(), lda, s.data(), u.data(), ldu, vt.data(), ldvt);
+  } else if constexpr (std::is_same_v<T, cdouble>) {
+    if (!g_backend.zgesdd) return false;
+    info = reinterpret_cast<gesdd_z_f>(g_backend.zgesdd)(kColMajor, 'S', int(m), int(n), a.data(), lda, s.data(), u.data(), ldu, vt.data(), ldvt);
+  } else {
+    if (!g_backend.cgesdd) return false;
+    info = reinterpret_cast<gesdd_c_f>(g_backend.cgesdd)(kColMajor, 'S', int(m), int(n), a.data(), lda, s.data(), u.data(), ldu, vt.data(), ldvt);
+  }
+  if (info != 0) return false;  // fall back to Eigen (e.g. gesdd did not converge)
+  U = std::move(u);
+  V = vt.adjoint();
+  return true;
+}
+}  // namespace
+
+template <class T>
+void svd(const CMatRef<T>& A, Mat<T>& U, Vec<real_t<T>>& s, Mat<T>& V) {
+  const Index m = A.rows(), n = A.cols(), k = std::min(m, n);
+  if (k == 0) {
+    U.resize(m, 0); s.resize(0); V.resize(n, 0);
+    return;
+  }
+  if (!A.allFinite()) throw invalid_argument("svd: the matrix holds NaN or Inf");
+  if (std::min(m, n) >= 16 && lapack_svd<T>(Mat<T>(A), U, s, V)) return;
+  if (k < 16) {
+    Eigen::JacobiSVD<Mat<T>> sv(A, Eigen::ComputeThinU | Eigen::ComputeThinV);
+    U = sv.matrixU(); s = sv.singularValues(); V = sv.matrixV();
+  } else {
+    Eigen::BDCSVD<Mat<T>> sv(A, Eigen::ComputeThinU | Eigen::ComputeThinV);
+    U = sv.matrixU(); s = sv.singularValues(); V = sv.matrixV();
+  }
+}
+
+// ---- QR -------------------------------------------------------------------------------
+namespace {
+using geqrf_d_f = int (*)(int, int, int, double*, int, double*);
+using geqrf_s_f = int (*)(int, int, int, float*, int, float*);
+using geqrf_z_f = int (*)(int, int, int, void*, int, void*);
+using orgqr_d_f = int (*)(int, int, int, int, double*, int, const double*);
+using orgqr_s_f = int (*)(int, int, int, int, float*, int, const float*);
+using orgqr_z_f = int (*)(int, int, int, int, void*, int, const void*);
+
+template <class T>
+bool lapack_qr(Mat<T> a, Mat<T>& Q, Mat<T>& R) {
+  const Index m = a.rows(), n = a.cols(), k = std::min(m, n);
+  if (!fits_int(m) || !fits_int(n)) return false;
+  Vec<T> tau(k);
+  const int lda = int(std::max<Index>(1, m));
+  void *fq = nullptr, *fo = nullptr;
+  if constexpr (std::is_same_v<T, double>) { fq = g_backend.dgeqrf; fo = g_backend.dorgqr; }
+  else if constexpr (std::is_same_v<T, float>) { fq = g_backend.sgeqrf; fo = g_backend.sorgqr; }
+  else if constexpr (std::is_same_v<T, cdouble>) { fq = g_backend.zgeqrf; fo = g_backend.zungqr; }
+  else { fq = g_backend.cgeqrf; fo = g_backend.cungqr; }
+  if (!fq || !fo) return false;
+  int info;
+  if constexpr (std::is_same_v<T, double>) info = reinterpret_cast<geqrf_d_f>(fq)(kColMajor, int(m), int(n), a.data(), lda, tau.data());
+  else if constexpr (std::is_same_v<T, float>) info = reinterpret_cast<geqrf_s_f>(fq)(kColMajor, int(m), int(n), a.data(), lda, tau.data());
+  else info = reinterpret_cast<geqrf_z_f>(fq)(kColMajor, int(m), int(n), a.data(), lda, tau.data());
+  if (info != 0) return false;
+  R = a.topRows(k).template triangularView<Eigen::Upper>();
+  Mat<T> q = a.leftCols(k);
+  if constexpr (std::is_same_v<T, double>) info = reinterpret_cast<orgqr_d_f>(fo)(kColMajor, int(m), int(k), int(k), q.data(), lda, tau.data());
+  else if constexpr (std::is_same_v<T, float>) info = reinterpret_cast<orgqr_s_f>(fo)(kColMajor, int(m), int(k), int(k), q.data(), lda, tau.data());
+  else info = reinterpret_cast<orgqr_z_f>(fo)(kColMajor, int(m), int(k), int(k), q.data(), lda, tau.data());
+  if (info != 0) return false;
+  Q = std::move(q);
+  return true;
+}
+}  // namespace
+
+template <class T>
+void qr(const CMatRef<T>& A, Mat<T>& Q, Mat<T>& R) {
+  const Index m = A.rows(), n = A.cols(), k = std::min(m, n);
+  if (k == 0) {
+    Q.resize(m, 0); R.resize(0, n);
+    return;
+  }
+  if (m * n * k >= 32 * 32 * 32 && lapack_qr<T>(Mat<T>(A), Q, R)) return;
+  Eigen::HouseholderQR<Mat<T>> h(A);
+  Q = h.householderQ() * Mat<T>::Identity(m, k);
+  R = h.matrixQR().topRows(k).template triangularView<Eigen::Upper>();
+}
+
+template <class R>
+Index truncation_rank(const Vec<R>& s, Index max_rank, double rel_tol, double* discarded) {
+  const Index n = s.size();
+  if (n == 0) {
+    if (discarded) *discarded = 0.0;
+    return 0;
+  }
+  Index k = n;
+  if (max_rank > 0) k = std::min(k, max_rank);
+  // tail[i] = sum_{j>=i} s_j^2, computed from the small end for accuracy.
+  std::vector<double> tail(size_t(n + 1), 0.0);
+  for (Index i = n - 1; i >= 0; --i) tail[size_t(i)] = tail[size_t(i + 1)] + double(s[i]) * double(s[i]);
+  if (rel_tol > 0) {
+    const double budget = rel_tol * rel_tol * tail[0];
+    Index kk = 1;
+    while (kk < n && tail[size_t(kk)] > budget) ++kk;
+    k = std::min(k, kk);
+  }
+  k = std::max<Index>(k, 1);
+  if (discarded) *discarded = tail[size_t(k)];
+  return k;
+}
+
+#define TNFAST_INST(T)                                                                                 \
+  template void gemm<T>(char, char, T, const CMatRef<T>&, const CMatRef<T>&, T, MatRef<T>);          \
+  template Mat<T> matmul<T>(const CMatRef<T>&, const CMatRef<T>&, char, char);                       \
+  template void svd<T>(const CMatRef<T>&, Mat<T>&, Vec<real_t<T>>&, Mat<T>&);                        \
+  template void qr<T>(const CMatRef<T>&, Mat<T>&, Mat<T>&);
+TNFAST_INST(float)
+TNFAST_INST(double)
+TNFAST_INST(cfloat)
+TNFAST_INST(cdouble)
+#undef TNFAST_INST
+template Index truncation_rank<float>(const Vec<float>&, Index, double, double*);
+template Index truncation_rank<double>(const Vec<double>&, Index, double, double*);
+
+}  // namespace linalg
+}  // namespace tnfast

@@ -1,0 +1,19 @@
+import os
+import pathlib
+
+import numpy as np
+import pytest
+
+DATA_DIR = pathlib.Path(os.environ.get("TNFAST_DATA", pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def data_dir():
+    if not DATA_DIR.is_dir():
+        pytest.skip(f"real data sets not found at {DATA_DIR}")
+    return DATA_DIR
