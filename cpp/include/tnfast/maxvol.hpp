@@ -1,0 +1,27 @@
+// Maximum-volume submatrix selection.
+#pragma once
+
+#include <vector>
+
+#include "tnfast/common.hpp"
+
+namespace tnfast {
+
+// Square maxvol (Goreinov et al. 2010) on a tall matrix A (n x r, n >= r): start from the
+// pivot rows of an LU with partial pivoting, then swap rows while max |B_ij| > tol, where
+// B = A A[rows]^-1, with rank-1 updates of B.  Returns r distinct row indices.  When `coef`
+// is non-null it receives B (n x r), so that A ~= B A[rows] and B[rows] = I.
+// Throws invalid_argument on n < r, tol < 1, non-finite input, or a rank-deficient A.
+template <class T>
+std::vector<Index> maxvol(const CMatRef<T>& A, double tol = 1.05, Index max_iters = 100, Mat<T>* coef = nullptr,
+                          Index* iterations = nullptr);
+
+// Rectangular maxvol (Mikhalev & Oseledets 2018): start from maxvol, then greedily add the
+// row of largest norm in B while it exceeds tol, with Sherman-Morrison updates, until
+// max_rows (<= 0: n) rows; at least min_rows (>= r) rows.  `coef` receives B (n x k) with
+// A ~= B A[rows] in the least-squares sense.
+template <class T>
+std::vector<Index> rect_maxvol(const CMatRef<T>& A, double tol = 1.1, Index min_rows = 0, Index max_rows = 0,
+                               Mat<T>* coef = nullptr);
+
+}  // namespace tnfast
