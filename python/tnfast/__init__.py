@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from . import _backend, _core
 from ._backend import info as backend_info
+from . import grids
+from .cross import CrossInfo, prrlu, tt_cross, tt_values
 from .mpo import MPO
 from .tensortrain import MPS, TensorTrain
 
@@ -14,4 +16,5 @@ __version__ = "0.1.0"
 
 _backend.load()
 
-__all__ = ["TensorTrain", "MPS", "MPO", "backend_info", "__version__"]
+__all__ = ["TensorTrain", "MPS", "MPO", "backend_info", "__version__", "tt_cross", "CrossInfo", "prrlu",
+           "tt_values", "grids"]

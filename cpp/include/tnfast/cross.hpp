@@ -1,0 +1,124 @@
+// Tensor cross interpolation: build a tensor train from a black-box function of a
+// multi-index, sampling it only on a few fibres.
+//
+//  * tci2: 2-site TCI (Oseledets & Tyrtyshnikov 2010; Nunez Fernandez, Ritter, Waintal et al.
+//    2024) with a partial rank-revealing LU of each 2-site matrix, full or rook pivot search,
+//    adaptive ranks and optional global pivots.
+//  * cross_maxvol: 1-site TT-cross at a fixed rank with QR + maxvol on every unfolding.
+//
+// The function is always called on batches of index tuples, and each distinct tuple at most
+// once (a cache keyed by the packed multi-index).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "tnfast/common.hpp"
+
+namespace tnfast {
+namespace cross {
+
+// f(idx, batch, n, out): idx holds `batch` multi-indices of length n (row-major, int64);
+// the function writes `batch` values into out.  It may throw; the exception propagates.
+template <class T>
+using BatchFunction = std::function<void(const int64_t* idx, Index batch, Index n, T* out)>;
+
+// A batch function behind a cache.  request() answers from the cache at once or queues the
+// point; flush() sends the queued distinct points to f in batches of at most batch_size and
+// fills every pending destination.  Non-finite values from f raise invalid_argument naming
+// the index.
+template <class T>
+class CachedFunction {
+ public:
+  CachedFunction(BatchFunction<T> f, std::vector<Index> shape, bool use_cache, Index batch_size);
+  void request(const int64_t* point, T* dest);
+  void flush();
+  // Values at p points (row-major p x n), through the cache.
+  void evaluate(const int64_t* points, Index p, T* out);
+
+  Index evals() const { return evals_; }        // points sent to f
+  Index hits() const { return hits_; }          // requests answered by the cache
+  Index calls() const { return calls_; }        // calls of f
+  Index cache_size() const { return Index(cache_.size()); }
+  double max_abs() const { return max_abs_; }   // largest |f| seen
+  Index ndim() const { return Index(shape_.size()); }
+  const std::vector<Index>& shape() const { return shape_; }
+
+ private:
+  void key(const int64_t* point, std::string& out) const;
+  BatchFunction<T> f_;
+  std::vector<Index> shape_;
+  std::vector<int> bits_;
+  bool use_cache_;
+  Index batch_size_;
+  std::unordered_map<std::string, T> cache_;
+  std::unordered_map<std::string, Index> pending_index_;
+  std::vector<int64_t> pending_points_;
+  std::vector<std::pair<T*, Index>> dests_;
+  std::string scratch_;
+  Index evals_ = 0, hits_ = 0, calls_ = 0;
+  double max_abs_ = 0;
+};
+
+struct CrossOptions {
+  double rel_tol = 1e-10;      // pivot tolerance relative to max |f| seen
+  Index max_rank = 0;          // <= 0: no cap (tci2); the fixed rank of cross_maxvol
+  Index max_sweeps = 20;       // one sweep = a left-to-right and a right-to-left pass
+  bool rook = false;           // tci2: rook pivot search instead of full search
+  Index global_pivots = 0;     // tci2: points of largest error added after each sweep
+  Index global_starts = 0;     // tci2: random starts of that search (<= 0: automatic)
+  bool cache = true;
+  Index batch_size = 65536;
+  uint64_t seed = 0;
+  std::vector<int64_t> initial_pivots;  // row-major p x n; empty: best of random samples
+  Index init_samples = 64;     // random samples for the initial pivot
+  double maxvol_tol = 1.05;    // cross_maxvol: maxvol tolerance
+};
+
+struct SweepInfo {
+  double pivot_error = 0;          // largest discarded pivot error of the sweep / max |f|
+  std::vector<Index> bond_dims;    // r_1 .. r_{n-1} after the sweep
+  Index evals = 0;                 // distinct points sent to f during the sweep
+  Index cache_hits = 0;
+  Index calls = 0;
+  Index global_added = 0;          // global pivots added after the sweep
+  double seconds = 0;
+};
+
+template <class T>
+struct CrossResult {
+  std::vector<Core3<T>> cores;
+  std::vector<SweepInfo> sweeps;
+  Index evals = 0, cache_hits = 0, calls = 0, cache_size = 0;
+  double max_abs = 0;
+  double pivot_error = 0;   // of the last sweep
+  bool converged = false;
+  double seconds = 0;
+};
+
+using SweepCallback = std::function<void(Index sweep, const SweepInfo&)>;
+
+// 2-site TCI; see the file comment.  shape: d_1..d_n (each >= 1).
+template <class T>
+CrossResult<T> tci2(const BatchFunction<T>& f, const std::vector<Index>& shape, const CrossOptions& opt,
+                    const SweepCallback& on_sweep = {});
+
+// 1-site TT-cross with maxvol at the fixed rank opt.max_rank.
+template <class T>
+CrossResult<T> cross_maxvol(const BatchFunction<T>& f, const std::vector<Index>& shape, const CrossOptions& opt,
+                            const SweepCallback& on_sweep = {});
+
+// Values of a tensor train at p multi-indices (row-major p x n).
+template <class T>
+void tt_values(const std::vector<Core3<T>>& cores, const int64_t* points, Index p, T* out);
+
+// Argument checks shared by the drivers (throw invalid_argument).
+void check_shape(const std::vector<Index>& shape);
+void check_options(const CrossOptions& opt, const std::vector<Index>& shape);
+
+}  // namespace cross
+}  // namespace tnfast

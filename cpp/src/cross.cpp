@@ -1,0 +1,391 @@
+// 2-site tensor cross interpolation with a partial rank-revealing LU.
+//
+// Bond b (1 <= b < n) joins sites b-1 and b.  It holds a left pivot set I_b (prefixes of
+// length b) and a right pivot set J_b (suffixes of length n-b).  Updating bond b samples
+// the 2-site matrix Pi_b with rows I_{b-1} x {0..d_{b-1}-1} and columns {0..d_b-1} x J_{b+1}
+// (plus, for one sweep, the prefixes/suffixes of global pivots), factorizes it with prrLU,
+// and takes the pivot rows/columns as the new I_b/J_b.  After the right-to-left pass each
+// site s >= 1 gets the core P_s^{-1} Pi_s[rows, grid] from the triangular factors (stable),
+// and site 0 the pivot columns of Pi_1: the tensor train T_0 P_1^{-1} T_1 P_2^{-1} ... T_{n-1}.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+#include "tnfast/cross.hpp"
+#include "tnfast/prrlu.hpp"
+
+namespace tnfast {
+namespace cross {
+
+namespace {
+
+// A set of multi-indices of one length, in insertion order, without repeats.
+struct IndexSet {
+  Index len = 0;
+  std::vector<int64_t> data;
+  std::unordered_map<std::string, Index> pos;
+
+  explicit IndexSet(Index l = 0) : len(l) {}
+  Index size() const { return len == 0 ? Index(!data.empty() || !pos.empty()) : Index(data.size()) / len; }
+  const int64_t* at(Index a) const { return data.data() + a * len; }
+  static std::string key(const int64_t* v, Index len) {
+    return std::string(reinterpret_cast<const char*>(v), size_t(len) * sizeof(int64_t));
+  }
+  Index find(const int64_t* v) const {
+    auto it = pos.find(key(v, len));
+    return it == pos.end() ? -1 : it->second;
+  }
+  bool add(const int64_t* v) {
+    std::string k = key(v, len);
+    if (pos.count(k)) return false;
+    pos.emplace(std::move(k), size());
+    data.insert(data.end(), v, v + len);
+    return true;
+  }
+  void clear() {
+    data.clear();
+    pos.clear();
+  }
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+template <class T>
+class TCI2 {
+ public:
+  TCI2(const BatchFunction<T>& f, const std::vector<Index>& shape, const CrossOptions& opt)
+      : shape_(shape), n_(Index(shape.size())), opt_(opt), F_(f, shape, opt.cache, opt.batch_size), rng_(opt.seed) {}
+
+  CrossResult<T> run(const SweepCallback& on_sweep);
+
+ private:
+  void initialize();
+  double update(Index b, bool forward);
+  Index global_search();
+  void add_pivot_everywhere(const int64_t* p, bool extra);
+
+  std::vector<Index> shape_;
+  Index n_;
+  CrossOptions opt_;
+  CachedFunction<T> F_;
+  std::mt19937_64 rng_;
+  std::vector<IndexSet> I_, J_;            // I_[b]: length b (b = 0..n); J_[b]: length n-b (b = 0..n)
+  std::vector<IndexSet> extraI_, extraJ_;  // global pivots' prefixes/suffixes for the current sweep
+  std::vector<Core3<T>> cores_;
+};
+
+template <class T>
+void TCI2<T>::add_pivot_everywhere(const int64_t* p, bool extra) {
+  for (Index b = 1; b < n_; ++b) {
+    if (extra) {
+      extraI_[size_t(b)].add(p);
+      extraJ_[size_t(b)].add(p + b);
+    } else {
+      I_[size_t(b)].add(p);
+      J_[size_t(b)].add(p + b);
+    }
+  }
+}
+
+template <class T>
+void TCI2<T>::initialize() {
+  I_.clear();
+  J_.clear();
+  for (Index b = 0; b <= n_; ++b) {
+    I_.emplace_back(b);
+    J_.emplace_back(n_ - b);
+    extraI_.emplace_back(b);
+    extraJ_.emplace_back(n_ - b);
+  }
+  I_[0].data.clear();
+  I_[0].pos.emplace(std::string(), 0);  // the empty prefix
+  J_[size_t(n_)].pos.emplace(std::string(), 0);
+
+  std::vector<int64_t> pts = opt_.initial_pivots;
+  const bool given = !pts.empty();
+  if (!given) {
+    const Index s = std::max<Index>(opt_.init_samples, 1);
+    pts.resize(size_t(s * n_));
+    for (Index a = 0; a < s; ++a)
+      for (Index k = 0; k < n_; ++k)
+        pts[size_t(a * n_ + k)] = std::uniform_int_distribution<int64_t>(0, shape_[size_t(k)] - 1)(rng_);
+  }
+  const Index p = Index(pts.size()) / n_;
+  std::vector<T> vals(static_cast<size_t>(p));
+  F_.evaluate(pts.data(), p, vals.data());
+  Index best = 0;
+  for (Index a = 1; a < p; ++a)
+    if (std::abs(vals[size_t(a)]) > std::abs(vals[size_t(best)])) best = a;
+  if (std::abs(vals[size_t(best)]) == 0) {
+    if (given) throw invalid_argument("initial_pivots: f is zero at every initial pivot; give a point where f != 0");
+    throw invalid_argument("f is zero at all " + std::to_string(p) +
+                           " randomly sampled points; pass initial_pivots with a point where f != 0");
+  }
+  if (given) {
+    for (Index a = 0; a < p; ++a)
+      if (std::abs(vals[size_t(a)]) > 0) add_pivot_everywhere(pts.data() + a * n_, false);
+  } else {
+    add_pivot_everywhere(pts.data() + best * n_, false);
+  }
+}
+
+template <class T>
+double TCI2<T>::update(Index b, bool forward) {
+  const Index s = b - 1;
+  const IndexSet& Il = I_[size_t(s)];
+  const IndexSet& Jr = J_[size_t(b + 1)];
+  const IndexSet& Ex = extraI_[size_t(b)];
+  const IndexSet& Ey = extraJ_[size_t(b)];
+  const Index ra = Il.size(), da = shape_[size_t(s)], db = shape_[size_t(b)], rc = Jr.size();
+  const Index lenI = b, lenJ = n_ - b;
+
+  // Row prefixes (length b) and column suffixes (length n-b) of Pi_b.
+  const Index m_grid = ra * da, n_grid = db * rc;
+  std::vector<int64_t> rows, cols;
+  rows.reserve(size_t((m_grid + Ex.size()) * lenI));
+  cols.reserve(size_t((n_grid + Ey.size()) * lenJ));
+  for (Index a = 0; a < ra; ++a)
+    for (Index i = 0; i < da; ++i) {
+      rows.insert(rows.end(), Il.at(a), Il.at(a) + s);
+      rows.push_back(i);
+    }
+  for (Index j = 0; j < db; ++j)
+    for (Index c = 0; c < rc; ++c) {
+      cols.push_back(j);
+      cols.insert(cols.end(), Jr.at(c), Jr.at(c) + (lenJ - 1));
+    }
+  // Extra rows/columns from global pivots, when not already on the grid.
+  {
+    IndexSet seen_rows(lenI), seen_cols(lenJ);
+    if (Ex.size() > 0)
+      for (Index a = 0; a < m_grid; ++a) seen_rows.add(rows.data() + a * lenI);
+    for (Index e = 0; e < Ex.size(); ++e)
+      if (seen_rows.add(Ex.at(e))) rows.insert(rows.end(), Ex.at(e), Ex.at(e) + lenI);
+    if (Ey.size() > 0)
+      for (Index a = 0; a < n_grid; ++a) seen_cols.add(cols.data() + a * lenJ);
+    for (Index e = 0; e < Ey.size(); ++e)
+      if (seen_cols.add(Ey.at(e))) cols.insert(cols.end(), Ey.at(e), Ey.at(e) + lenJ);
+  }
+  const Index m = Index(rows.size()) / lenI, nc = Index(cols.size()) / lenJ;
+
+  std::vector<int64_t> point(static_cast<size_t>(n_));
+  auto make_point = [&](Index r, Index c) {
+    std::copy(rows.data() + r * lenI, rows.data() + (r + 1) * lenI, point.data());
+    std::copy(cols.data() + c * lenJ, cols.data() + (c + 1) * lenJ, point.data() + lenI);
+    return point.data();
+  };
+
+  PrrLUOptions po;
+  po.max_rank = opt_.max_rank;
+  po.min_rank = 1;
+  PrrLU<T> lu;
+  if (!opt_.rook) {
+    Mat<T> A(m, nc);
+    for (Index c = 0; c < nc; ++c)
+      for (Index r = 0; r < m; ++r) F_.request(make_point(r, c), &A(r, c));
+    F_.flush();
+    po.abs_tol = opt_.rel_tol * F_.max_abs();
+    lu = prrlu_full<T>(A, po);
+  } else {
+    // Start the searches from the previous pivots of this bond, fetched in one batch.
+    std::vector<Index> start_cols, start_rows;
+    {
+      IndexSet col_lookup(lenJ), row_lookup(lenI);
+      for (Index c = 0; c < nc; ++c) col_lookup.add(cols.data() + c * lenJ);
+      for (Index r = 0; r < m; ++r) row_lookup.add(rows.data() + r * lenI);
+      const IndexSet& Jold = J_[size_t(b)];
+      const IndexSet& Iold = I_[size_t(b)];
+      for (Index a = 0; a < Jold.size(); ++a) {
+        Index c = col_lookup.find(Jold.at(a));
+        if (c >= 0) start_cols.push_back(c);
+      }
+      for (Index a = 0; a < Iold.size(); ++a) {
+        Index r = row_lookup.find(Iold.at(a));
+        if (r >= 0) start_rows.push_back(r);
+      }
+      for (Index e = 0; e < Ey.size(); ++e) {
+        Index c = col_lookup.find(Ey.at(e));
+        if (c >= 0) start_cols.insert(start_cols.begin(), c);
+      }
+    }
+    if (opt_.cache) {
+      std::vector<T> scratch(static_cast<size_t>((Index(start_cols.size()) * m) + Index(start_rows.size()) * nc));
+      size_t t = 0;
+      for (Index c : start_cols)
+        for (Index r = 0; r < m; ++r) F_.request(make_point(r, c), &scratch[t++]);
+      for (Index r : start_rows)
+        for (Index c = 0; c < nc; ++c) F_.request(make_point(r, c), &scratch[t++]);
+      F_.flush();
+    }
+    po.abs_tol = opt_.rel_tol * F_.max_abs();
+    ColumnFn<T> column = [&](Index c, T* out) {
+      for (Index r = 0; r < m; ++r) F_.request(make_point(r, c), out + r);
+      F_.flush();
+    };
+    RowFn<T> row = [&](Index r, T* out) {
+      for (Index c = 0; c < nc; ++c) F_.request(make_point(r, c), out + c);
+      F_.flush();
+    };
+    lu = prrlu_rook<T>(m, nc, column, row, po, rng_, start_cols);
+  }
+
+  const Index k = lu.rank();
+  IndexSet newI(lenI), newJ(lenJ);
+  for (Index a = 0; a < k; ++a) {
+    newI.add(rows.data() + lu.rows[size_t(a)] * lenI);
+    newJ.add(cols.data() + lu.cols[size_t(a)] * lenJ);
+  }
+  I_[size_t(b)] = std::move(newI);
+  J_[size_t(b)] = std::move(newJ);
+
+  if (!forward) {
+    // Core b: P^{-1} Pi[rows, grid columns], shape (k, d_b, |J_{b+1}|).
+    Mat<T> R = lu.right_interp();
+    Core3<T> cb(k, db, rc);
+    for (Index a = 0; a < k; ++a)
+      for (Index c = 0; c < n_grid; ++c) cb.data[size_t(a * n_grid + c)] = R(a, c);
+    cores_[size_t(b)] = std::move(cb);
+    if (b == 1) {
+      // Core 0: the pivot columns of Pi_1 on the grid rows, shape (1, d_0, k).
+      Core3<T> c0(1, da, k);
+      for (Index a = 0; a < k; ++a) {
+        Vec<T> col = lu.L.topRows(m_grid) * lu.U.col(lu.cols[size_t(a)]);
+        for (Index i = 0; i < da; ++i) c0(0, i, a) = col[i];
+      }
+      cores_[0] = std::move(c0);
+    }
+  }
+  const double scale = F_.max_abs();
+  return scale > 0 ? lu.error / scale : 0.0;
+}
+
+template <class T>
+Index TCI2<T>::global_search() {
+  const Index want = opt_.global_pivots;
+  const Index starts = opt_.global_starts > 0 ? opt_.global_starts : std::max<Index>(4 * want, 16);
+  std::vector<int64_t> pts(static_cast<size_t>(starts * n_));
+  for (Index a = 0; a < starts; ++a)
+    for (Index k = 0; k < n_; ++k)
+      pts[size_t(a * n_ + k)] = std::uniform_int_distribution<int64_t>(0, shape_[size_t(k)] - 1)(rng_);
+  std::vector<T> fv(static_cast<size_t>(starts)), tv(static_cast<size_t>(starts));
+  F_.evaluate(pts.data(), starts, fv.data());
+  tt_values<T>(cores_, pts.data(), starts, tv.data());
+  std::vector<double> err(static_cast<size_t>(starts));
+  for (Index a = 0; a < starts; ++a) err[size_t(a)] = std::abs(fv[size_t(a)] - tv[size_t(a)]);
+
+  // Greedy local search: one index at a time, all starts in one batch per site.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (Index k = 0; k < n_; ++k) {
+      const Index d = shape_[size_t(k)];
+      std::vector<int64_t> cand(static_cast<size_t>(starts * d * n_));
+      for (Index a = 0; a < starts; ++a)
+        for (Index v = 0; v < d; ++v) {
+          int64_t* q = &cand[size_t((a * d + v) * n_)];
+          std::copy(pts.data() + a * n_, pts.data() + (a + 1) * n_, q);
+          q[k] = v;
+        }
+      std::vector<T> cf(static_cast<size_t>(starts * d)), ct(static_cast<size_t>(starts * d));
+      F_.evaluate(cand.data(), starts * d, cf.data());
+      tt_values<T>(cores_, cand.data(), starts * d, ct.data());
+      for (Index a = 0; a < starts; ++a)
+        for (Index v = 0; v < d; ++v) {
+          const double e = std::abs(cf[size_t(a * d + v)] - ct[size_t(a * d + v)]);
+          if (e > err[size_t(a)]) {
+            err[size_t(a)] = e;
+            pts[size_t(a * n_ + k)] = v;
+          }
+        }
+    }
+  }
+  std::vector<Index> order(static_cast<size_t>(starts));
+  std::iota(order.begin(), order.end(), Index(0));
+  std::sort(order.begin(), order.end(), [&](Index x, Index y) { return err[size_t(x)] > err[size_t(y)]; });
+  const double tol = opt_.rel_tol * F_.max_abs();
+  IndexSet chosen(n_);
+  for (Index a : order) {
+    if (Index(chosen.size()) >= want || err[size_t(a)] <= tol) break;
+    if (chosen.add(pts.data() + a * n_)) add_pivot_everywhere(pts.data() + a * n_, true);
+  }
+  return chosen.size();
+}
+
+template <class T>
+CrossResult<T> TCI2<T>::run(const SweepCallback& on_sweep) {
+  const auto t_start = std::chrono::steady_clock::now();
+  CrossResult<T> res;
+  if (n_ == 1) {
+    const Index d = shape_[0];
+    std::vector<int64_t> pts(static_cast<size_t>(d));
+    std::iota(pts.begin(), pts.end(), int64_t(0));
+    Core3<T> c(1, d, 1);
+    F_.evaluate(pts.data(), d, c.data.data());
+    res.cores.push_back(std::move(c));
+    SweepInfo info;
+    info.evals = F_.evals();
+    info.calls = F_.calls();
+    info.seconds = seconds_since(t_start);
+    res.sweeps.push_back(info);
+    if (on_sweep) on_sweep(0, info);
+    res.converged = true;
+  } else {
+    initialize();
+    cores_.assign(size_t(n_), Core3<T>());
+    std::vector<Index> prev_dims;
+    for (Index sweep = 0; sweep < opt_.max_sweeps; ++sweep) {
+      const auto t0 = std::chrono::steady_clock::now();
+      const Index e0 = F_.evals(), h0 = F_.hits(), c0 = F_.calls();
+      for (Index b = 1; b < n_; ++b) update(b, true);
+      double err = 0;
+      for (Index b = n_ - 1; b >= 1; --b) err = std::max(err, update(b, false));
+      for (auto& e : extraI_) e.clear();
+      for (auto& e : extraJ_) e.clear();
+      SweepInfo info;
+      info.pivot_error = err;
+      for (Index b = 1; b < n_; ++b) info.bond_dims.push_back(I_[size_t(b)].size());
+      if (opt_.global_pivots > 0) info.global_added = global_search();
+      info.evals = F_.evals() - e0;
+      info.cache_hits = F_.hits() - h0;
+      info.calls = F_.calls() - c0;
+      info.seconds = seconds_since(t0);
+      res.sweeps.push_back(info);
+      if (on_sweep) on_sweep(sweep, info);
+      res.pivot_error = err;
+      const bool same = info.bond_dims == prev_dims;
+      prev_dims = info.bond_dims;
+      if (err <= opt_.rel_tol && same && info.global_added == 0) {
+        res.converged = true;
+        break;
+      }
+    }
+    res.cores = cores_;
+  }
+  res.evals = F_.evals();
+  res.cache_hits = F_.hits();
+  res.calls = F_.calls();
+  res.cache_size = F_.cache_size();
+  res.max_abs = F_.max_abs();
+  res.seconds = seconds_since(t_start);
+  return res;
+}
+
+}  // namespace
+
+template <class T>
+CrossResult<T> tci2(const BatchFunction<T>& f, const std::vector<Index>& shape, const CrossOptions& opt,
+                    const SweepCallback& on_sweep) {
+  check_options(opt, shape);
+  TCI2<T> algo(f, shape, opt);
+  return algo.run(on_sweep);
+}
+
+template CrossResult<double> tci2<double>(const BatchFunction<double>&, const std::vector<Index>&,
+                                          const CrossOptions&, const SweepCallback&);
+template CrossResult<cdouble> tci2<cdouble>(const BatchFunction<cdouble>&, const std::vector<Index>&,
+                                            const CrossOptions&, const SweepCallback&);
+
+}  // namespace cross
+}  // namespace tnfast

@@ -1,0 +1,337 @@
+"""Tensor cross interpolation: a tensor train from a black-box function of a multi-index.
+
+``tt_cross`` samples ``f`` only on a few fibres chosen by cross interpolation:
+
+* ``method="tci2"`` (default): 2-site tensor cross interpolation (TCI) with a partial
+  rank-revealing LU (prrLU) of each 2-site matrix; ranks adapt to ``rel_tol``.  Pivots are
+  searched over the whole 2-site matrix (``pivot_search="full"``) or by alternating
+  row/column searches that only evaluate the rows and columns visited
+  (``pivot_search="rook"``).  Optional global pivots add points of large error found by a
+  greedy search after each sweep.
+* ``method="maxvol1"``: 1-site TT-cross at a fixed rank with QR + maxvol on each unfolding.
+
+The function is called once per batch of multi-indices (never per point) and each distinct
+multi-index at most once (a cache, unless ``cache=False``).  All the linear algebra and the
+pivot bookkeeping run in C++.
+
+References: I. Oseledets, E. Tyrtyshnikov, Linear Algebra Appl. 432 (2010) 70;
+Y. Nunez Fernandez, M. K. Ritter, M. Jeannin, ..., X. Waintal, arXiv:2407.02454 (2024).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _core
+from ._validate import as_array, as_float, as_int
+from .tensortrain import TensorTrain
+
+__all__ = ["tt_cross", "CrossInfo", "SweepRecord", "prrlu", "PrrLUResult", "tt_values"]
+
+
+@dataclass
+class SweepRecord:
+    """What one sweep (a left-to-right and a right-to-left pass) did.
+
+    Attributes
+    ----------
+    sweep : int
+        Sweep number, from 0.
+    pivot_error : float
+        tci2: the largest error of the discarded pivots over the bonds of the right-to-left
+        pass, relative to the largest ``|f|`` seen.  maxvol1: the largest ``|f - tt|`` on the
+        fibres sampled in the sweep's left-to-right pass, relative to the largest ``|f|``.
+    bond_dims : tuple of int
+        Bond dimensions ``(r_1, ..., r_{n-1})`` after the sweep.
+    evals : int
+        Distinct points sent to ``f`` during the sweep.
+    cache_hits : int
+        Requests answered from the cache during the sweep.
+    calls : int
+        Calls of ``f`` (batches) during the sweep.
+    global_added : int
+        Global pivots added after the sweep.
+    seconds : float
+        Wall time of the sweep.
+    """
+
+    sweep: int
+    pivot_error: float
+    bond_dims: tuple
+    evals: int
+    cache_hits: int
+    calls: int
+    global_added: int
+    seconds: float
+
+
+@dataclass
+class CrossInfo:
+    """Record of a ``tt_cross`` run: one ``SweepRecord`` per sweep and the totals."""
+
+    method: str
+    sweeps: list = field(default_factory=list)
+    evals: int = 0          # distinct points sent to f (= calls of f per point)
+    cache_hits: int = 0     # requests answered by the cache
+    calls: int = 0          # calls of f (batches)
+    cache_size: int = 0
+    max_abs: float = 0.0    # largest |f| seen
+    pivot_error: float = 0.0
+    converged: bool = False
+    seconds: float = 0.0
+
+    @property
+    def n_sweeps(self) -> int:
+        return len(self.sweeps)
+
+    @property
+    def pivot_errors(self) -> list:
+        return [s.pivot_error for s in self.sweeps]
+
+    def summary(self) -> str:
+        """A small table, one line per sweep."""
+        lines = [f"{'sweep':>5} {'pivot_err':>10} {'max_rank':>8} {'evals':>9} {'hits':>9} {'calls':>6} "
+                 f"{'global':>6} {'time_s':>8}"]
+        for s in self.sweeps:
+            r = max(s.bond_dims) if s.bond_dims else 1
+            lines.append(f"{s.sweep:>5} {s.pivot_error:>10.3e} {r:>8} {s.evals:>9} {s.cache_hits:>9} "
+                         f"{s.calls:>6} {s.global_added:>6} {s.seconds:>8.4f}")
+        lines.append(f"total: {self.evals} evaluations in {self.calls} calls, {self.cache_hits} cache hits, "
+                     f"{self.seconds:.4f} s, converged={self.converged}")
+        return "\n".join(lines)
+
+
+def _record(d: dict) -> SweepRecord:
+    return SweepRecord(sweep=int(d["sweep"]), pivot_error=float(d["pivot_error"]),
+                       bond_dims=tuple(int(r) for r in d["bond_dims"]), evals=int(d["evals"]),
+                       cache_hits=int(d["cache_hits"]), calls=int(d["calls"]),
+                       global_added=int(d["global_added"]), seconds=float(d["seconds"]))
+
+
+def _check_shape(shape) -> list:
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    try:
+        dims = list(shape)
+    except TypeError:
+        raise TypeError(f"shape: expected a sequence of positive integers, got {type(shape).__name__}") from None
+    if not dims:
+        raise ValueError("shape: expected at least one dimension")
+    out = []
+    for k, d in enumerate(dims):
+        out.append(as_int(d, f"shape[{k}]", minimum=1))
+    return out
+
+
+def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank=None, max_sweeps: int = 20,
+             initial_pivots=None, pivot_search: str = "full", global_pivots: int = 0, cache: bool = True,
+             batch_size: int = 65536, seed=None, verbose: bool = False, dtype=np.float64, init_samples: int = 64,
+             global_starts=None, maxvol_tol: float = 1.05):
+    """Tensor train of a function of a multi-index by cross interpolation.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(idx) -> values``: ``idx`` is an int64 array of shape (batch, n) of multi-indices;
+        it returns ``batch`` numbers (numpy array, list, or a torch tensor).  Called once per
+        batch, never per point.  NaN/Inf, a wrong length or non-numeric values raise errors;
+        exceptions raised by ``f`` propagate unchanged.
+    shape : sequence of int, length n
+        Mode sizes ``(d_1, ..., d_n)``.
+    method : {"tci2", "maxvol1"}
+        2-site TCI with prrLU (adaptive ranks) or 1-site TT-cross with maxvol (fixed rank).
+    rel_tol : float
+        tci2: pivots whose error is below ``rel_tol * max|f|`` are discarded, and the run
+        stops when a sweep's pivot error is below ``rel_tol`` with unchanged ranks.
+        maxvol1: the run stops when the sweep's error estimate is below ``rel_tol``.
+    max_rank : int or None
+        tci2: cap on every bond dimension (None: no cap).  maxvol1: the rank (required).
+    max_sweeps : int
+        Most sweeps; one sweep is a left-to-right and a right-to-left pass.
+    initial_pivots : array_like of int, shape (p, n), optional
+        Starting points (at least one with ``f != 0``).  Default: the largest ``|f|`` among
+        ``init_samples`` random points.
+    pivot_search : {"full", "rook"}
+        tci2 only: search the whole 2-site matrix, or alternate row/column searches
+        evaluating only what they visit.
+    global_pivots : int
+        tci2 only: after each sweep, add up to this many points where ``|f - tt|`` is largest
+        (random starts improved one index at a time, in batches).
+    cache : bool
+        Remember every value so that no point is sent to ``f`` twice.
+    batch_size : int
+        Most points per call of ``f``.
+    seed : int or None
+        Seed of the random choices (None: fresh entropy).
+    verbose : bool
+        Print one line per sweep.
+    dtype : float or complex
+        ``np.float64`` (default) or ``np.complex128`` values.
+    init_samples : int
+        Random samples for the default initial pivot.
+    global_starts : int or None
+        Random starts of the global pivot search (None: ``max(4 * global_pivots, 16)``).
+    maxvol_tol : float
+        maxvol1 only: the maxvol swap tolerance (>= 1).
+
+    Returns
+    -------
+    tt : TensorTrain
+        Cores of shape (r_{k-1}, d_k, r_k).
+    info : CrossInfo
+        Per sweep: pivot error, bond dimensions, evaluations, cache hits, time; plus totals.
+    """
+    if not callable(f):
+        raise TypeError(f"f: expected a callable, got {type(f).__name__}")
+    dims = _check_shape(shape)
+    n = len(dims)
+    if method not in ("tci2", "maxvol1"):
+        raise ValueError(f"method: expected 'tci2' or 'maxvol1', got {method!r}")
+    if pivot_search not in ("full", "rook"):
+        raise ValueError(f"pivot_search: expected 'full' or 'rook', got {pivot_search!r}")
+    rel_tol = as_float(rel_tol, "rel_tol", minimum=0.0)
+    max_rank = as_int(max_rank, "max_rank", minimum=1, allow_none=True)
+    if method == "maxvol1" and max_rank is None:
+        raise ValueError("max_rank: method='maxvol1' works at a fixed rank; give max_rank")
+    max_sweeps = as_int(max_sweeps, "max_sweeps", minimum=1)
+    global_pivots = as_int(global_pivots, "global_pivots", minimum=0)
+    global_starts = as_int(global_starts, "global_starts", minimum=1, allow_none=True)
+    batch_size = as_int(batch_size, "batch_size", minimum=1)
+    init_samples = as_int(init_samples, "init_samples", minimum=1)
+    maxvol_tol = as_float(maxvol_tol, "maxvol_tol", minimum=1.0)
+    if not isinstance(cache, (bool, np.bool_)):
+        raise TypeError(f"cache: expected a bool, got {type(cache).__name__}")
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0])
+    else:
+        seed = as_int(seed, "seed", minimum=0)
+    dt = np.dtype(dtype)
+    if dt == np.float64:
+        suffix = "f64"
+    elif dt == np.complex128:
+        suffix = "c128"
+    else:
+        raise TypeError(f"dtype: expected float64 or complex128, got {dt}")
+    pivots = None
+    if initial_pivots is not None:
+        p = np.asarray(initial_pivots)
+        if p.ndim == 1:
+            p = p[None, :]
+        if p.dtype.kind not in "iu" or p.ndim != 2 or p.shape[1] != n or p.shape[0] < 1:
+            raise ValueError(f"initial_pivots: expected integers of shape (p, {n}), got dtype {p.dtype} and "
+                             f"shape {p.shape}")
+        bad = np.argwhere((p < 0) | (p >= np.asarray(dims)[None, :]))
+        if bad.size:
+            a, k = bad[0]
+            raise ValueError(f"initial_pivots[{a}, {k}] = {p[a, k]} is out of range for a dimension of size "
+                             f"{dims[k]}")
+        pivots = np.ascontiguousarray(p, dtype=np.int64)
+
+    on_sweep = None
+    if verbose:
+        def on_sweep(d):
+            r = max(d["bond_dims"]) if len(d["bond_dims"]) else 1
+            print(f"tt_cross[{method}] sweep {d['sweep']}: pivot error {d['pivot_error']:.3e}, max rank {r}, "
+                  f"{d['evals']} evaluations, {d['cache_hits']} cache hits, {d['seconds']:.3f} s", flush=True)
+
+    run = getattr(_core, "tt_cross_" + suffix)
+    out = run(f, dims, method, rel_tol, 0 if max_rank is None else max_rank, max_sweeps,
+              pivot_search == "rook", global_pivots, 0 if global_starts is None else global_starts, bool(cache),
+              batch_size, seed, pivots, init_samples, maxvol_tol, on_sweep)
+    tt = TensorTrain(out["cores"], copy=False)
+    info = CrossInfo(method=method, sweeps=[_record(d) for d in out["sweeps"]], evals=int(out["evals"]),
+                     cache_hits=int(out["cache_hits"]), calls=int(out["calls"]),
+                     cache_size=int(out["cache_size"]), max_abs=float(out["max_abs"]),
+                     pivot_error=float(out["pivot_error"]), converged=bool(out["converged"]),
+                     seconds=float(out["seconds"]))
+    return tt, info
+
+
+def tt_values(tt: TensorTrain, indices) -> np.ndarray:
+    """Entries of a tensor train at given multi-indices.
+
+    Parameters
+    ----------
+    tt : TensorTrain
+    indices : array_like of int, shape (p, n)
+
+    Returns
+    -------
+    values : ndarray, shape (p,)
+        ``tt[indices[a]]`` for each row ``a`` (float64 or complex128).
+    """
+    if not isinstance(tt, TensorTrain):
+        raise TypeError(f"tt: expected a TensorTrain, got {type(tt).__name__}")
+    idx = np.asarray(indices)
+    if idx.ndim != 2 or idx.shape[1] != tt.ndim or idx.dtype.kind not in "iu":
+        raise ValueError(f"indices: expected integers of shape (p, {tt.ndim}), got dtype {idx.dtype} and "
+                         f"shape {idx.shape}")
+    cplx = np.iscomplexobj(tt.cores[0])
+    dt = np.complex128 if cplx else np.float64
+    fn = _core.tt_values_c128 if cplx else _core.tt_values_f64
+    return fn([np.ascontiguousarray(c, dtype=dt) for c in tt.cores], np.ascontiguousarray(idx, dtype=np.int64))
+
+
+@dataclass
+class PrrLUResult:
+    """Partial rank-revealing LU ``a ~= L @ U`` with pivot rows/columns.
+
+    ``L`` (m, k) is unit lower triangular on the pivot rows (in pivot order), ``U`` (k, n)
+    upper triangular on the pivot columns, and ``L @ U = a[:, cols] @ inv(a[rows][:, cols])
+    @ a[rows, :]``.  ``left = a[:, cols] @ inv(a[rows][:, cols])`` and ``right =
+    inv(a[rows][:, cols]) @ a[rows, :]`` are computed from the triangular factors.
+    ``error`` is the largest remaining ``|residual|`` (exact for full search, the largest one
+    found for rook search); ``pivots`` the ``|pivot|`` of each step.
+    """
+
+    L: np.ndarray
+    U: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+    pivots: np.ndarray
+    error: float
+    left: np.ndarray
+    right: np.ndarray
+
+    @property
+    def rank(self) -> int:
+        return len(self.rows)
+
+
+def prrlu(a, *, max_rank=None, abs_tol: float = 0.0, rel_tol: float = 0.0, pivot_search: str = "full",
+          seed=0) -> PrrLUResult:
+    """Partial rank-revealing LU of a dense matrix with full or rook pivoting.
+
+    Parameters
+    ----------
+    a : array_like, shape (m, n)
+        Real or complex matrix.
+    max_rank : int or None
+        Most pivots (None: ``min(m, n)``).
+    abs_tol, rel_tol : float
+        Stop when the best pivot found has ``|value| <= max(abs_tol, rel_tol * max|a|)``.
+    pivot_search : {"full", "rook"}
+    seed : int
+        Seed of the rook search's random starting columns.
+
+    Returns
+    -------
+    PrrLUResult
+    """
+    A = as_array(a, "a", ndim=2)
+    if pivot_search not in ("full", "rook"):
+        raise ValueError(f"pivot_search: expected 'full' or 'rook', got {pivot_search!r}")
+    max_rank = as_int(max_rank, "max_rank", minimum=1, allow_none=True)
+    abs_tol = as_float(abs_tol, "abs_tol", minimum=0.0)
+    rel_tol = as_float(rel_tol, "rel_tol", minimum=0.0)
+    seed = as_int(seed, "seed", minimum=0)
+    cplx = np.iscomplexobj(A)
+    A = A.astype(np.complex128 if cplx else np.float64)
+    tol = max(abs_tol, rel_tol * (float(np.abs(A).max()) if A.size else 0.0))
+    fn = _core.prrlu_c128 if cplx else _core.prrlu_f64
+    L, U, rows, cols, piv, err, left, right = fn(A, 0 if max_rank is None else max_rank, tol,
+                                                pivot_search == "rook", seed)
+    return PrrLUResult(L=L, U=U, rows=np.asarray(rows, dtype=np.int64), cols=np.asarray(cols, dtype=np.int64),
+                       pivots=np.asarray(piv, dtype=np.float64), error=float(err), left=left, right=right)

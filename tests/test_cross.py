@@ -1,0 +1,277 @@
+import numpy as np
+import pytest
+
+import tnfast
+from tnfast.cross import tt_cross, tt_values
+from tnfast.grids import grid_function, quantics, uniform_grid
+
+
+def random_tt_cores(rng, shape, rank, cplx=False):
+    ranks = [1] + [rank] * (len(shape) - 1) + [1]
+    cores = []
+    for k, d in enumerate(shape):
+        c = rng.standard_normal((ranks[k], d, ranks[k + 1]))
+        if cplx:
+            c = c + 1j * rng.standard_normal(c.shape)
+        cores.append(c / np.sqrt(ranks[k]))
+    return cores
+
+
+def tt_function(cores):
+    def f(idx):
+        v = cores[0][0, idx[:, 0], :]
+        for k in range(1, len(cores)):
+            v = np.einsum("br,rbs->bs", v, cores[k][:, idx[:, k], :])
+        return v[:, 0]
+    return f
+
+
+def fresh_points(rng, shape, p=10_000):
+    return np.stack([rng.integers(0, d, size=p) for d in shape], axis=1)
+
+
+def rel_err(tt, f, pts):
+    ref = f(pts)
+    return np.linalg.norm(tt_values(tt, pts) - ref) / np.linalg.norm(ref)
+
+
+@pytest.mark.parametrize("search", ["full", "rook"])
+@pytest.mark.parametrize("shape,rank", [((4,) * 10, 3), ((3, 5, 4, 3, 5, 4, 3, 5), 4), ((5,) * 12, 2)])
+def test_exact_recovery_random_tt(rng, search, shape, rank):
+    cores = random_tt_cores(rng, shape, rank)
+    f = tt_function(cores)
+    tt, info = tt_cross(f, shape, pivot_search=search, rel_tol=1e-12, seed=7)
+    assert info.converged
+    assert max(tt.bond_dims) <= rank
+    assert rel_err(tt, f, fresh_points(rng, shape)) < 1e-12
+    assert info.pivot_error < 1e-12
+
+
+def test_exact_recovery_complex(rng):
+    shape = (4,) * 8
+    cores = random_tt_cores(rng, shape, 3, cplx=True)
+    f = tt_function(cores)
+    tt, info = tt_cross(f, shape, dtype=np.complex128, seed=1)
+    assert tt.cores[0].dtype == np.complex128
+    assert rel_err(tt, f, fresh_points(rng, shape)) < 1e-12
+
+
+@pytest.mark.parametrize("search", ["full", "rook"])
+def test_smooth_lorentzian_10d(rng, search):
+    shape = (16,) * 10
+    g = uniform_grid(-1.0, 1.0, 16)
+    f = grid_function(lambda x: 1.0 / (1.0 + np.sum(x ** 2, axis=1)), [g] * 10)
+    tt, info = tt_cross(f, shape, rel_tol=1e-11, pivot_search=search, seed=2)
+    pts = fresh_points(rng, shape)
+    err = np.abs(tt_values(tt, pts) - f(pts)).max()
+    assert err < 1e-8
+
+
+def test_smooth_sine_of_sum(rng):
+    shape = (16,) * 10
+    g = uniform_grid(0.0, 1.0, 16)
+    f = grid_function(lambda x: np.sin(np.sum(x, axis=1)), [g] * 10)
+    tt, info = tt_cross(f, shape, rel_tol=1e-12, seed=3)
+    assert max(tt.bond_dims) == 2  # sin(a + b) has rank 2
+    pts = fresh_points(rng, shape)
+    assert np.abs(tt_values(tt, pts) - f(pts)).max() < 1e-8
+
+
+def test_quantics_oscillating_30_bits(rng):
+    qf = quantics(lambda x: np.cos(20 * x[:, 0]) + np.sin(7 * x[:, 0] ** 2), n_vars=1, bits=30, a=0.0, b=1.0)
+    tt, info = tt_cross(qf, qf.shape, rel_tol=1e-12, seed=4)
+    assert len(tt.cores) == 30 and tt.shape == (2,) * 30
+    pts = fresh_points(rng, qf.shape, 5000)
+    err = np.abs(tt_values(tt, pts) - qf(pts)).max()
+    assert err < 1e-8
+    assert max(tt.bond_dims) < 30
+    assert info.evals < 2 ** 16  # a tiny fraction of the 2**30 points
+
+
+def test_pivot_error_tracks_true_error(rng):
+    shape = (16,) * 8
+    g = uniform_grid(-1.0, 1.0, 16)
+    f = grid_function(lambda x: 1.0 / (1.0 + np.sum(x ** 2, axis=1)), [g] * 8)
+    pts = fresh_points(rng, shape, 20_000)
+    ref = f(pts)
+    for max_rank in (2, 3, 4):
+        tt, info = tt_cross(f, shape, max_rank=max_rank, max_sweeps=4, seed=5)
+        true = np.abs(tt_values(tt, pts) - ref).max() / info.max_abs
+        assert info.pivot_error / 10 <= true <= 10 * info.pivot_error, (max_rank, true, info.pivot_error)
+
+
+class Recorder:
+    def __init__(self, f):
+        self.f = f
+        self.batches = []
+
+    def __call__(self, idx):
+        self.batches.append(idx.copy())
+        return self.f(idx)
+
+
+@pytest.mark.parametrize("search", ["full", "rook"])
+def test_cache_never_repeats_points(rng, search):
+    shape = (4,) * 8
+    f = Recorder(tt_function(random_tt_cores(rng, shape, 3)))
+    tt, info = tt_cross(f, shape, pivot_search=search, batch_size=50, seed=0, global_pivots=2)
+    allpts = np.concatenate(f.batches)
+    assert len(np.unique(allpts, axis=0)) == len(allpts)  # no point twice
+    assert len(allpts) == info.evals
+    assert len(f.batches) == info.calls
+    assert max(len(b) for b in f.batches) <= 50
+    assert all(b.dtype == np.int64 and b.shape[1] == 8 for b in f.batches)
+    assert sum(s.evals for s in info.sweeps) <= info.evals
+    assert info.cache_hits > 0
+
+
+def test_without_cache_counts_every_request(rng):
+    shape = (3,) * 6
+    f = Recorder(tt_function(random_tt_cores(rng, shape, 2)))
+    tt, info = tt_cross(f, shape, cache=False, seed=0, max_sweeps=3)
+    allpts = np.concatenate(f.batches)
+    assert len(allpts) == info.evals
+    assert len(np.unique(allpts, axis=0)) < len(allpts)  # repeats happen without the cache
+    assert info.cache_hits == 0
+    assert rel_err(tt, f.f, fresh_points(rng, shape, 1000)) < 1e-12
+
+
+def test_global_pivots_find_a_second_bump(rng):
+    shape = (12,) * 6
+    g = uniform_grid(0.0, 1.0, 12)
+    c1, c2 = np.full(6, 0.1), np.full(6, 0.9)
+
+    def bumps(x):
+        return (np.exp(-np.sum((x - c1) ** 2, axis=1) / 0.02)
+                + np.exp(-np.sum((x - c2) ** 2, axis=1) / 0.02))
+
+    f = grid_function(bumps, [g] * 6)
+    start = np.full((1, 6), 1)  # near c1
+    probe = np.full((1, 6), 10)  # near c2
+    tt0, _ = tt_cross(f, shape, initial_pivots=start, rel_tol=1e-10, seed=1)
+    tt1, info1 = tt_cross(f, shape, initial_pivots=start, rel_tol=1e-10, global_pivots=2, seed=1)
+    ref = f(probe)[0]
+    assert abs(tt_values(tt0, probe)[0] - ref) > 0.5 * ref  # the plain run misses the second bump
+    assert abs(tt_values(tt1, probe)[0] - ref) < 1e-6 * ref
+    assert sum(s.global_added for s in info1.sweeps) >= 1
+    pts = fresh_points(rng, shape, 5000)
+    assert np.abs(tt_values(tt1, pts) - f(pts)).max() < 1e-6
+
+
+def test_max_rank_caps_bonds(rng):
+    shape = (4,) * 8
+    f = tt_function(random_tt_cores(rng, shape, 4))
+    tt, info = tt_cross(f, shape, max_rank=2, max_sweeps=3, seed=0)
+    assert max(tt.bond_dims) <= 2
+    assert not info.converged
+    assert len(info.sweeps) == 3
+    assert all(max(s.bond_dims) <= 2 for s in info.sweeps)
+
+
+def test_initial_pivots_and_single_site(rng):
+    shape = (5, 4, 6)
+    cores = random_tt_cores(rng, shape, 2)
+    f = tt_function(cores)
+    tt, info = tt_cross(f, shape, initial_pivots=[[0, 0, 0], [1, 2, 3]], seed=0)
+    full = np.einsum("aib,bjc,ckd->ijk", *cores)
+    assert np.allclose(tt.full(), full, atol=1e-12)
+    tt1, info1 = tt_cross(lambda idx: np.cos(idx[:, 0]), (7,))
+    assert np.allclose(tt1.full(), np.cos(np.arange(7)))
+    assert info1.evals == 7
+
+
+def test_verbose_and_info(rng, capsys):
+    shape = (3,) * 5
+    f = tt_function(random_tt_cores(rng, shape, 2))
+    tt, info = tt_cross(f, shape, verbose=True, seed=0)
+    out = capsys.readouterr().out
+    assert "sweep 0" in out and "pivot error" in out
+    assert info.n_sweeps == len(info.sweeps) >= 2
+    assert "total:" in info.summary()
+    assert info.sweeps[0].evals > 0
+    assert info.converged and info.sweeps[-1].pivot_error < 1e-10
+    assert all(s.seconds >= 0 for s in info.sweeps)
+
+
+def test_torch_tensor_result(rng):
+    torch = pytest.importorskip("torch")
+    shape = (4,) * 6
+    cores = random_tt_cores(rng, shape, 2)
+    f = tt_function(cores)
+    tt, info = tt_cross(lambda idx: torch.from_numpy(f(idx)).requires_grad_(True), shape, seed=0)
+    assert rel_err(tt, f, fresh_points(rng, shape, 1000)) < 1e-12
+
+
+class Boom(Exception):
+    pass
+
+
+def test_bad_function_output():
+    shape = (3, 3, 3)
+    with pytest.raises(ValueError, match=r"f returned an array of shape \(\d+,\) for a batch of"):
+        tt_cross(lambda idx: np.ones(len(idx) + 1), shape)
+    with pytest.raises(ValueError, match=r"f returned NaN at index \(2, 1, 0\)"):
+        tt_cross(lambda idx: np.where(np.all(idx == [2, 1, 0], axis=1), np.nan, 1.0 + idx.sum(1)), shape,
+                 initial_pivots=[[0, 0, 0]])
+    with pytest.raises(ValueError, match="f returned Inf"):
+        tt_cross(lambda idx: np.full(len(idx), np.inf), shape)
+    with pytest.raises(TypeError, match="dtype"):
+        tt_cross(lambda idx: np.array(["x"] * len(idx)), shape)
+    with pytest.raises(TypeError, match="complex"):
+        tt_cross(lambda idx: np.ones(len(idx)) * 1j, shape)
+    with pytest.raises(ValueError, match="zero"):
+        tt_cross(lambda idx: np.zeros(len(idx)), shape)
+
+
+def test_exception_inside_f_propagates():
+    calls = []
+
+    def f(idx):
+        calls.append(1)
+        if len(calls) == 3:
+            raise Boom("from f")
+        return 1.0 + idx.sum(axis=1)
+
+    with pytest.raises(Boom, match="from f"):
+        tt_cross(f, (4, 4, 4, 4), pivot_search="rook")
+    # the interpreter is fine afterwards
+    tt, _ = tt_cross(lambda idx: 1.0 + idx.sum(axis=1), (4, 4, 4, 4))
+    assert max(tt.bond_dims) == 2
+
+
+def test_bad_arguments():
+    f = lambda idx: np.ones(len(idx))  # noqa: E731
+    with pytest.raises(ValueError, match="shape"):
+        tt_cross(f, ())
+    with pytest.raises(ValueError, match=r"shape\[1\]"):
+        tt_cross(f, (3, 0, 2))
+    with pytest.raises(TypeError, match=r"shape\[0\]"):
+        tt_cross(f, (2.5, 3))
+    with pytest.raises(ValueError, match="rel_tol"):
+        tt_cross(f, (3, 3), rel_tol=-1.0)
+    with pytest.raises(ValueError, match="rel_tol"):
+        tt_cross(f, (3, 3), rel_tol=float("nan"))
+    with pytest.raises(ValueError, match="method"):
+        tt_cross(f, (3, 3), method="dmrg")
+    with pytest.raises(ValueError, match="pivot_search"):
+        tt_cross(f, (3, 3), pivot_search="partial")
+    with pytest.raises(ValueError, match="max_rank"):
+        tt_cross(f, (3, 3), max_rank=0)
+    with pytest.raises(ValueError, match="max_sweeps"):
+        tt_cross(f, (3, 3), max_sweeps=0)
+    with pytest.raises(ValueError, match="batch_size"):
+        tt_cross(f, (3, 3), batch_size=0)
+    with pytest.raises(ValueError, match="initial_pivots"):
+        tt_cross(f, (3, 3), initial_pivots=[[0, 3]])
+    with pytest.raises(ValueError, match="initial_pivots"):
+        tt_cross(f, (3, 3), initial_pivots=[[0, 1, 2]])
+    with pytest.raises(TypeError, match="callable"):
+        tt_cross("f", (3, 3))
+    with pytest.raises(ValueError, match="max_rank"):
+        tt_cross(f, (3, 3), method="maxvol1")
+    with pytest.raises(TypeError, match="dtype"):
+        tt_cross(f, (3, 3), dtype=np.float32)
+
+
+def test_exported():
+    assert tnfast.tt_cross is tt_cross
