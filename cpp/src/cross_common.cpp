@@ -1,4 +1,5 @@
 // Cache, tensor-train evaluation and argument checks shared by the cross drivers.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -66,39 +67,106 @@ template <class T>
 CachedFunction<T>::CachedFunction(BatchFunction<T> f, std::vector<Index> shape, bool use_cache, Index batch_size)
     : f_(std::move(f)), shape_(std::move(shape)), use_cache_(use_cache), batch_size_(std::max<Index>(batch_size, 1)) {
   bits_.resize(shape_.size());
+  Index total = 0;
   for (size_t k = 0; k < shape_.size(); ++k) {
     int b = 0;
     while ((Index(1) << b) < shape_[k]) ++b;
     bits_[k] = b;
+    total += b;
+  }
+  words_ = std::max<Index>(1, (total + 63) / 64);
+  scratch_.resize(size_t(words_));
+  if (use_cache_) {
+    slot_hash_.assign(1024, 0);
+    slot_entry_.assign(1024, -1);
   }
 }
 
 template <class T>
-void CachedFunction<T>::key(const int64_t* point, std::string& out) const {
-  out.clear();
-  uint64_t word = 0;
+void CachedFunction<T>::pack(const int64_t* point, uint64_t* out) const {
+  std::fill(out, out + words_, uint64_t(0));
+  Index w = 0;
   int used = 0;
   for (size_t k = 0; k < bits_.size(); ++k) {
     const int b = bits_[k];
     if (b == 0) continue;
     const uint64_t v = uint64_t(point[k]);
-    if (used + b <= 64) {
-      word |= v << used;
-      used += b;
-    } else {
+    out[w] |= v << used;
+    if (used + b >= 64) {
       const int lo = 64 - used;
-      word |= v << used;  // the low `lo` bits of v
-      out.append(reinterpret_cast<const char*>(&word), sizeof(word));
-      word = v >> lo;
-      used = b - lo;
-    }
-    if (used == 64) {
-      out.append(reinterpret_cast<const char*>(&word), sizeof(word));
-      word = 0;
-      used = 0;
+      ++w;
+      if (used + b > 64) out[w] = v >> lo;
+      used = used + b - 64;
+    } else {
+      used += b;
     }
   }
-  if (used > 0) out.append(reinterpret_cast<const char*>(&word), size_t((used + 7) / 8));
+}
+
+template <class T>
+uint64_t CachedFunction<T>::hash(const uint64_t* key, Index words) {
+  uint64_t h = 0x9E3779B97F4A7C15ull;
+  for (Index w = 0; w < words; ++w) {
+    uint64_t z = key[w] + h + 0x9E3779B97F4A7C15ull * uint64_t(w + 1);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    h = z ^ (z >> 31);
+  }
+  return h;
+}
+
+template <class T>
+void CachedFunction<T>::grow() {
+  const size_t cap = slot_entry_.size() * 2;
+  slot_hash_.assign(cap, 0);
+  slot_entry_.assign(cap, -1);
+  const uint64_t mask = cap - 1;
+  const Index count = Index(values_.size());
+  for (Index e = 0; e < count; ++e) {
+    const uint64_t h = hash(&keys_[size_t(e * words_)], words_);
+    uint64_t s = h & mask;
+    while (slot_entry_[s] >= 0) s = (s + 1) & mask;
+    slot_hash_[s] = h;
+    slot_entry_[s] = e;
+  }
+}
+
+template <class T>
+Index CachedFunction<T>::find_or_insert(const uint64_t* key, uint64_t h, bool& inserted) {
+  inserted = false;
+  const uint64_t mask = slot_entry_.size() - 1;
+  uint64_t s = h & mask;
+  for (;;) {
+    const int64_t e = slot_entry_[s];
+    if (e < 0) break;
+    if (slot_hash_[s] == h && std::equal(key, key + words_, &keys_[size_t(e * words_)])) return e;
+    s = (s + 1) & mask;
+  }
+  const Index e = Index(values_.size());
+  keys_.insert(keys_.end(), key, key + words_);
+  values_.push_back(T(0));
+  slot_hash_[s] = h;
+  slot_entry_[s] = e;
+  inserted = true;
+  if (size_t(values_.size()) * 2 > slot_entry_.size()) grow();
+  return e;
+}
+
+template <class T>
+bool CachedFunction<T>::lookup(const int64_t* point, T& value) {
+  if (!use_cache_) return false;
+  pack(point, scratch_.data());
+  const uint64_t h = hash(scratch_.data(), words_);
+  const uint64_t mask = slot_entry_.size() - 1;
+  for (uint64_t s = h & mask;; s = (s + 1) & mask) {
+    const int64_t e = slot_entry_[s];
+    if (e < 0) return false;
+    if (slot_hash_[s] == h && e < committed_ &&
+        std::equal(scratch_.begin(), scratch_.end(), &keys_[size_t(e * words_)])) {
+      value = values_[size_t(e)];
+      return true;
+    }
+  }
 }
 
 template <class T>
@@ -109,23 +177,45 @@ void CachedFunction<T>::request(const int64_t* point, T* dest) {
     pending_points_.insert(pending_points_.end(), point, point + n);
     return;
   }
-  key(point, scratch_);
-  auto hit = cache_.find(scratch_);
-  if (hit != cache_.end()) {
-    *dest = hit->second;
+  pack(point, scratch_.data());
+  bool inserted = false;
+  const Index e = find_or_insert(scratch_.data(), hash(scratch_.data(), words_), inserted);
+  if (e < committed_) {
+    *dest = values_[size_t(e)];
     ++hits_;
     return;
   }
-  auto pend = pending_index_.find(scratch_);
-  if (pend != pending_index_.end()) {
-    dests_.emplace_back(dest, pend->second);
-    ++hits_;
-    return;
+  if (inserted) {
+    pending_points_.insert(pending_points_.end(), point, point + n);
+  } else {
+    ++hits_;  // queued earlier in this batch
   }
-  const Index slot = Index(pending_points_.size()) / n;
-  pending_index_.emplace(scratch_, slot);
-  pending_points_.insert(pending_points_.end(), point, point + n);
-  dests_.emplace_back(dest, slot);
+  dests_.emplace_back(dest, e - committed_);
+}
+
+template <class T>
+void CachedFunction<T>::reset_pending() {
+  pending_points_.clear();
+  dests_.clear();
+}
+
+template <class T>
+void CachedFunction<T>::drop_pending() {
+  // Forget the queued entries (f failed): truncate and rebuild the table.
+  if (use_cache_ && Index(values_.size()) > committed_) {
+    values_.resize(size_t(committed_));
+    keys_.resize(size_t(committed_ * words_));
+    std::fill(slot_entry_.begin(), slot_entry_.end(), int64_t(-1));
+    const uint64_t mask = slot_entry_.size() - 1;
+    for (Index e = 0; e < committed_; ++e) {
+      const uint64_t h = hash(&keys_[size_t(e * words_)], words_);
+      uint64_t s = h & mask;
+      while (slot_entry_[s] >= 0) s = (s + 1) & mask;
+      slot_hash_[s] = h;
+      slot_entry_[s] = e;
+    }
+  }
+  reset_pending();
 }
 
 template <class T>
@@ -136,42 +226,38 @@ void CachedFunction<T>::flush() {
     dests_.clear();
     return;
   }
-  std::vector<T> values(static_cast<size_t>(total));
+  std::vector<T> local;
+  T* values;
+  if (use_cache_) {
+    values = values_.data() + committed_;
+  } else {
+    local.resize(size_t(total));
+    values = local.data();
+  }
   for (Index start = 0; start < total; start += batch_size_) {
     const Index cnt = std::min(batch_size_, total - start);
     const int64_t* pts = pending_points_.data() + start * n;
-    T* out = values.data() + start;
+    T* out = values + start;
     ++calls_;
     try {
       f_(pts, cnt, n, out);
     } catch (...) {
-      pending_points_.clear();
-      pending_index_.clear();
-      dests_.clear();
+      drop_pending();
       throw;
     }
     evals_ += cnt;
     for (Index t = 0; t < cnt; ++t) {
       if (!finite(out[t])) {
-        const std::string where = format_index(pts + t * n, n);
-        pending_points_.clear();
-        pending_index_.clear();
-        dests_.clear();
-        throw invalid_argument(std::string("f returned ") + kind(out[t]) + " at index " + where);
+        const std::string what = std::string("f returned ") + kind(out[t]) + " at index " + format_index(pts + t * n, n);
+        drop_pending();
+        throw invalid_argument(what);
       }
       max_abs_ = std::max(max_abs_, double(std::abs(out[t])));
     }
-    if (use_cache_) {
-      for (Index t = 0; t < cnt; ++t) {
-        key(pts + t * n, scratch_);
-        cache_.emplace(scratch_, out[t]);
-      }
-    }
   }
   for (auto& d : dests_) *d.first = values[size_t(d.second)];
-  pending_points_.clear();
-  pending_index_.clear();
-  dests_.clear();
+  if (use_cache_) committed_ = Index(values_.size());
+  reset_pending();
 }
 
 template <class T>

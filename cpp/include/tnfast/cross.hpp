@@ -37,29 +37,44 @@ class CachedFunction {
   CachedFunction(BatchFunction<T> f, std::vector<Index> shape, bool use_cache, Index batch_size);
   void request(const int64_t* point, T* dest);
   void flush();
+  // Value if cached (true), else false; never calls f.
+  bool lookup(const int64_t* point, T& value);
   // Values at p points (row-major p x n), through the cache.
   void evaluate(const int64_t* points, Index p, T* out);
 
   Index evals() const { return evals_; }        // points sent to f
   Index hits() const { return hits_; }          // requests answered by the cache
   Index calls() const { return calls_; }        // calls of f
-  Index cache_size() const { return Index(cache_.size()); }
+  Index cache_size() const { return committed_; }
   double max_abs() const { return max_abs_; }   // largest |f| seen
   Index ndim() const { return Index(shape_.size()); }
   const std::vector<Index>& shape() const { return shape_; }
 
  private:
-  void key(const int64_t* point, std::string& out) const;
+  // Open addressing (linear probing) over packed keys: entry e has key words
+  // keys_[e * words_ .. +words_) and value values_[e]; entries >= committed_ are the
+  // points queued since the last flush (their values are not known yet).
+  void pack(const int64_t* point, uint64_t* out) const;
+  static uint64_t hash(const uint64_t* key, Index words);
+  Index find_or_insert(const uint64_t* key, uint64_t h, bool& inserted);
+  void grow();
+  void drop_pending();
+  void reset_pending();
+
   BatchFunction<T> f_;
   std::vector<Index> shape_;
   std::vector<int> bits_;
+  Index words_ = 1;
   bool use_cache_;
   Index batch_size_;
-  std::unordered_map<std::string, T> cache_;
-  std::unordered_map<std::string, Index> pending_index_;
+  std::vector<uint64_t> keys_;
+  std::vector<T> values_;
+  std::vector<uint64_t> slot_hash_;   // hash of the entry in each slot
+  std::vector<int64_t> slot_entry_;   // entry index, -1 when empty
+  Index committed_ = 0;
   std::vector<int64_t> pending_points_;
   std::vector<std::pair<T*, Index>> dests_;
-  std::string scratch_;
+  std::vector<uint64_t> scratch_;
   Index evals_ = 0, hits_ = 0, calls_ = 0;
   double max_abs_ = 0;
 };
