@@ -186,7 +186,7 @@ def test_verbose_and_info(rng, capsys):
     tt, info = tt_cross(f, shape, verbose=True, seed=0)
     out = capsys.readouterr().out
     assert "sweep 0" in out and "pivot error" in out
-    assert info.n_sweeps == len(info.sweeps) >= 2
+    assert info.n_sweeps == len(info.sweeps) >= 1
     assert "total:" in info.summary()
     assert info.sweeps[0].evals > 0
     assert info.converged and info.sweeps[-1].pivot_error < 1e-10

@@ -66,7 +66,7 @@ template <class T>
 py::dict run_cross(const py::object& f, const std::vector<Index>& shape, const std::string& method, double rel_tol,
                    Index max_rank, Index max_sweeps, bool rook, Index global_pivots, Index global_starts, bool cache,
                    Index batch_size, uint64_t seed, const py::object& initial_pivots, Index init_samples,
-                   double maxvol_tol, const py::object& on_sweep) {
+                   double maxvol_tol, Index rook_restarts, const py::object& on_sweep) {
   if (!PyCallable_Check(f.ptr())) throw py::type_error("f: expected a callable");
   cross::CrossOptions opt;
   opt.rel_tol = rel_tol;
@@ -80,6 +80,7 @@ py::dict run_cross(const py::object& f, const std::vector<Index>& shape, const s
   opt.seed = seed;
   opt.init_samples = init_samples;
   opt.maxvol_tol = maxvol_tol;
+  opt.rook_restarts = rook_restarts;
   if (!initial_pivots.is_none()) {
     auto p = require<int64_t>(initial_pivots, "initial_pivots", 2);
     if (p.shape(1) != py::ssize_t(shape.size()))
@@ -145,7 +146,7 @@ void def_typed(py::module_& m, const char* suffix) {
         py::arg("method"), py::arg("rel_tol"), py::arg("max_rank"), py::arg("max_sweeps"), py::arg("rook"),
         py::arg("global_pivots"), py::arg("global_starts"), py::arg("cache"), py::arg("batch_size"),
         py::arg("seed"), py::arg("initial_pivots"), py::arg("init_samples"), py::arg("maxvol_tol"),
-        py::arg("on_sweep"));
+        py::arg("rook_restarts"), py::arg("on_sweep"));
   m.def((std::string("prrlu_") + suffix).c_str(), &run_prrlu<T>, py::arg("a"), py::arg("max_rank"),
         py::arg("abs_tol"), py::arg("rook"), py::arg("seed"));
   m.def((std::string("tt_values_") + suffix).c_str(), [](const py::sequence& cores, const py::handle& idx) {

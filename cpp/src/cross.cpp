@@ -182,6 +182,7 @@ double TCI2<T>::update(Index b, bool forward) {
   PrrLUOptions po;
   po.max_rank = opt_.max_rank;
   po.min_rank = 1;
+  po.rook_restarts = opt_.rook_restarts;
   PrrLU<T> lu;
   if (!opt_.rook) {
     Mat<T> A(m, nc);
@@ -338,8 +339,10 @@ CrossResult<T> TCI2<T>::run(const SweepCallback& on_sweep) {
     for (Index sweep = 0; sweep < opt_.max_sweeps; ++sweep) {
       const auto t0 = std::chrono::steady_clock::now();
       const Index e0 = F_.evals(), h0 = F_.hits(), c0 = F_.calls();
-      for (Index b = 1; b < n_; ++b) update(b, true);
-      double err = 0;
+      double err_fwd = 0, err = 0;
+      std::vector<Index> fwd_dims;
+      for (Index b = 1; b < n_; ++b) err_fwd = std::max(err_fwd, update(b, true));
+      for (Index b = 1; b < n_; ++b) fwd_dims.push_back(I_[size_t(b)].size());
       for (Index b = n_ - 1; b >= 1; --b) err = std::max(err, update(b, false));
       for (auto& e : extraI_) e.clear();
       for (auto& e : extraJ_) e.clear();
@@ -354,9 +357,12 @@ CrossResult<T> TCI2<T>::run(const SweepCallback& on_sweep) {
       res.sweeps.push_back(info);
       if (on_sweep) on_sweep(sweep, info);
       res.pivot_error = err;
-      const bool same = info.bond_dims == prev_dims;
+      // Converged: both passes of the sweep below tolerance with the same ranks (or the
+      // ranks of the previous sweep, and this sweep's right-to-left pass below tolerance).
+      const bool same_in_sweep = info.bond_dims == fwd_dims && err_fwd <= opt_.rel_tol;
+      const bool same_as_prev = info.bond_dims == prev_dims;
       prev_dims = info.bond_dims;
-      if (err <= opt_.rel_tol && same && info.global_added == 0) {
+      if (err <= opt_.rel_tol && (same_in_sweep || same_as_prev) && info.global_added == 0) {
         res.converged = true;
         break;
       }

@@ -128,7 +128,7 @@ def _check_shape(shape) -> list:
 def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank=None, max_sweeps: int = 20,
              initial_pivots=None, pivot_search: str = "full", global_pivots: int = 0, cache: bool = True,
              batch_size: int = 65536, seed=None, verbose: bool = False, dtype=np.float64, init_samples: int = 64,
-             global_starts=None, maxvol_tol: float = 1.05):
+             global_starts=None, maxvol_tol: float = 1.05, rook_restarts: int = 1):
     """Tensor train of a function of a multi-index by cross interpolation.
 
     Parameters
@@ -175,6 +175,9 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
         Random starts of the global pivot search (None: ``max(4 * global_pivots, 16)``).
     maxvol_tol : float
         maxvol1 only: the maxvol swap tolerance (>= 1).
+    rook_restarts : int
+        tci2 with rook search: random starting columns tried before a bond's search concludes
+        that no pivot above tolerance is left.
 
     Returns
     -------
@@ -201,6 +204,7 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
     batch_size = as_int(batch_size, "batch_size", minimum=1)
     init_samples = as_int(init_samples, "init_samples", minimum=1)
     maxvol_tol = as_float(maxvol_tol, "maxvol_tol", minimum=1.0)
+    rook_restarts = as_int(rook_restarts, "rook_restarts", minimum=0)
     if not isinstance(cache, (bool, np.bool_)):
         raise TypeError(f"cache: expected a bool, got {type(cache).__name__}")
     if seed is None:
@@ -239,7 +243,7 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
     run = getattr(_core, "tt_cross_" + suffix)
     out = run(f, dims, method, rel_tol, 0 if max_rank is None else max_rank, max_sweeps,
               pivot_search == "rook", global_pivots, 0 if global_starts is None else global_starts, bool(cache),
-              batch_size, seed, pivots, init_samples, maxvol_tol, on_sweep)
+              batch_size, seed, pivots, init_samples, maxvol_tol, rook_restarts, on_sweep)
     tt = TensorTrain(out["cores"], copy=False)
     info = CrossInfo(method=method, sweeps=[_record(d) for d in out["sweeps"]], evals=int(out["evals"]),
                      cache_hits=int(out["cache_hits"]), calls=int(out["calls"]),

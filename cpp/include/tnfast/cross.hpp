@@ -84,6 +84,7 @@ struct CrossOptions {
   Index max_rank = 0;          // <= 0: no cap (tci2); the fixed rank of cross_maxvol
   Index max_sweeps = 20;       // one sweep = a left-to-right and a right-to-left pass
   bool rook = false;           // tci2: rook pivot search instead of full search
+  Index rook_restarts = 1;     // tci2, rook: random restarts before a search gives up
   Index global_pivots = 0;     // tci2: points of largest error added after each sweep
   Index global_starts = 0;     // tci2: random starts of that search (<= 0: automatic)
   bool cache = true;
