@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from . import _backend, _core
 from ._backend import info as backend_info
+from .maxvol import maxvol, rect_maxvol
 from .mpo import MPO
 from .tensortrain import MPS, TensorTrain
 
@@ -14,4 +15,4 @@ __version__ = "0.1.0"
 
 _backend.load()
 
-__all__ = ["TensorTrain", "MPS", "MPO", "backend_info", "__version__"]
+__all__ = ["TensorTrain", "MPS", "MPO", "maxvol", "rect_maxvol", "backend_info", "__version__"]
