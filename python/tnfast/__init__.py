@@ -9,6 +9,7 @@ from . import _backend, _core
 from ._backend import info as backend_info
 from . import grids
 from .cross import CrossInfo, prrlu, tt_cross, tt_values
+from .maxvol import maxvol, rect_maxvol
 from .mpo import MPO
 from .tensortrain import MPS, TensorTrain
 
@@ -16,5 +17,5 @@ __version__ = "0.1.0"
 
 _backend.load()
 
-__all__ = ["TensorTrain", "MPS", "MPO", "backend_info", "__version__", "tt_cross", "CrossInfo", "prrlu",
-           "tt_values", "grids"]
+__all__ = ["TensorTrain", "MPS", "MPO", "maxvol", "rect_maxvol", "backend_info", "__version__", "tt_cross",
+           "CrossInfo", "prrlu", "tt_values", "grids"]

@@ -1,0 +1,141 @@
+"""maxvol / rect_maxvol: tnfast vs teneva vs a numpy + LAPACK implementation of the same algorithm.
+
+pytest-benchmark (each case asserts that all implementations select the same rows):
+
+    PYTHONPATH=python python -m pytest bench/bench_maxvol.py --benchmark-group-by=group
+
+Side-by-side ratios, best of N, written to bench/results/maxvol.json:
+
+    PYTHONPATH=python python bench/bench_maxvol.py [--threads 1] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import tnfast  # noqa: E402
+from _reference import maxvol_ref, rect_maxvol_ref  # noqa: E402
+
+try:
+    import teneva
+except ImportError:  # pragma: no cover
+    teneva = None
+
+SIZES = [(1000, 20), (10000, 50), (100000, 100)]
+TOL = 1.05
+
+
+def matrix(n, r, seed=0):
+    return np.random.default_rng(seed).standard_normal((n, r))
+
+
+def square_impls():
+    impls = {
+        "tnfast": lambda A: tnfast.maxvol(A, tol=TOL, return_coef=True)[0],
+        "numpy_lapack": lambda A: maxvol_ref(A, TOL)[0],
+    }
+    if teneva is not None:
+        impls["teneva"] = lambda A: teneva.maxvol(A, TOL, 100)[0]
+    return impls
+
+
+def rect_impls():
+    impls = {
+        "tnfast": lambda A: tnfast.rect_maxvol(A, tol=1.1, return_coef=True)[0],
+        "numpy_lapack": lambda A: rect_maxvol_ref(A, 1.1)[0],
+    }
+    if teneva is not None:
+        # same start: maxvol at 1.05 with up to 100 swaps
+        impls["teneva"] = lambda A: teneva.maxvol_rect(A, 1.1, e0=1.05, k0=100)[0]
+    return impls
+
+
+# ---- pytest-benchmark ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", SIZES, ids=[f"{n}x{r}" for n, r in SIZES])
+@pytest.mark.parametrize("impl", ["tnfast", "numpy_lapack", "teneva"])
+def test_maxvol(benchmark, impl, shape):
+    fns = square_impls()
+    if impl not in fns:
+        pytest.skip("teneva not installed")
+    A = matrix(*shape)
+    benchmark.group = f"maxvol {shape[0]}x{shape[1]}"
+    rounds = 3 if shape[0] * shape[1] >= 10 ** 7 and impl != "tnfast" else 10
+    rows = benchmark.pedantic(fns[impl], args=(A,), rounds=rounds, iterations=1, warmup_rounds=1)
+    np.testing.assert_array_equal(np.asarray(rows), tnfast.maxvol(A, tol=TOL))
+
+
+@pytest.mark.parametrize("impl", ["tnfast", "numpy_lapack", "teneva"])
+def test_rect_maxvol(benchmark, impl):
+    fns = rect_impls()
+    if impl not in fns:
+        pytest.skip("teneva not installed")
+    A = matrix(10000, 50, seed=1)
+    benchmark.group = "rect_maxvol 10000x50"
+    rows = benchmark.pedantic(fns[impl], args=(A,), rounds=5, iterations=1, warmup_rounds=1)
+    np.testing.assert_array_equal(np.asarray(rows), tnfast.rect_maxvol(A, tol=1.1))
+
+
+# ---- stand-alone side-by-side run --------------------------------------------------------------
+
+def best_of(fn, A, repeats):
+    fn(A)
+    best = float("inf")
+    out = None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn(A)
+        best = min(best, time.perf_counter() - t0)
+    return best, np.asarray(out)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--threads", type=int, default=None, help="BLAS threads for numpy/scipy (default: as is)")
+    p.add_argument("--quick", action="store_true", help="skip the 100000 x 100 case")
+    p.add_argument("--repeats", type=int, default=7)
+    p.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "maxvol.json"))
+    args = p.parse_args(argv)
+    if args.threads is not None:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(args.threads)
+    results = []
+    cases = [("maxvol", s, square_impls()) for s in SIZES if not (args.quick and s[0] >= 100000)]
+    cases.append(("rect_maxvol", (10000, 50), rect_impls()))
+    for kind, (n, r), fns in cases:
+        A = matrix(n, r, seed=0 if kind == "maxvol" else 1)
+        big = n * r >= 10 ** 7
+        times, rows = {}, {}
+        for name, fn in fns.items():
+            reps = args.repeats if (name == "tnfast" or not big) else 2
+            times[name], rows[name] = best_of(fn, A, reps)
+        same = all(np.array_equal(rows["tnfast"], v) for v in rows.values())
+        rec = {"case": f"{kind} {n}x{r}", "seconds": times, "identical_rows": bool(same),
+               "speedup": {k: times[k] / times["tnfast"] for k in times if k != "tnfast"},
+               "rows_selected": int(len(rows["tnfast"]))}
+        results.append(rec)
+        line = "  ".join(f"{k} {v * 1e3:9.2f} ms" for k, v in times.items())
+        sp = "  ".join(f"x{v:6.1f} vs {k}" for k, v in rec["speedup"].items())
+        print(f"{rec['case']:<24} {line}   {sp}   identical rows: {same}", flush=True)
+    meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": platform.machine(),
+            "processor": platform.processor(), "cpu_count": os.cpu_count(), "threads": args.threads,
+            "numpy": np.__version__, "teneva": getattr(teneva, "__version__", None), "tol": TOL,
+            "repeats": args.repeats, "timing": "best of repeats, one warm-up call"}
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump({"meta": meta, "results": results}, f, indent=1)
+    print("written", args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,477 @@
+// Maximum-volume row selection: square maxvol and rectangular maxvol.
+//
+// Square maxvol keeps B = A A[I]^-1 (n x r) row-major.  One iteration is a single pass over
+// B that applies the rank-1 update of the previous swap and, row by row, finds the largest
+// |B_mj| of the updated row, so that the next pivot (the first maximum in row-major order,
+// as numpy's argmax on the flattened |B|) is known when the pass ends.  The update is
+// evaluated as B_ml - B_mj * c_l with c = (B_i - e_j) / B_ij, rounded exactly like the numpy
+// expression B -= outer(B[:, j], c); on x86-64 the pass is written with AVX2 / AVX-512
+// intrinsics chosen at run time.
+#include "tnfast/maxvol.hpp"
+
+#include <Eigen/LU>
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <numeric>
+#include <string>
+
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#define TNFAST_MAXVOL_X86 1
+#include <immintrin.h>
+#endif
+
+namespace tnfast {
+namespace {
+
+using std::abs;
+
+template <class T>
+inline real_t<T> absval(const T& x) {
+  return std::abs(x);
+}
+
+// ---- the fused "update, then find the row of the largest entry" pass ----------------------
+//
+// For every row m: t = B[m, j]; B[m, l] -= t * c[l] for all l; rowmax = max_l |B[m, l]|.
+// Returns the first row whose rowmax is largest (strict comparison keeps the first) and its
+// rowmax.  With c = 0 the pass is a pure scan.
+template <class T>
+using PassFn = void (*)(T* B, Index n, Index r, Index j, const T* c, Index* best_row, real_t<T>* best);
+
+template <class T>
+void pass_generic(T* B, Index n, Index r, Index j, const T* c, Index* best_row, real_t<T>* best) {
+  using R = real_t<T>;
+  R bv = R(-1);
+  Index br = 0;
+  for (Index m = 0; m < n; ++m) {
+    T* row = B + m * r;
+    const T t = row[j];
+    R mx = R(0);
+    for (Index l = 0; l < r; ++l) {
+      const T p = t * c[l];
+      const T x = row[l] - p;
+      row[l] = x;
+      const R a = absval(x);
+      if (a > mx) mx = a;
+    }
+    if (mx > bv) {
+      bv = mx;
+      br = m;
+    }
+  }
+  *best_row = br;
+  *best = bv;
+}
+
+#ifdef TNFAST_MAXVOL_X86
+
+// GCC's AVX-512 headers start some intrinsics from an "undefined" vector, which its
+// -Wmaybe-uninitialized flags once inlined.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+__attribute__((target("avx512f"))) void pass_avx512_f64(double* B, Index n, Index r, Index j, const double* c,
+                                                        Index* best_row, double* best) {
+  const Index full = r & ~Index(7);
+  const __mmask8 tail = static_cast<__mmask8>((1u << unsigned(r - full)) - 1u);
+  double bv = -1.0;
+  Index br = 0;
+  for (Index m = 0; m < n; ++m) {
+    double* row = B + m * r;
+    const __m512d t = _mm512_set1_pd(row[j]);
+    __m512d mx = _mm512_setzero_pd();
+    Index l = 0;
+    for (; l < full; l += 8) {
+      const __m512d p = _mm512_mul_pd(t, _mm512_loadu_pd(c + l));
+      const __m512d x = _mm512_sub_pd(_mm512_loadu_pd(row + l), p);
+      _mm512_storeu_pd(row + l, x);
+      mx = _mm512_max_pd(mx, _mm512_abs_pd(x));
+    }
+    if (tail) {
+      const __m512d p = _mm512_mul_pd(t, _mm512_maskz_loadu_pd(tail, c + l));
+      const __m512d x = _mm512_sub_pd(_mm512_maskz_loadu_pd(tail, row + l), p);
+      _mm512_mask_storeu_pd(row + l, tail, x);
+      mx = _mm512_max_pd(mx, _mm512_abs_pd(x));  // lanes outside the mask hold 0
+    }
+    __m512d s = _mm512_max_pd(mx, _mm512_shuffle_f64x2(mx, mx, 0x4E));  // swap 256-bit halves
+    s = _mm512_max_pd(s, _mm512_shuffle_f64x2(s, s, 0xB1));             // swap 128-bit lanes
+    s = _mm512_max_pd(s, _mm512_permute_pd(s, 0x55));                    // swap within lanes
+    const double v = _mm_cvtsd_f64(_mm512_castpd512_pd128(s));
+    if (v > bv) {
+      bv = v;
+      br = m;
+    }
+  }
+  *best_row = br;
+  *best = bv;
+}
+
+__attribute__((target("avx512f"))) void pass_avx512_f32(float* B, Index n, Index r, Index j, const float* c,
+                                                        Index* best_row, float* best) {
+  const Index full = r & ~Index(15);
+  const __mmask16 tail = static_cast<__mmask16>((1u << unsigned(r - full)) - 1u);
+  float bv = -1.0f;
+  Index br = 0;
+  for (Index m = 0; m < n; ++m) {
+    float* row = B + m * r;
+    const __m512 t = _mm512_set1_ps(row[j]);
+    __m512 mx = _mm512_setzero_ps();
+    Index l = 0;
+    for (; l < full; l += 16) {
+      const __m512 p = _mm512_mul_ps(t, _mm512_loadu_ps(c + l));
+      const __m512 x = _mm512_sub_ps(_mm512_loadu_ps(row + l), p);
+      _mm512_storeu_ps(row + l, x);
+      mx = _mm512_max_ps(mx, _mm512_abs_ps(x));
+    }
+    if (tail) {
+      const __m512 p = _mm512_mul_ps(t, _mm512_maskz_loadu_ps(tail, c + l));
+      const __m512 x = _mm512_sub_ps(_mm512_maskz_loadu_ps(tail, row + l), p);
+      _mm512_mask_storeu_ps(row + l, tail, x);
+      mx = _mm512_max_ps(mx, _mm512_abs_ps(x));
+    }
+    __m512 s = _mm512_max_ps(mx, _mm512_shuffle_f32x4(mx, mx, 0x4E));
+    s = _mm512_max_ps(s, _mm512_shuffle_f32x4(s, s, 0xB1));
+    s = _mm512_max_ps(s, _mm512_permute_ps(s, 0x4E));
+    s = _mm512_max_ps(s, _mm512_permute_ps(s, 0xB1));
+    const float v = _mm_cvtss_f32(_mm512_castps512_ps128(s));
+    if (v > bv) {
+      bv = v;
+      br = m;
+    }
+  }
+  *best_row = br;
+  *best = bv;
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+__attribute__((target("avx2"))) void pass_avx2_f64(double* B, Index n, Index r, Index j, const double* c,
+                                                   Index* best_row, double* best) {
+  const Index full = r & ~Index(3);
+  const __m256d sign = _mm256_set1_pd(-0.0);
+  double bv = -1.0;
+  Index br = 0;
+  for (Index m = 0; m < n; ++m) {
+    double* row = B + m * r;
+    const double ts = row[j];
+    const __m256d t = _mm256_set1_pd(ts);
+    __m256d mx = _mm256_setzero_pd();
+    Index l = 0;
+    for (; l < full; l += 4) {
+      const __m256d p = _mm256_mul_pd(t, _mm256_loadu_pd(c + l));
+      const __m256d x = _mm256_sub_pd(_mm256_loadu_pd(row + l), p);
+      _mm256_storeu_pd(row + l, x);
+      mx = _mm256_max_pd(mx, _mm256_andnot_pd(sign, x));
+    }
+    __m128d h = _mm_max_pd(_mm256_castpd256_pd128(mx), _mm256_extractf128_pd(mx, 1));
+    h = _mm_max_sd(h, _mm_unpackhi_pd(h, h));
+    double v = _mm_cvtsd_f64(h);
+    for (; l < r; ++l) {
+      volatile double p = ts * c[l];  // keep the product rounded on its own
+      const double x = row[l] - p;
+      row[l] = x;
+      const double a = std::fabs(x);
+      if (a > v) v = a;
+    }
+    if (v > bv) {
+      bv = v;
+      br = m;
+    }
+  }
+  *best_row = br;
+  *best = bv;
+}
+
+__attribute__((target("avx2"))) void pass_avx2_f32(float* B, Index n, Index r, Index j, const float* c,
+                                                   Index* best_row, float* best) {
+  const Index full = r & ~Index(7);
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  float bv = -1.0f;
+  Index br = 0;
+  for (Index m = 0; m < n; ++m) {
+    float* row = B + m * r;
+    const float ts = row[j];
+    const __m256 t = _mm256_set1_ps(ts);
+    __m256 mx = _mm256_setzero_ps();
+    Index l = 0;
+    for (; l < full; l += 8) {
+      const __m256 p = _mm256_mul_ps(t, _mm256_loadu_ps(c + l));
+      const __m256 x = _mm256_sub_ps(_mm256_loadu_ps(row + l), p);
+      _mm256_storeu_ps(row + l, x);
+      mx = _mm256_max_ps(mx, _mm256_andnot_ps(sign, x));
+    }
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
+    float v = _mm_cvtss_f32(h);
+    for (; l < r; ++l) {
+      volatile float p = ts * c[l];
+      const float x = row[l] - p;
+      row[l] = x;
+      const float a = std::fabs(x);
+      if (a > v) v = a;
+    }
+    if (v > bv) {
+      bv = v;
+      br = m;
+    }
+  }
+  *best_row = br;
+  *best = bv;
+}
+
+#endif  // TNFAST_MAXVOL_X86
+
+template <class T>
+PassFn<T> pick_pass() {
+  return &pass_generic<T>;
+}
+
+#ifdef TNFAST_MAXVOL_X86
+template <>
+PassFn<double> pick_pass<double>() {
+  static const PassFn<double> f = [] {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return PassFn<double>(&pass_avx512_f64);
+    if (__builtin_cpu_supports("avx2")) return PassFn<double>(&pass_avx2_f64);
+    return PassFn<double>(&pass_generic<double>);
+  }();
+  return f;
+}
+template <>
+PassFn<float> pick_pass<float>() {
+  static const PassFn<float> f = [] {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return PassFn<float>(&pass_avx512_f32);
+    if (__builtin_cpu_supports("avx2")) return PassFn<float>(&pass_avx2_f32);
+    return PassFn<float>(&pass_generic<float>);
+  }();
+  return f;
+}
+#endif
+
+// ---- square maxvol ----------------------------------------------------------------------
+
+void check_tol(double tol, const char* name) {
+  if (!(tol >= 1.0) || !std::isfinite(tol))
+    throw invalid_argument(std::string(name) + ": expected a finite number >= 1, got " + std::to_string(tol));
+}
+
+// LU with partial pivoting of the n x r matrix (row-major input), then B = A A[I]^-1 written
+// row-major into `B` (n * r values).  Returns the pivot rows I.
+template <class T>
+std::vector<Index> lu_start(const T* A, Index n, Index r, T* B) {
+  using R = real_t<T>;
+  // Column-major working copy; also checks finiteness and finds max |A_ij|.
+  Mat<T> W(n, r);
+  R amax = R(0);
+  bool finite = true;
+  for (Index m = 0; m < n; ++m) {
+    const T* row = A + m * r;
+    for (Index l = 0; l < r; ++l) {
+      const T x = row[l];
+      W(m, l) = x;
+      const R a = absval(x);
+      finite = finite && std::isfinite(a);
+      if (a > amax) amax = a;
+    }
+  }
+  if (!finite) throw invalid_argument("A: holds NaN or Inf");
+
+  std::vector<int> transp(static_cast<size_t>(r));
+  int ntransp = 0;
+  Eigen::internal::partial_lu_impl<T, Eigen::ColMajor, int>::blocked_lu(n, r, W.data(), n, transp.data(), ntransp);
+
+  // A rank-deficient A leaves a pivot at rounding level (or exactly zero).
+  const R tiny = R(4) * R(r) * std::numeric_limits<R>::epsilon() * amax;
+  for (Index k = 0; k < r; ++k) {
+    if (!(absval(W(k, k)) > tiny))
+      throw invalid_argument("A: the matrix is rank-deficient (numerical rank < " + std::to_string(r) +
+                             "); maxvol needs r linearly independent columns");
+  }
+
+  std::vector<Index> perm(static_cast<size_t>(n));
+  std::iota(perm.begin(), perm.end(), Index(0));
+  for (Index k = 0; k < r; ++k) std::swap(perm[size_t(k)], perm[size_t(transp[size_t(k)])]);
+
+  // With A[perm] = L U (L: n x r unit lower trapezoidal), A A[I]^-1 = P^T L L1^-1, and the
+  // rows of L L1^-1 are e_k for the pivot rows and L2 L1^-1 for the others.
+  if (n > r) {
+    auto L2 = W.bottomRows(n - r);
+    W.topRows(r).template triangularView<Eigen::UnitLower>().template solveInPlace<Eigen::OnTheRight>(L2);
+  }
+  for (Index k = 0; k < r; ++k) {
+    T* row = B + perm[size_t(k)] * r;
+    std::fill(row, row + r, T(0));
+    row[k] = T(1);
+  }
+  for (Index m = r; m < n; ++m) {
+    T* row = B + perm[size_t(m)] * r;
+    for (Index l = 0; l < r; ++l) row[l] = W(m, l);
+  }
+  return std::vector<Index>(perm.begin(), perm.begin() + r);
+}
+
+template <class T>
+std::vector<Index> maxvol_impl(const T* A, Index n, Index r, double tol, Index max_iters, T* coef, Index* iterations) {
+  using R = real_t<T>;
+  if (r < 1) throw invalid_argument("A: expected at least one column");
+  if (n < r) throw invalid_argument("A: expected a tall matrix (rows >= columns), got " + std::to_string(n) + " x " +
+                                    std::to_string(r));
+  check_tol(tol, "tol");
+  if (max_iters < 0) throw invalid_argument("max_iters: expected an integer >= 0");
+
+  std::vector<T> own;
+  T* B = coef;
+  if (!B) {
+    own.resize(size_t(n * r));
+    B = own.data();
+  }
+  std::vector<Index> I = lu_start(A, n, r, B);
+
+  const PassFn<T> pass = pick_pass<T>();
+  std::vector<T> c(size_t(r), T(0));
+  Index i = 0;
+  R best = 0;
+  pass(B, n, r, 0, c.data(), &i, &best);  // c = 0: scan only
+  if (!std::isfinite(best)) throw invalid_argument("A: the matrix is too ill-conditioned for maxvol");
+  const R rtol = R(tol);
+  Index it = 0;
+  for (; it < max_iters; ++it) {
+    if (best <= rtol) break;
+    const T* bi = B + i * r;
+    Index j = 0;
+    while (absval(bi[j]) != best) ++j;  // first maximum of the row
+    const T piv = bi[j];
+    for (Index l = 0; l < r; ++l) c[size_t(l)] = bi[l] / piv;
+    c[size_t(j)] = (bi[j] - T(1)) / piv;
+    I[size_t(j)] = i;
+    pass(B, n, r, j, c.data(), &i, &best);
+    if (!std::isfinite(best)) throw invalid_argument("A: the matrix is too ill-conditioned for maxvol");
+  }
+  if (iterations) *iterations = it;
+  if (coef) {
+    for (Index k = 0; k < r; ++k) {
+      T* row = B + I[size_t(k)] * r;
+      std::fill(row, row + r, T(0));
+      row[k] = T(1);
+    }
+  }
+  return I;
+}
+
+// ---- rectangular maxvol -----------------------------------------------------------------
+
+template <class T>
+std::vector<Index> rect_impl(const T* A, Index n, Index r, double tol, Index min_rows, Index max_rows, Mat<T>* coef,
+                             double start_tol, Index start_iters) {
+  using R = real_t<T>;
+  check_tol(tol, "tol");
+  check_tol(start_tol, "start_tol");
+  if (r >= 1 && n >= r) {
+    if (min_rows > n)
+      throw invalid_argument("min_rows: expected at most the number of rows " + std::to_string(n) + ", got " +
+                             std::to_string(min_rows));
+    if (max_rows > 0 && max_rows < r)
+      throw invalid_argument("max_rows: expected at least the number of columns " + std::to_string(r) + ", got " +
+                             std::to_string(max_rows));
+    if (max_rows > 0 && min_rows > max_rows)
+      throw invalid_argument("min_rows: expected min_rows <= max_rows, got " + std::to_string(min_rows) + " > " +
+                             std::to_string(max_rows));
+  }
+  RowMat<T> B0(n, r);
+  std::vector<Index> I = maxvol_impl<T>(A, n, r, start_tol, start_iters, B0.data(), nullptr);
+  const Index kmax = max_rows <= 0 ? n : std::min(max_rows, n);
+  const Index kmin = std::max(min_rows, r);
+
+  Index cap = std::min(kmax, std::max(2 * r, r + 32));
+  Mat<T> B(n, cap);
+  B.leftCols(r) = B0;
+  Vec<R> F(n);
+  for (Index m = 0; m < n; ++m) F[m] = B0.row(m).squaredNorm();
+  B0.resize(0, 0);
+  const R ninf = -std::numeric_limits<R>::infinity();
+  for (Index k : I) F[k] = ninf;
+  const R tol2 = R(tol) * R(tol);
+
+  Vec<T> b, v;
+  Index k = r;
+  for (; k < kmax; ++k) {
+    Index i = 0;
+    R fi = ninf;
+    for (Index m = 0; m < n; ++m)
+      if (F[m] > fi) {
+        fi = F[m];
+        i = m;
+      }
+    if (k >= kmin && fi <= tol2) break;
+    if (k == cap) {
+      cap = std::min(kmax, 2 * cap);
+      B.conservativeResize(n, cap);
+    }
+    auto Bk = B.leftCols(k);
+    b = Bk.row(i).transpose();
+    v.noalias() = Bk * b.conjugate();
+    const R lam = R(1) / (R(1) + std::real(v[i]));
+    v *= lam;  // v = lam * B b^H
+    Bk.noalias() -= v * b.transpose();
+    B.col(k) = v;
+    for (Index m = 0; m < n; ++m) F[m] -= std::norm(v[m]) / lam;  // lam |B b^H|^2 = |v|^2 / lam
+    F[i] = ninf;
+    I.push_back(i);
+  }
+  // No clean-up of the selected rows: for k > r, B[rows] = A[rows] pinv(A[rows]) is a
+  // projector, not the identity.
+  if (coef) *coef = B.leftCols(k);
+  return I;
+}
+
+}  // namespace
+
+template <class T>
+std::vector<Index> maxvol_rowmajor(const T* A, Index n, Index r, double tol, Index max_iters, T* coef,
+                                   Index* iterations) {
+  return maxvol_impl<T>(A, n, r, tol, max_iters, coef, iterations);
+}
+
+template <class T>
+std::vector<Index> maxvol(const CMatRef<T>& A, double tol, Index max_iters, Mat<T>* coef, Index* iterations) {
+  const RowMat<T> Ar = A;
+  if (!coef) return maxvol_impl<T>(Ar.data(), A.rows(), A.cols(), tol, max_iters, nullptr, iterations);
+  RowMat<T> B(A.rows(), A.cols());
+  auto I = maxvol_impl<T>(Ar.data(), A.rows(), A.cols(), tol, max_iters, B.data(), iterations);
+  *coef = B;
+  return I;
+}
+
+template <class T>
+std::vector<Index> rect_maxvol_rowmajor(const T* A, Index n, Index r, double tol, Index min_rows, Index max_rows,
+                                        Mat<T>* coef, double start_tol, Index start_iters) {
+  return rect_impl<T>(A, n, r, tol, min_rows, max_rows, coef, start_tol, start_iters);
+}
+
+template <class T>
+std::vector<Index> rect_maxvol(const CMatRef<T>& A, double tol, Index min_rows, Index max_rows, Mat<T>* coef) {
+  const RowMat<T> Ar = A;
+  return rect_impl<T>(Ar.data(), A.rows(), A.cols(), tol, min_rows, max_rows, coef, 1.05, 100);
+}
+
+#define TNFAST_MAXVOL_INST(T)                                                                                        \
+  template std::vector<Index> maxvol<T>(const CMatRef<T>&, double, Index, Mat<T>*, Index*);                         \
+  template std::vector<Index> rect_maxvol<T>(const CMatRef<T>&, double, Index, Index, Mat<T>*);                     \
+  template std::vector<Index> maxvol_rowmajor<T>(const T*, Index, Index, double, Index, T*, Index*);                \
+  template std::vector<Index> rect_maxvol_rowmajor<T>(const T*, Index, Index, double, Index, Index, Mat<T>*, double, \
+                                                      Index);
+TNFAST_MAXVOL_INST(float)
+TNFAST_MAXVOL_INST(double)
+TNFAST_MAXVOL_INST(cfloat)
+TNFAST_MAXVOL_INST(cdouble)
+#undef TNFAST_MAXVOL_INST
+
+}  // namespace tnfast
