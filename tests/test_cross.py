@@ -47,6 +47,43 @@ def test_exact_recovery_random_tt(rng, search, shape, rank):
     assert info.pivot_error < 1e-12
 
 
+@pytest.mark.parametrize("shape,rank", [((4,) * 10, 3), ((3, 5, 4, 3, 5, 4, 3, 5), 4), ((5,) * 12, 2)])
+def test_exact_recovery_maxvol1(rng, shape, rank):
+    cores = random_tt_cores(rng, shape, rank)
+    f = tt_function(cores)
+    tt, info = tt_cross(f, shape, method="maxvol1", max_rank=rank, rel_tol=1e-12, seed=7)
+    assert info.method == "maxvol1" and info.converged
+    assert max(tt.bond_dims) == rank
+    assert rel_err(tt, f, fresh_points(rng, shape)) < 1e-12
+
+
+def test_maxvol1_ranks_and_sweeps(rng):
+    shape = (16,) * 8
+    g = uniform_grid(-1.0, 1.0, 16)
+    f = grid_function(lambda x: 1.0 / (1.0 + np.sum(x ** 2, axis=1)), [g] * 8)
+    pts = fresh_points(rng, shape, 5000)
+    errs = []
+    for rank in (2, 4, 8):
+        tt, info = tt_cross(f, shape, method="maxvol1", max_rank=rank, max_sweeps=3, rel_tol=0.0, seed=1)
+        assert max(tt.bond_dims) == rank
+        assert len(info.sweeps) == 3 and not info.converged
+        errs.append(np.abs(tt_values(tt, pts) - f(pts)).max())
+    assert errs[0] > errs[1] > errs[2] and errs[2] < 1e-6
+    # bond dimensions are capped by the sizes of the unfoldings
+    tt, _ = tt_cross(lambda idx: 1.0 / (1.0 + np.sum(idx ** 2, axis=1)), (2, 2, 16, 2, 2), method="maxvol1",
+                     max_rank=8, seed=0)
+    assert tt.bond_dims == (2, 4, 4, 2)
+
+
+def test_maxvol1_complex_and_single_site(rng):
+    shape = (4,) * 6
+    f = tt_function(random_tt_cores(rng, shape, 2, cplx=True))
+    tt, info = tt_cross(f, shape, method="maxvol1", max_rank=2, dtype=complex, seed=3)
+    assert rel_err(tt, f, fresh_points(rng, shape, 1000)) < 1e-12
+    tt1, _ = tt_cross(lambda idx: idx[:, 0] + 1.0, (5,), method="maxvol1", max_rank=3)
+    assert np.allclose(tt1.full(), np.arange(1, 6))
+
+
 def test_exact_recovery_complex(rng):
     shape = (4,) * 8
     cores = random_tt_cores(rng, shape, 3, cplx=True)

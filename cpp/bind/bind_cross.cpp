@@ -102,7 +102,7 @@ py::dict run_cross(const py::object& f, const std::vector<Index>& shape, const s
     if (method == "tci2")
       res = cross::tci2<T>(bf, shape, opt, cb);
     else if (method == "maxvol1")
-      throw invalid_argument("TEMP_MAXVOL");  // res = cross::cross_maxvol<T>(bf, shape, opt, cb);
+      res = cross::cross_maxvol<T>(bf, shape, opt, cb);
     else
       throw invalid_argument("method: expected 'tci2' or 'maxvol1', got '" + method + "'");
   }
