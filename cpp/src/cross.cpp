@@ -56,6 +56,8 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 template <class T>
 class TCI2 {
+  using RowVecT = Eigen::Matrix<T, 1, Eigen::Dynamic>;
+
  public:
   TCI2(const BatchFunction<T>& f, const std::vector<Index>& shape, const CrossOptions& opt)
       : shape_(shape), n_(Index(shape.size())), opt_(opt), F_(f, shape, opt.cache, opt.batch_size), rng_(opt.seed) {}
@@ -243,7 +245,23 @@ double TCI2<T>::update(Index b, bool forward) {
   I_[size_t(b)] = std::move(newI);
   J_[size_t(b)] = std::move(newJ);
 
-  if (!forward) {
+  if (forward) {
+    // Core b-1: Pi[grid rows, cols] P^{-1}, shape (|I_{b-1}|, d_{b-1}, k).
+    Mat<T> Lm = lu.left_interp();
+    Core3<T> cs(ra, da, k);
+    for (Index r = 0; r < m_grid; ++r)
+      for (Index a = 0; a < k; ++a) cs.data[size_t(r * k + a)] = Lm(r, a);
+    cores_[size_t(s)] = std::move(cs);
+    if (b == n_ - 1) {
+      // Last core: the pivot rows of Pi_{n-1} on the grid columns, shape (k, d_{n-1}, 1).
+      Core3<T> cl(k, db, rc);
+      for (Index a = 0; a < k; ++a) {
+        RowVecT row = lu.L.row(lu.rows[size_t(a)]) * lu.U;
+        for (Index c = 0; c < n_grid; ++c) cl.data[size_t(a * n_grid + c)] = row[c];
+      }
+      cores_[size_t(b)] = std::move(cl);
+    }
+  } else {
     // Core b: P^{-1} Pi[rows, grid columns], shape (k, d_b, |J_{b+1}|).
     Mat<T> R = lu.right_interp();
     Core3<T> cb(k, db, rc);
@@ -335,21 +353,36 @@ CrossResult<T> TCI2<T>::run(const SweepCallback& on_sweep) {
   } else {
     initialize();
     cores_.assign(size_t(n_), Core3<T>());
-    std::vector<Index> prev_dims;
+    std::vector<Index> prev_dims;  // bond dimensions after the previous pass
+    auto dims = [&]() {
+      std::vector<Index> d;
+      for (Index b = 1; b < n_; ++b) d.push_back(I_[size_t(b)].size());
+      return d;
+    };
+    // A pass converges when its pivot error is below tolerance and it left the bond
+    // dimensions of the previous pass unchanged (global pivots are searched after the
+    // right-to-left pass; a run that uses them only stops there, when none was added).
     for (Index sweep = 0; sweep < opt_.max_sweeps; ++sweep) {
       const auto t0 = std::chrono::steady_clock::now();
       const Index e0 = F_.evals(), h0 = F_.hits(), c0 = F_.calls();
-      double err_fwd = 0, err = 0;
-      std::vector<Index> fwd_dims;
-      for (Index b = 1; b < n_; ++b) err_fwd = std::max(err_fwd, update(b, true));
-      for (Index b = 1; b < n_; ++b) fwd_dims.push_back(I_[size_t(b)].size());
-      for (Index b = n_ - 1; b >= 1; --b) err = std::max(err, update(b, false));
-      for (auto& e : extraI_) e.clear();
-      for (auto& e : extraJ_) e.clear();
       SweepInfo info;
+      double err = 0;
+      for (Index b = 1; b < n_; ++b) err = std::max(err, update(b, true));
+      std::vector<Index> d = dims();
+      bool converged = err <= opt_.rel_tol && d == prev_dims && opt_.global_pivots == 0;
+      prev_dims = d;
+      if (!converged) {
+        err = 0;
+        for (Index b = n_ - 1; b >= 1; --b) err = std::max(err, update(b, false));
+        for (auto& e : extraI_) e.clear();
+        for (auto& e : extraJ_) e.clear();
+        d = dims();
+        if (opt_.global_pivots > 0) info.global_added = global_search();
+        converged = err <= opt_.rel_tol && d == prev_dims && info.global_added == 0;
+        prev_dims = d;
+      }
       info.pivot_error = err;
-      for (Index b = 1; b < n_; ++b) info.bond_dims.push_back(I_[size_t(b)].size());
-      if (opt_.global_pivots > 0) info.global_added = global_search();
+      info.bond_dims = d;
       info.evals = F_.evals() - e0;
       info.cache_hits = F_.hits() - h0;
       info.calls = F_.calls() - c0;
@@ -357,12 +390,7 @@ CrossResult<T> TCI2<T>::run(const SweepCallback& on_sweep) {
       res.sweeps.push_back(info);
       if (on_sweep) on_sweep(sweep, info);
       res.pivot_error = err;
-      // Converged: both passes of the sweep below tolerance with the same ranks (or the
-      // ranks of the previous sweep, and this sweep's right-to-left pass below tolerance).
-      const bool same_in_sweep = info.bond_dims == fwd_dims && err_fwd <= opt_.rel_tol;
-      const bool same_as_prev = info.bond_dims == prev_dims;
-      prev_dims = info.bond_dims;
-      if (err <= opt_.rel_tol && (same_in_sweep || same_as_prev) && info.global_added == 0) {
+      if (converged) {
         res.converged = true;
         break;
       }
