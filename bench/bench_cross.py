@@ -57,7 +57,7 @@ def make_cases():
         # name: (f, shape, rank for fixed-rank methods, sweeps for fixed-sweep methods)
         "random_tt_10x8_r5": (_random_tt(shape_r, 5), shape_r, 5, 4),
         "lorentzian_10x16": (grid_function(lambda x: 1.0 / (1.0 + np.sum(x ** 2, axis=1)), [g1] * 10),
-                             (16,) * 10, 8, 4),
+                             (16,) * 10, 11, 4),
         "sin_sum_10x16": (grid_function(lambda x: np.sin(np.sum(x, axis=1)), [g2] * 10), (16,) * 10, 2, 4),
     }
 

@@ -3,6 +3,7 @@
 // a full 2-site TCI of a C++ lambda (random tensor train of known rank, and a smooth function).
 #include <Eigen/QR>
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <string>
 
@@ -11,6 +12,14 @@
 #include "tnfast/prrlu.hpp"
 
 using namespace tnfast;
+
+namespace {
+std::string sci(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2e", x);
+  return buf;
+}
+}  // namespace
 
 TNFAST_BENCH("cross/prrlu_500") {
   const Index n = 500, r = 20;
@@ -22,11 +31,11 @@ TNFAST_BENCH("cross/prrlu_500") {
   double t_full = tnfast_bench::time_best([&] { lu = prrlu_full<double>(A, opt); }, 3);
   double err_full = (A - lu.L * lu.U).cwiseAbs().maxCoeff();
   rep.add("cross/prrlu_500x500_rank20", "full", t_full, 0,
-          "rank " + std::to_string(lu.rank()) + ", max err " + std::to_string(err_full));
+          "rank " + std::to_string(lu.rank()) + ", max err " + sci(err_full));
   double t_rook = tnfast_bench::time_best([&] { lu = prrlu_rook<double>(A, opt, rng); }, 3);
   double err_rook = (A - lu.L * lu.U).cwiseAbs().maxCoeff();
   rep.add("cross/prrlu_500x500_rank20", "rook", t_rook, 0,
-          "rank " + std::to_string(lu.rank()) + ", max err " + std::to_string(err_rook));
+          "rank " + std::to_string(lu.rank()) + ", max err " + sci(err_rook));
   Index qr_rank = 0;
   double t_qr = tnfast_bench::time_best([&] {
     Eigen::ColPivHouseholderQR<Mat<double>> qr(A);
@@ -84,7 +93,7 @@ TNFAST_BENCH("cross/tci2_lambda") {
       den += a[size_t(k)] * a[size_t(k)];
     }
     rep.add("cross/tci2_random_tt_10x8_r5", rook ? "rook" : "full", t, 0,
-            "evals " + std::to_string(res.evals) + ", rel err " + std::to_string(std::sqrt(num / den)));
+            "evals " + std::to_string(res.evals) + ", rel err " + sci(std::sqrt(num / den)));
   }
   // smooth function 1 / (1 + |x|^2) on 10 x 16 points in [-1, 1]
   const Index d2 = 16;
@@ -108,6 +117,6 @@ TNFAST_BENCH("cross/tci2_lambda") {
     for (auto& c : res.cores) rmax = std::max(rmax, c.rr);
     rep.add("cross/tci2_lorentzian_10x16", rook ? "rook" : "full", t, 0,
             "evals " + std::to_string(res.evals) + ", max rank " + std::to_string(rmax) + ", pivot err " +
-                std::to_string(res.pivot_error));
+                sci(res.pivot_error));
   }
 }

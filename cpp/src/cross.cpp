@@ -78,6 +78,12 @@ class TCI2 {
   std::vector<IndexSet> I_, J_;            // I_[b]: length b (b = 0..n); J_[b]: length n-b (b = 0..n)
   std::vector<IndexSet> extraI_, extraJ_;  // global pivots' prefixes/suffixes for the current sweep
   std::vector<Core3<T>> cores_;
+  // The last 2-site matrix of each bond (full search), to reuse its entries.
+  struct Block {
+    std::vector<int64_t> rows, cols;
+    Mat<T> A;
+  };
+  std::vector<Block> memo_;
 };
 
 template <class T>
@@ -187,12 +193,38 @@ double TCI2<T>::update(Index b, bool forward) {
   po.rook_restarts = opt_.rook_restarts;
   PrrLU<T> lu;
   if (!opt_.rook) {
+    // Entries whose row and column were both in this bond's previous matrix are copied
+    // from it; only the others go through the cache.
     Mat<T> A(m, nc);
-    for (Index c = 0; c < nc; ++c)
-      for (Index r = 0; r < m; ++r) F_.request(make_point(r, c), &A(r, c));
+    Block& memo = memo_[size_t(b)];
+    std::vector<Index> row_map(size_t(m), -1), col_map(size_t(nc), -1);
+    if (memo.A.size() > 0) {
+      IndexSet old_rows(lenI), old_cols(lenJ);
+      for (Index r = 0; r < memo.A.rows(); ++r) old_rows.add(memo.rows.data() + r * lenI);
+      for (Index c = 0; c < memo.A.cols(); ++c) old_cols.add(memo.cols.data() + c * lenJ);
+      for (Index r = 0; r < m; ++r) row_map[size_t(r)] = old_rows.find(rows.data() + r * lenI);
+      for (Index c = 0; c < nc; ++c) col_map[size_t(c)] = old_cols.find(cols.data() + c * lenJ);
+    }
+    for (Index c = 0; c < nc; ++c) {
+      const Index oc = col_map[size_t(c)];
+      for (Index r = 0; r < m; ++r) {
+        const Index orow = row_map[size_t(r)];
+        if (oc >= 0 && orow >= 0)
+          A(r, c) = memo.A(orow, oc);
+        else
+          F_.request(make_point(r, c), &A(r, c));
+      }
+    }
     F_.flush();
     po.abs_tol = opt_.rel_tol * F_.max_abs();
     lu = prrlu_full<T>(A, po);
+    if (m * nc <= (Index(1) << 19)) {
+      memo.rows = rows;
+      memo.cols = cols;
+      memo.A = std::move(A);
+    } else {
+      memo = Block();
+    }
   } else {
     // Start the searches from the previous pivots of this bond, fetched in one batch.
     std::vector<Index> start_cols, start_rows;
@@ -353,6 +385,7 @@ CrossResult<T> TCI2<T>::run(const SweepCallback& on_sweep) {
   } else {
     initialize();
     cores_.assign(size_t(n_), Core3<T>());
+    memo_.assign(size_t(n_), Block());
     std::vector<Index> prev_dims;  // bond dimensions after the previous pass
     auto dims = [&]() {
       std::vector<Index> d;

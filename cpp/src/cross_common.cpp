@@ -76,10 +76,7 @@ CachedFunction<T>::CachedFunction(BatchFunction<T> f, std::vector<Index> shape, 
   }
   words_ = std::max<Index>(1, (total + 63) / 64);
   scratch_.resize(size_t(words_));
-  if (use_cache_) {
-    slot_hash_.assign(1024, 0);
-    slot_entry_.assign(1024, -1);
-  }
+  if (use_cache_) slots_.assign(1024, Slot{0, -1, T(0)});
 }
 
 template <class T>
@@ -103,67 +100,52 @@ void CachedFunction<T>::pack(const int64_t* point, uint64_t* out) const {
   }
 }
 
+namespace {
+inline uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+}  // namespace
+
 template <class T>
-uint64_t CachedFunction<T>::hash(const uint64_t* key, Index words) {
+uint64_t CachedFunction<T>::hash(const uint64_t* key) const {
   uint64_t h = 0x9E3779B97F4A7C15ull;
-  for (Index w = 0; w < words; ++w) {
-    uint64_t z = key[w] + h + 0x9E3779B97F4A7C15ull * uint64_t(w + 1);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    h = z ^ (z >> 31);
-  }
+  for (Index w = 0; w < words_; ++w) h = mix64(key[w] + h + 0x9E3779B97F4A7C15ull * uint64_t(w + 1));
   return h;
 }
 
 template <class T>
-void CachedFunction<T>::grow() {
-  const size_t cap = slot_entry_.size() * 2;
-  slot_hash_.assign(cap, 0);
-  slot_entry_.assign(cap, -1);
-  const uint64_t mask = cap - 1;
-  const Index count = Index(values_.size());
-  for (Index e = 0; e < count; ++e) {
-    const uint64_t h = hash(&keys_[size_t(e * words_)], words_);
-    uint64_t s = h & mask;
-    while (slot_entry_[s] >= 0) s = (s + 1) & mask;
-    slot_hash_[s] = h;
-    slot_entry_[s] = e;
-  }
+void CachedFunction<T>::place(std::vector<Slot>& table, const Slot& slot, uint64_t h, Index pending_base) {
+  const uint64_t mask = table.size() - 1;
+  uint64_t s = h & mask;
+  while (table[s].entry >= 0) s = (s + 1) & mask;
+  table[s] = slot;
+  if (slot.entry >= pending_base) pending_slot_[size_t(slot.entry - pending_base)] = s;
 }
 
 template <class T>
-Index CachedFunction<T>::find_or_insert(const uint64_t* key, uint64_t h, bool& inserted) {
-  inserted = false;
-  const uint64_t mask = slot_entry_.size() - 1;
-  uint64_t s = h & mask;
-  for (;;) {
-    const int64_t e = slot_entry_[s];
-    if (e < 0) break;
-    if (slot_hash_[s] == h && std::equal(key, key + words_, &keys_[size_t(e * words_)])) return e;
-    s = (s + 1) & mask;
-  }
-  const Index e = Index(values_.size());
-  keys_.insert(keys_.end(), key, key + words_);
-  values_.push_back(T(0));
-  slot_hash_[s] = h;
-  slot_entry_[s] = e;
-  inserted = true;
-  if (size_t(values_.size()) * 2 > slot_entry_.size()) grow();
-  return e;
+void CachedFunction<T>::grow() {
+  std::vector<Slot> table(slots_.size() * 2, Slot{0, -1, T(0)});
+  for (const Slot& sl : slots_)
+    if (sl.entry >= 0) place(table, sl, words_ == 1 ? hash(&sl.tag) : sl.tag, committed_);
+  slots_.swap(table);
 }
 
 template <class T>
 bool CachedFunction<T>::lookup(const int64_t* point, T& value) {
   if (!use_cache_) return false;
   pack(point, scratch_.data());
-  const uint64_t h = hash(scratch_.data(), words_);
-  const uint64_t mask = slot_entry_.size() - 1;
+  const uint64_t h = hash(scratch_.data());
+  const uint64_t tag = words_ == 1 ? scratch_[0] : h;
+  const uint64_t mask = slots_.size() - 1;
   for (uint64_t s = h & mask;; s = (s + 1) & mask) {
-    const int64_t e = slot_entry_[s];
-    if (e < 0) return false;
-    if (slot_hash_[s] == h && e < committed_ &&
-        std::equal(scratch_.begin(), scratch_.end(), &keys_[size_t(e * words_)])) {
-      value = values_[size_t(e)];
+    const Slot& sl = slots_[s];
+    if (sl.entry < 0) return false;
+    if (sl.tag == tag &&
+        (words_ == 1 || std::equal(scratch_.begin(), scratch_.end(), &keys_[size_t(sl.entry * words_)]))) {
+      if (sl.entry >= committed_) return false;
+      value = sl.value;
       return true;
     }
   }
@@ -178,42 +160,52 @@ void CachedFunction<T>::request(const int64_t* point, T* dest) {
     return;
   }
   pack(point, scratch_.data());
-  bool inserted = false;
-  const Index e = find_or_insert(scratch_.data(), hash(scratch_.data(), words_), inserted);
-  if (e < committed_) {
-    *dest = values_[size_t(e)];
-    ++hits_;
-    return;
+  const uint64_t h = hash(scratch_.data());
+  const uint64_t tag = words_ == 1 ? scratch_[0] : h;
+  const uint64_t mask = slots_.size() - 1;
+  uint64_t s = h & mask;
+  for (;; s = (s + 1) & mask) {
+    const Slot& sl = slots_[s];
+    if (sl.entry < 0) break;
+    if (sl.tag == tag &&
+        (words_ == 1 || std::equal(scratch_.begin(), scratch_.end(), &keys_[size_t(sl.entry * words_)]))) {
+      ++hits_;
+      if (sl.entry < committed_)
+        *dest = sl.value;
+      else
+        dests_.emplace_back(dest, sl.entry - committed_);  // queued earlier in this batch
+      return;
+    }
   }
-  if (inserted) {
-    pending_points_.insert(pending_points_.end(), point, point + n);
-  } else {
-    ++hits_;  // queued earlier in this batch
-  }
-  dests_.emplace_back(dest, e - committed_);
+  // A new point: queue it.
+  slots_[s] = Slot{tag, entries_, T(0)};
+  if (words_ > 1) keys_.insert(keys_.end(), scratch_.begin(), scratch_.end());
+  pending_slot_.push_back(s);
+  pending_points_.insert(pending_points_.end(), point, point + n);
+  dests_.emplace_back(dest, entries_ - committed_);
+  ++entries_;
+  if (size_t(entries_) * 2 > slots_.size()) grow();
 }
 
 template <class T>
 void CachedFunction<T>::reset_pending() {
   pending_points_.clear();
+  pending_slot_.clear();
   dests_.clear();
 }
 
 template <class T>
 void CachedFunction<T>::drop_pending() {
-  // Forget the queued entries (f failed): truncate and rebuild the table.
-  if (use_cache_ && Index(values_.size()) > committed_) {
-    values_.resize(size_t(committed_));
+  // Forget the queued points (f failed): rebuild the table from the committed entries.
+  if (use_cache_ && entries_ > committed_) {
+    std::vector<Slot> table(slots_.size(), Slot{0, -1, T(0)});
+    pending_slot_.clear();
+    for (const Slot& sl : slots_)
+      if (sl.entry >= 0 && sl.entry < committed_)
+        place(table, sl, words_ == 1 ? hash(&sl.tag) : sl.tag, committed_);
+    slots_.swap(table);
     keys_.resize(size_t(committed_ * words_));
-    std::fill(slot_entry_.begin(), slot_entry_.end(), int64_t(-1));
-    const uint64_t mask = slot_entry_.size() - 1;
-    for (Index e = 0; e < committed_; ++e) {
-      const uint64_t h = hash(&keys_[size_t(e * words_)], words_);
-      uint64_t s = h & mask;
-      while (slot_entry_[s] >= 0) s = (s + 1) & mask;
-      slot_hash_[s] = h;
-      slot_entry_[s] = e;
-    }
+    entries_ = committed_;
   }
   reset_pending();
 }
@@ -226,18 +218,11 @@ void CachedFunction<T>::flush() {
     dests_.clear();
     return;
   }
-  std::vector<T> local;
-  T* values;
-  if (use_cache_) {
-    values = values_.data() + committed_;
-  } else {
-    local.resize(size_t(total));
-    values = local.data();
-  }
+  std::vector<T> values(static_cast<size_t>(total));
   for (Index start = 0; start < total; start += batch_size_) {
     const Index cnt = std::min(batch_size_, total - start);
     const int64_t* pts = pending_points_.data() + start * n;
-    T* out = values + start;
+    T* out = values.data() + start;
     ++calls_;
     try {
       f_(pts, cnt, n, out);
@@ -256,7 +241,10 @@ void CachedFunction<T>::flush() {
     }
   }
   for (auto& d : dests_) *d.first = values[size_t(d.second)];
-  if (use_cache_) committed_ = Index(values_.size());
+  if (use_cache_) {
+    for (size_t i = 0; i < pending_slot_.size(); ++i) slots_[pending_slot_[i]].value = values[i];
+    committed_ = entries_;
+  }
   reset_pending();
 }
 

@@ -51,12 +51,18 @@ class CachedFunction {
   const std::vector<Index>& shape() const { return shape_; }
 
  private:
-  // Open addressing (linear probing) over packed keys: entry e has key words
-  // keys_[e * words_ .. +words_) and value values_[e]; entries >= committed_ are the
-  // points queued since the last flush (their values are not known yet).
+  // Open addressing (linear probing).  A slot holds a tag (the packed key itself when it
+  // fits one word, else its hash; the words then live in keys_), the entry number and the
+  // value.  Entries >= committed_ are the points queued since the last flush; their slots
+  // are listed in pending_slot_ and get their values in flush().
+  struct Slot {
+    uint64_t tag;
+    int64_t entry;
+    T value;
+  };
   void pack(const int64_t* point, uint64_t* out) const;
-  static uint64_t hash(const uint64_t* key, Index words);
-  Index find_or_insert(const uint64_t* key, uint64_t h, bool& inserted);
+  uint64_t hash(const uint64_t* key) const;
+  void place(std::vector<Slot>& table, const Slot& slot, uint64_t h, Index pending_base);
   void grow();
   void drop_pending();
   void reset_pending();
@@ -67,11 +73,10 @@ class CachedFunction {
   Index words_ = 1;
   bool use_cache_;
   Index batch_size_;
-  std::vector<uint64_t> keys_;
-  std::vector<T> values_;
-  std::vector<uint64_t> slot_hash_;   // hash of the entry in each slot
-  std::vector<int64_t> slot_entry_;   // entry index, -1 when empty
-  Index committed_ = 0;
+  std::vector<Slot> slots_;
+  std::vector<uint64_t> keys_;   // key words per entry, only when words_ > 1
+  Index entries_ = 0, committed_ = 0;
+  std::vector<size_t> pending_slot_;
   std::vector<int64_t> pending_points_;
   std::vector<std::pair<T*, Index>> dests_;
   std::vector<uint64_t> scratch_;
