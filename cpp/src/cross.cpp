@@ -4,9 +4,12 @@
 // length b) and a right pivot set J_b (suffixes of length n-b).  Updating bond b samples
 // the 2-site matrix Pi_b with rows I_{b-1} x {0..d_{b-1}-1} and columns {0..d_b-1} x J_{b+1}
 // (plus, for one sweep, the prefixes/suffixes of global pivots), factorizes it with prrLU,
-// and takes the pivot rows/columns as the new I_b/J_b.  After the right-to-left pass each
-// site s >= 1 gets the core P_s^{-1} Pi_s[rows, grid] from the triangular factors (stable),
-// and site 0 the pivot columns of Pi_1: the tensor train T_0 P_1^{-1} T_1 P_2^{-1} ... T_{n-1}.
+// and takes the pivot rows/columns as the new I_b/J_b.  The tensor train
+// T_0 P_1^{-1} T_1 P_2^{-1} ... T_{n-1} (T_s = f(I_s, i_s, J_{s+1}), P_b = f(I_b, J_b)) is
+// rebuilt by every pass from the triangular prrLU factors (stable, no explicit inverse):
+// left to right, site b-1 gets Pi_b[grid, cols] P_b^{-1} and the last site the pivot rows
+// of Pi_{n-1}; right to left, site b gets P_b^{-1} Pi_b[rows, grid] and site 0 the pivot
+// columns of Pi_1.  The cross options and convergence rule are documented in cross.hpp.
 #include <algorithm>
 #include <chrono>
 #include <cmath>

@@ -35,12 +35,15 @@ __all__ = ["tt_cross", "CrossInfo", "SweepRecord", "prrlu", "PrrLUResult", "tt_v
 class SweepRecord:
     """What one sweep (a left-to-right and a right-to-left pass) did.
 
+    A converged tci2 run may end after the left-to-right pass of its last sweep; that
+    sweep's record then describes that pass.
+
     Attributes
     ----------
     sweep : int
         Sweep number, from 0.
     pivot_error : float
-        tci2: the largest error of the discarded pivots over the bonds of the right-to-left
+        tci2: the largest error of the discarded pivots over the bonds of the sweep's last
         pass, relative to the largest ``|f|`` seen.  maxvol1: the largest ``|f - tt|`` on the
         fibres sampled in the sweep's left-to-right pass, relative to the largest ``|f|``.
     bond_dims : tuple of int
@@ -144,7 +147,9 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
         2-site TCI with prrLU (adaptive ranks) or 1-site TT-cross with maxvol (fixed rank).
     rel_tol : float
         tci2: pivots whose error is below ``rel_tol * max|f|`` are discarded, and the run
-        stops when a sweep's pivot error is below ``rel_tol`` with unchanged ranks.
+        stops after the first pass (left-to-right or right-to-left) whose pivot error is
+        below ``rel_tol`` and which left the bond dimensions of the previous pass unchanged
+        (with global pivots: after a right-to-left pass that also added none).
         maxvol1: the run stops when the sweep's error estimate is below ``rel_tol``.
     max_rank : int or None
         tci2: cap on every bond dimension (None: no cap).  maxvol1: the rank (required).

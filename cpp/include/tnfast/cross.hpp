@@ -87,7 +87,10 @@ class CachedFunction {
 struct CrossOptions {
   double rel_tol = 1e-10;      // pivot tolerance relative to max |f| seen
   Index max_rank = 0;          // <= 0: no cap (tci2); the fixed rank of cross_maxvol
-  Index max_sweeps = 20;       // one sweep = a left-to-right and a right-to-left pass
+  // One sweep = a left-to-right and a right-to-left pass.  tci2 stops after the first pass
+  // whose pivot error is <= rel_tol and which kept the bond dimensions of the previous pass
+  // (with global pivots: only after a right-to-left pass that added none).
+  Index max_sweeps = 20;
   bool rook = false;           // tci2: rook pivot search instead of full search
   Index rook_restarts = 1;     // tci2, rook: random restarts before a search gives up
   Index global_pivots = 0;     // tci2: points of largest error added after each sweep
