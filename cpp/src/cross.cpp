@@ -221,7 +221,7 @@ double TCI2<T>::update(Index b, bool forward) {
     F_.flush();
     po.abs_tol = opt_.rel_tol * F_.max_abs();
     lu = prrlu_full<T>(A, po);
-    if (m * nc <= (Index(1) << 19)) {
+    if (opt_.cache && m * nc <= (Index(1) << 19)) {
       memo.rows = rows;
       memo.cols = cols;
       memo.A = std::move(A);
