@@ -114,9 +114,10 @@ def test_smooth_sine_of_sum(rng):
     assert np.abs(tt_values(tt, pts) - f(pts)).max() < 1e-8
 
 
-def test_quantics_oscillating_30_bits(rng):
-    qf = quantics(lambda x: np.cos(20 * x[:, 0]) + np.sin(7 * x[:, 0] ** 2), n_vars=1, bits=30, a=0.0, b=1.0)
-    tt, info = tt_cross(qf, qf.shape, rel_tol=1e-12, seed=4)
+@pytest.mark.parametrize("search", ["full", "rook"])
+def test_quantics_oscillating_30_bits(rng, search):
+    qf = quantics(lambda x: np.cos(20 * x[:, 0]) + np.sin(50 * x[:, 0] ** 2), n_vars=1, bits=30, a=0.0, b=1.0)
+    tt, info = tt_cross(qf, qf.shape, rel_tol=1e-12, seed=4, pivot_search=search)
     assert len(tt.cores) == 30 and tt.shape == (2,) * 30
     pts = fresh_points(rng, qf.shape, 5000)
     err = np.abs(tt_values(tt, pts) - qf(pts)).max()
