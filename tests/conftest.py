@@ -4,7 +4,7 @@ import pathlib
 import numpy as np
 import pytest
 
-DATA_DIR = pathlib.Path(os.environ.get("TNFAST_DATA", pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+DATA_DIR = pathlib.Path(os.environ.get("TNFAST_DATA") or pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data")
 
 
 @pytest.fixture

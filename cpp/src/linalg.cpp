@@ -53,14 +53,6 @@ void blas_gemm(void* f, int ta, int tb, int m, int n, int k, T alpha, const T* A
   }
 }
 
-template <class T, class M>
-auto apply_op(const M& A, char op) {
-  using R = Mat<T>;
-  if (op == 'N' || op == 'n') return R(A);
-  if (op == 'T' || op == 't') return R(A.transpose());
-  return R(A.adjoint());
-}
-
 bool fits_int(Index v) { return v >= 0 && v <= Index(2147483647); }
 
 }  // namespace
@@ -93,19 +85,25 @@ void gemm(char opA, char opB, T alpha, const CMatRef<T>& A, const CMatRef<T>& B,
                  int(std::max<Index>(1, C.outerStride())));
     return;
   }
-  // Eigen path (small products, or no BLAS registered).
-  auto run = [&](const auto& a, const auto& b) {
-    if (beta == T(0)) C.noalias() = alpha * (a * b);
-    else { C *= beta; C.noalias() += alpha * (a * b); }
+  // Eigen path (small products, or no BLAS registered).  Transposed operands are copied
+  // first so that only one product kernel is instantiated per scalar type.
+  auto materialize = [](const CMatRef<T>& X, int op) -> Mat<T> {
+    if (op == kTrans) return X.transpose();
+    return X.adjoint();
   };
-  auto pick_b = [&](const auto& a) {
-    if (tb == kNoTrans) run(a, B);
-    else if (tb == kTrans) run(a, B.transpose());
-    else run(a, B.adjoint());
-  };
-  if (ta == kNoTrans) pick_b(A);
-  else if (ta == kTrans) pick_b(A.transpose());
-  else pick_b(A.adjoint());
+  Mat<T> At, Bt;
+  if (ta != kNoTrans) At = materialize(A, ta);
+  if (tb != kNoTrans) Bt = materialize(B, tb);
+  const CMatRef<T> a = ta == kNoTrans ? A : CMatRef<T>(At);
+  const CMatRef<T> b = tb == kNoTrans ? B : CMatRef<T>(Bt);
+  if (beta == T(0)) {
+    C.noalias() = a * b;
+    if (alpha != T(1)) C *= alpha;
+  } else {
+    C *= beta;
+    if (alpha == T(1)) C.noalias() += a * b;
+    else C.noalias() += alpha * (a * b);
+  }
 }
 
 template <class T>
