@@ -313,3 +313,18 @@ def test_bad_arguments():
 
 def test_exported():
     assert tnfast.tt_cross is tt_cross
+
+
+@pytest.mark.parametrize("search", ["full", "rook"])
+def test_sparse_and_partly_zero_functions(search):
+    shape = (6,) * 5
+    p = np.array([3, 1, 4, 1, 5])
+    tt, info = tt_cross(lambda idx: np.all(idx == p, axis=1).astype(float), shape, initial_pivots=[p],
+                        pivot_search=search)
+    ref = np.zeros(shape)
+    ref[tuple(p)] = 1.0
+    assert np.array_equal(tt.full(), ref) and tt.bond_dims == (1, 1, 1, 1)
+    g = lambda idx: np.maximum(0, idx[:, 0] - 2.5) * np.cos(idx.sum(1))  # noqa: E731
+    tt, _ = tt_cross(g, shape, pivot_search=search, seed=1)
+    grid = np.indices(shape).reshape(5, -1).T
+    assert np.abs(tt.full().ravel() - g(grid)).max() < 1e-12
