@@ -52,12 +52,21 @@ T gram_sweep(const Cores<T>& a, const Cores<T>& b, double* log_scale) {
   for (size_t k = 0; k < a.size(); ++k) {
     const auto& A = a[k];
     const auto& B = b[k];
+    // Each core enters divided by its largest magnitude (the scales go to the log), so that
+    // no product overflows even when the cores themselves are huge or tiny.
+    const double sa = double(Eigen::Map<const Vec<T>>(A.data.data(), Index(A.data.size())).cwiseAbs().maxCoeff());
+    const double sb = double(Eigen::Map<const Vec<T>>(B.data.data(), Index(B.data.size())).cwiseAbs().maxCoeff());
+    if (!(sa > 0) || !(sb > 0)) {
+      *log_scale = 0.0;
+      return T(0);
+    }
+    ls += std::log(sa) + std::log(sb);
     // T1t = rt(B) F : (d rb') x ra, whose memory is row-major (ra, d, rb') = col-major rb' x (ra d).
     M.resize(B.d * B.rr, A.rl);
-    linalg::gemm<T>('N', 'N', T(1), rt(B), F, T(0), M);
+    linalg::gemm<T>('N', 'N', T(real_t<T>(1.0 / sb)), rt(B), F, T(0), M);
     Eigen::Map<const Mat<T>> Mv(M.data(), B.rr, A.rl * A.d);
     Mat<T> Fn(B.rr, A.rr);
-    linalg::gemm<T>('N', 'C', T(1), Mv, lt(A), T(0), Fn);
+    linalg::gemm<T>('N', 'C', T(real_t<T>(1.0 / sa)), Mv, lt(A), T(0), Fn);
     const double mx = double(Fn.cwiseAbs().maxCoeff());
     if (mx > 0 && std::isfinite(mx)) {
       Fn /= T(real_t<T>(mx));

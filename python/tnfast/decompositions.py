@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ._validate import as_array
 from .tensortrain import TensorTrain, TruncationInfo, _fn, _truncation_args
 
@@ -33,9 +35,9 @@ def tt_svd(array, max_rank: int | None = None, rel_tol: float | None = None, ret
     TensorTrain with cores ``(r_{k-1}, d_k, r_k)`` of the array's dtype, or
     ``(TensorTrain, TruncationInfo)`` when ``return_info``.
     """
-    a = as_array(array, "array")
-    if a.ndim < 1:
+    if np.ndim(array) < 1:
         raise ValueError("array: expected at least one dimension, got a 0-d array")
+    a = as_array(array, "array")
     if a.size == 0:
         raise ValueError(f"array: every dimension must be >= 1, got shape {a.shape}")
     mr, tol = _truncation_args(max_rank, rel_tol)
