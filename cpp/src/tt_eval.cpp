@@ -8,6 +8,10 @@
 // Large batches are split over (at most) two threads.
 #include <atomic>
 #include <thread>
+#include <type_traits>
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "tt_detail.hpp"
 
@@ -35,8 +39,9 @@ struct Job {
 
 // Pack core k as rows of width R (zeros beyond rr).  Integer mode: slice i holds rows a < rl
 // at off + i*rl*R.  Embedded mode: rows (a, i) in the order a*d + i at off (left unfolding).
+// Sample-interleaved layout (soa): rows a < rl, each R groups of the d values G[a, :, s].
 template <class T>
-std::vector<T> pack(const Cores<T>& cores, Index R, bool embedded, Job<T>& job) {
+std::vector<T> pack(const Cores<T>& cores, Index R, bool embedded, Job<T>& job, bool soa = false) {
   const Index n = Index(cores.size());
   job.n = n;
   job.R = R;
@@ -56,6 +61,12 @@ std::vector<T> pack(const Cores<T>& cores, Index R, bool embedded, Job<T>& job) 
   for (Index k = 0; k < n; ++k) {
     const auto& G = cores[size_t(k)];
     T* base = packed.data() + job.off[size_t(k)];
+    if (soa) {
+      for (Index a = 0; a < G.rl; ++a)
+        for (Index i = 0; i < G.d; ++i)
+          for (Index b = 0; b < G.rr; ++b) base[(a * R + b) * G.d + i] = G(a, i, b);
+      continue;
+    }
     for (Index a = 0; a < G.rl; ++a)
       for (Index i = 0; i < G.d; ++i) {
         T* row = embedded ? base + (a * G.d + i) * R : base + (i * G.rl + a) * R;
@@ -161,6 +172,61 @@ TNFAST_TT_INLINE void chain_dynamic(const Job<T>& J, Index b0, Index b1, T* out,
   }
 }
 
+#if TNFAST_TT_X86
+// AVX-512, double, integer indices with d <= 4: eight samples per zmm lane group.  The running
+// rows of the 8 samples are held transposed (v[a] = the a-th entries of the 8 rows), and each
+// core entry G[a, i_p, s] is selected per lane by masked blends of broadcasts, so that one
+// FMA serves 8 samples and no padding of the bonds is needed.  scratch: (n + R) * 8 values.
+template <int R>
+__attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma"))) void soa8_avx512(const Job<double>& J, Index b0,
+                                                                                 Index b1, double* out,
+                                                                                 double* scratch) {
+  const Index n = J.n;
+  auto* ib = reinterpret_cast<long long*>(scratch);  // n x 8 lane indices
+  double* vbuf = scratch + n * 8;                    // R x 8 running rows (transposed)
+  for (Index b = b0; b < b1; b += 8) {
+    const Index nb = std::min<Index>(8, b1 - b);
+    for (Index p = 0; p < 8; ++p) {
+      const std::int64_t* row = J.idx + (b + (p < nb ? p : 0)) * n;
+      for (Index k = 0; k < n; ++k) ib[k * 8 + p] = row[k];
+    }
+    for (int s = 0; s < R; ++s) _mm512_storeu_pd(vbuf + s * 8, _mm512_set1_pd(s == 0 ? 1.0 : 0.0));
+    for (Index k = 0; k < n; ++k) {
+      const Index rl = J.rl[size_t(k)], d = J.d[size_t(k)];
+      const double* g = J.packed + J.off[size_t(k)];
+      const __m512i iv = _mm512_loadu_si512(reinterpret_cast<const void*>(ib + k * 8));
+      __m512d acc[R];
+      for (int s = 0; s < R; ++s) acc[s] = _mm512_setzero_pd();
+      if (d == 2) {
+        const __mmask8 m1 = _mm512_cmpeq_epi64_mask(iv, _mm512_set1_epi64(1));
+        for (Index a = 0; a < rl; ++a) {
+          const __m512d x = _mm512_loadu_pd(vbuf + a * 8);
+          const double* ga = g + a * R * 2;
+          for (int s = 0; s < R; ++s) {
+            const __m512d gs = _mm512_mask_blend_pd(m1, _mm512_set1_pd(ga[2 * s]), _mm512_set1_pd(ga[2 * s + 1]));
+            acc[s] = _mm512_fmadd_pd(x, gs, acc[s]);
+          }
+        }
+      } else {
+        __mmask8 m[4];
+        for (Index i = 0; i < 4; ++i) m[i] = _mm512_cmpeq_epi64_mask(iv, _mm512_set1_epi64(i));
+        for (Index a = 0; a < rl; ++a) {
+          const __m512d x = _mm512_loadu_pd(vbuf + a * 8);
+          const double* ga = g + a * R * d;
+          for (int s = 0; s < R; ++s) {
+            __m512d gs = _mm512_set1_pd(ga[s * d]);
+            for (Index i = 1; i < d; ++i) gs = _mm512_mask_blend_pd(m[i], gs, _mm512_set1_pd(ga[s * d + i]));
+            acc[s] = _mm512_fmadd_pd(x, gs, acc[s]);
+          }
+        }
+      }
+      for (int s = 0; s < R; ++s) _mm512_storeu_pd(vbuf + s * 8, acc[s]);
+    }
+    for (Index p = 0; p < nb; ++p) out[b + p] = vbuf[p];
+  }
+}
+#endif
+
 template <class T>
 using KernelFn = void (*)(const Job<T>&, Index, Index, T*, T*);
 
@@ -252,8 +318,25 @@ void run(const Cores<T>& cores, Job<T>& job, Index batch, T* out, int num_thread
   Index rmax = 1;
   for (const auto& c : cores) rmax = std::max(rmax, c.rr);
   Index R = 0;
-  KernelFn<T> fn = pick<T, Emb>(rmax, &R);
-  std::vector<T> packed = pack(cores, R, Emb, job);
+  KernelFn<T> fn = nullptr;
+  bool soa = false;
+#if TNFAST_TT_X86
+  if constexpr (!Emb && std::is_same_v<T, double>) {
+    Index dmax = 1;
+    for (const auto& c : cores) dmax = std::max(dmax, c.d);
+    if (active_isa() == 2 && rmax <= 16 && dmax <= 4) {
+      static constexpr KernelFn<double> table[16] = {
+          &soa8_avx512<1>, &soa8_avx512<2>, &soa8_avx512<3>, &soa8_avx512<4>, &soa8_avx512<5>, &soa8_avx512<6>,
+          &soa8_avx512<7>, &soa8_avx512<8>, &soa8_avx512<9>, &soa8_avx512<10>, &soa8_avx512<11>, &soa8_avx512<12>,
+          &soa8_avx512<13>, &soa8_avx512<14>, &soa8_avx512<15>, &soa8_avx512<16>};
+      fn = table[rmax - 1];
+      R = rmax;
+      soa = true;
+    }
+  }
+#endif
+  if (!fn) fn = pick<T, Emb>(rmax, &R);
+  std::vector<T> packed = pack(cores, R, Emb, job, soa);
   job.packed = packed.data();
   if (batch == 0) return;
   // Work estimate (multiply-adds) decides whether a second thread pays off.
@@ -266,7 +349,7 @@ void run(const Cores<T>& cores, Job<T>& job, Index batch, T* out, int num_thread
     threads = (work >= 4e6 && hw >= 2) ? 2 : 1;
   }
   threads = int(std::max<Index>(1, std::min<Index>(threads, batch)));
-  const Index scratch_size = 2 * R + 4 * R * job.dmax + 8;
+  const Index scratch_size = 2 * R + 4 * R * job.dmax + 8 + (job.n + R) * 8;
   if (threads == 1) {
     std::vector<T> scratch(static_cast<size_t>(scratch_size));
     fn(job, 0, batch, out, scratch.data());
