@@ -64,21 +64,24 @@ double svd_sweep(Cores<T>& c, Index max_rank, double budget, std::vector<Vec<rea
   using detail::rt;
   double total = 0.0;
   const Index n = Index(c.size());
-  Mat<T> U, V, US;
+  Mat<T> L, U, V, VS;
   Vec<real_t<T>> s;
   for (Index k = 0; k + 1 < n; ++k) {
     Core3<T>& G = c[size_t(k)];
     Core3<T>& N = c[size_t(k + 1)];
-    linalg::svd<T>(lt(G), U, s, V);  // lt(G) = U S V^H;  left(G) = conj(V) S U^T
+    // The SVD of the tall left unfolding (LAPACK's QR-first path is faster than its LQ path).
+    L = lt(G).transpose();           // left(G), (rl d) x rr
+    linalg::svd<T>(L, U, s, V);      // left(G) = U S V^H
     double cut = 0.0;
     const Index t = detail::keep_count(s, max_rank, budget, &cut);
     total += cut;
     if (spectra) spectra->push_back(s);
     Core3<T> Gn(G.rl, G.d, t);
-    lt(Gn) = V.leftCols(t).adjoint();
-    US = U.leftCols(t) * s.head(t).template cast<T>().asDiagonal();
+    lt(Gn) = U.leftCols(t).transpose();
+    // right(N) <- S_t V_t^H right(N), i.e. rt(N) <- rt(N) conj(V_t) S_t
+    VS = V.leftCols(t).conjugate() * s.head(t).template cast<T>().asDiagonal();
     Core3<T> Nn(t, N.d, N.rr);
-    linalg::gemm<T>('N', 'N', T(1), rt(N), US, T(0), rt(Nn));
+    linalg::gemm<T>('N', 'N', T(1), rt(N), VS, T(0), rt(Nn));
     G = std::move(Gn);
     N = std::move(Nn);
   }
