@@ -176,14 +176,15 @@ TNFAST_TT_INLINE void chain_dynamic(const Job<T>& J, Index b0, Index b1, T* out,
 // AVX-512, double, integer indices with d <= 4: eight samples per zmm lane group.  The running
 // rows of the 8 samples are held transposed (v[a] = the a-th entries of the 8 rows), and each
 // core entry G[a, i_p, s] is selected per lane by masked blends of broadcasts, so that one
-// FMA serves 8 samples and no padding of the bonds is needed.  scratch: (n + R) * 8 values.
+// FMA serves 8 samples and no padding of the bonds is needed.  scratch: R * 8 values.
 template <int R>
 __attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma"))) void soa8_avx512(const Job<double>& J, Index b0,
                                                                                  Index b1, double* out,
                                                                                  double* scratch) {
   const Index n = J.n;
-  auto* ib = reinterpret_cast<long long*>(scratch);  // n x 8 lane indices
-  double* vbuf = scratch + n * 8;                    // R x 8 running rows (transposed)
+  std::vector<long long> ibuf(size_t(n * 8));  // n x 8 lane indices
+  long long* ib = ibuf.data();
+  double* vbuf = scratch;  // R x 8 running rows (transposed)
   for (Index b = b0; b < b1; b += 8) {
     const Index nb = std::min<Index>(8, b1 - b);
     for (Index p = 0; p < 8; ++p) {
@@ -231,8 +232,9 @@ template <int R>
 __attribute__((target("avx2,fma"))) void soa4_avx2(const Job<double>& J, Index b0, Index b1, double* out,
                                                    double* scratch) {
   const Index n = J.n;
-  auto* ib = reinterpret_cast<long long*>(scratch);  // n x 4 lane indices
-  double* vbuf = scratch + n * 8;                    // R x 4 running rows (transposed)
+  std::vector<long long> ibuf(size_t(n * 4));  // n x 4 lane indices
+  long long* ib = ibuf.data();
+  double* vbuf = scratch;  // R x 4 running rows (transposed)
   for (Index b = b0; b < b1; b += 4) {
     const Index nb = std::min<Index>(4, b1 - b);
     for (Index p = 0; p < 4; ++p) {
@@ -393,7 +395,7 @@ void run(const Cores<T>& cores, Job<T>& job, Index batch, T* out, int num_thread
     threads = (work >= 4e6 && hw >= 2) ? 2 : 1;
   }
   threads = int(std::max<Index>(1, std::min<Index>(threads, batch)));
-  const Index scratch_size = 2 * R + 4 * R * job.dmax + 8 + (job.n + R) * 8;
+  const Index scratch_size = 2 * R + 4 * R * job.dmax + 8 * R + 8;
   if (threads == 1) {
     std::vector<T> scratch(static_cast<size_t>(scratch_size));
     fn(job, 0, batch, out, scratch.data());
