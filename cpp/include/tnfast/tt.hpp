@@ -38,8 +38,8 @@ std::vector<Index> ranks(const Cores<T>& cores);
 struct TruncationInfo {
   // Sum over bonds of the squared singular values cut, divided by the squared Frobenius norm
   // of the input.  For rounding (a left-to-right sweep in canonical form) the successive cuts
-  // are orthogonal, so this equals ||A - round(A)||_F^2 / ||A||_F^2 up to round-off; for TT-SVD
-  // it is an upper bound of that ratio (equal to it up to round-off as well).
+  // are orthogonal (the kept subspaces are nested), so this equals ||A - round(A)||_F^2 / ||A||_F^2
+  // up to round-off; the same holds for the sequential truncations of TT-SVD.
   double discarded_weight = 0.0;
   double norm = 0.0;  // Frobenius norm of the input
   std::vector<Index> ranks;  // bond dimensions of the result, r_0 .. r_n
