@@ -9,9 +9,11 @@ from . import _backend, _core
 from ._backend import info as backend_info
 from .mpo import MPO
 from .tensortrain import MPS, TensorTrain
+from .tensortrain import TruncationInfo
+from .decompositions import tt_svd
 
 __version__ = "0.1.0"
 
 _backend.load()
 
-__all__ = ["TensorTrain", "MPS", "MPO", "backend_info", "__version__"]
+__all__ = ["TensorTrain", "MPS", "MPO", "backend_info", "__version__", "TruncationInfo", "tt_svd"]
