@@ -9,13 +9,25 @@
 // intrinsics chosen at run time.
 #include "tnfast/maxvol.hpp"
 
+#include "tnfast/linalg.hpp"
+
 #include <Eigen/LU>
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <new>
 #include <numeric>
 #include <string>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+#include <cstdlib>
+#if defined(_WIN32)
+#include <malloc.h>
+#endif
 
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
 #define TNFAST_MAXVOL_X86 1
@@ -31,6 +43,47 @@ template <class T>
 inline real_t<T> absval(const T& x) {
   return std::abs(x);
 }
+
+// Scratch array of `count` values.  Large ones are 2 MiB aligned and, on Linux, advised to
+// use transparent huge pages: a fresh multi-megabyte buffer otherwise costs one page fault
+// per 4 KiB, which is a sizeable part of a maxvol call.
+template <class T>
+class Scratch {
+ public:
+  explicit Scratch(size_t count) {
+    size_t bytes = std::max<size_t>(count, 1) * sizeof(T);
+    constexpr size_t huge = size_t(1) << 21;
+    if (bytes >= huge) {
+      bytes = (bytes + huge - 1) / huge * huge;
+#if defined(_WIN32)
+      p_ = static_cast<T*>(_aligned_malloc(bytes, huge));
+#else
+      p_ = static_cast<T*>(std::aligned_alloc(huge, bytes));
+#endif
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+      if (p_) madvise(p_, bytes, MADV_HUGEPAGE);
+#endif
+    } else {
+#if defined(_WIN32)
+      p_ = static_cast<T*>(_aligned_malloc(bytes, 64));
+#else
+      p_ = static_cast<T*>(std::malloc(bytes));
+#endif
+    }
+    if (!p_) throw std::bad_alloc();
+  }
+#if defined(_WIN32)
+  ~Scratch() { _aligned_free(p_); }
+#else
+  ~Scratch() { std::free(p_); }
+#endif
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  T* data() const { return p_; }
+
+ private:
+  T* p_ = nullptr;
+};
 
 // ---- the fused "update, then find the row of the largest entry" pass ----------------------
 //
@@ -67,6 +120,10 @@ void pass_generic(T* B, Index n, Index r, Index j, const T* c, Index* best_row, 
 
 #ifdef TNFAST_MAXVOL_X86
 
+// Makes the product a value of its own, so that the compiler cannot fuse it with the
+// subtraction into an FMA (which would round differently from numpy's outer product).
+#define TNFAST_ROUNDED(x) asm("" : "+v"(x))
+
 // GCC's AVX-512 headers start some intrinsics from an "undefined" vector, which its
 // -Wmaybe-uninitialized flags once inlined.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -86,13 +143,15 @@ __attribute__((target("avx512f"))) void pass_avx512_f64(double* B, Index n, Inde
     __m512d mx = _mm512_setzero_pd();
     Index l = 0;
     for (; l < full; l += 8) {
-      const __m512d p = _mm512_mul_pd(t, _mm512_loadu_pd(c + l));
+      __m512d p = _mm512_mul_pd(t, _mm512_loadu_pd(c + l));
+      TNFAST_ROUNDED(p);
       const __m512d x = _mm512_sub_pd(_mm512_loadu_pd(row + l), p);
       _mm512_storeu_pd(row + l, x);
       mx = _mm512_max_pd(mx, _mm512_abs_pd(x));
     }
     if (tail) {
-      const __m512d p = _mm512_mul_pd(t, _mm512_maskz_loadu_pd(tail, c + l));
+      __m512d p = _mm512_mul_pd(t, _mm512_maskz_loadu_pd(tail, c + l));
+      TNFAST_ROUNDED(p);
       const __m512d x = _mm512_sub_pd(_mm512_maskz_loadu_pd(tail, row + l), p);
       _mm512_mask_storeu_pd(row + l, tail, x);
       mx = _mm512_max_pd(mx, _mm512_abs_pd(x));  // lanes outside the mask hold 0
@@ -122,13 +181,15 @@ __attribute__((target("avx512f"))) void pass_avx512_f32(float* B, Index n, Index
     __m512 mx = _mm512_setzero_ps();
     Index l = 0;
     for (; l < full; l += 16) {
-      const __m512 p = _mm512_mul_ps(t, _mm512_loadu_ps(c + l));
+      __m512 p = _mm512_mul_ps(t, _mm512_loadu_ps(c + l));
+      TNFAST_ROUNDED(p);
       const __m512 x = _mm512_sub_ps(_mm512_loadu_ps(row + l), p);
       _mm512_storeu_ps(row + l, x);
       mx = _mm512_max_ps(mx, _mm512_abs_ps(x));
     }
     if (tail) {
-      const __m512 p = _mm512_mul_ps(t, _mm512_maskz_loadu_ps(tail, c + l));
+      __m512 p = _mm512_mul_ps(t, _mm512_maskz_loadu_ps(tail, c + l));
+      TNFAST_ROUNDED(p);
       const __m512 x = _mm512_sub_ps(_mm512_maskz_loadu_ps(tail, row + l), p);
       _mm512_mask_storeu_ps(row + l, tail, x);
       mx = _mm512_max_ps(mx, _mm512_abs_ps(x));
@@ -164,7 +225,8 @@ __attribute__((target("avx2"))) void pass_avx2_f64(double* B, Index n, Index r, 
     __m256d mx = _mm256_setzero_pd();
     Index l = 0;
     for (; l < full; l += 4) {
-      const __m256d p = _mm256_mul_pd(t, _mm256_loadu_pd(c + l));
+      __m256d p = _mm256_mul_pd(t, _mm256_loadu_pd(c + l));
+      TNFAST_ROUNDED(p);
       const __m256d x = _mm256_sub_pd(_mm256_loadu_pd(row + l), p);
       _mm256_storeu_pd(row + l, x);
       mx = _mm256_max_pd(mx, _mm256_andnot_pd(sign, x));
@@ -201,7 +263,8 @@ __attribute__((target("avx2"))) void pass_avx2_f32(float* B, Index n, Index r, I
     __m256 mx = _mm256_setzero_ps();
     Index l = 0;
     for (; l < full; l += 8) {
-      const __m256 p = _mm256_mul_ps(t, _mm256_loadu_ps(c + l));
+      __m256 p = _mm256_mul_ps(t, _mm256_loadu_ps(c + l));
+      TNFAST_ROUNDED(p);
       const __m256 x = _mm256_sub_ps(_mm256_loadu_ps(row + l), p);
       _mm256_storeu_ps(row + l, x);
       mx = _mm256_max_ps(mx, _mm256_andnot_ps(sign, x));
@@ -263,30 +326,86 @@ void check_tol(double tol, const char* name) {
     throw invalid_argument(std::string(name) + ": expected a finite number >= 1, got " + std::to_string(tol));
 }
 
+// Pivot score of the LU: |x|, and |Re x| + |Im x| for complex x (as LAPACK's i?amax).
+template <class T>
+inline real_t<T> pivot_score(const T& x) {
+  return std::abs(x);
+}
+template <>
+inline float pivot_score<cfloat>(const cfloat& x) {
+  return std::abs(x.real()) + std::abs(x.imag());
+}
+template <>
+inline double pivot_score<cdouble>(const cdouble& x) {
+  return std::abs(x.real()) + std::abs(x.imag());
+}
+
+template <class T>
+using StridedMap = Eigen::Map<Mat<T>, 0, Eigen::OuterStride<>>;
+
+// Recursive LU with partial pivoting (the scheme of LAPACK's getrf2) of the m x nc
+// column-major block `a` (leading dimension lda, m >= nc), in place.  ipiv[k] receives the
+// row (relative to the block) swapped with row k.  The trailing updates are products
+// through linalg::gemm, so they run on the registered BLAS when there is one.
+template <class T>
+void lu_recursive(T* a, Index m, Index nc, Index lda, Index* ipiv) {
+  using R = real_t<T>;
+  if (nc == 1) {
+    Index p = 0;
+    R best = pivot_score(a[0]);
+    for (Index i = 1; i < m; ++i) {
+      const R sc = pivot_score(a[i]);
+      if (sc > best) {
+        best = sc;
+        p = i;
+      }
+    }
+    ipiv[0] = p;
+    if (best != R(0)) {
+      std::swap(a[0], a[p]);
+      if (absval(a[0]) >= std::numeric_limits<R>::min()) {
+        const T inv = T(1) / a[0];
+        for (Index i = 1; i < m; ++i) a[i] *= inv;
+      } else {
+        for (Index i = 1; i < m; ++i) a[i] /= a[0];
+      }
+    }
+    return;
+  }
+  const Index n1 = nc / 2, n2 = nc - n1;
+  lu_recursive(a, m, n1, lda, ipiv);
+  T* a12 = a + n1 * lda;
+  for (Index k = 0; k < n1; ++k) {
+    const Index p = ipiv[k];
+    if (p != k)
+      for (Index c = 0; c < n2; ++c) std::swap(a12[c * lda + k], a12[c * lda + p]);
+  }
+  StridedMap<T> A11(a, n1, n1, Eigen::OuterStride<>(lda)), A12(a12, n1, n2, Eigen::OuterStride<>(lda));
+  StridedMap<T> A21(a + n1, m - n1, n1, Eigen::OuterStride<>(lda)), A22(a12 + n1, m - n1, n2, Eigen::OuterStride<>(lda));
+  A11.template triangularView<Eigen::UnitLower>().solveInPlace(A12);
+  linalg::gemm<T>('N', 'N', T(-1), A21, A12, T(1), A22);
+  lu_recursive(a12 + n1, m - n1, n2, lda, ipiv + n1);
+  for (Index k = n1; k < nc; ++k) {
+    const Index p = (ipiv[k] += n1);
+    if (p != k)
+      for (Index c = 0; c < n1; ++c) std::swap(a[c * lda + k], a[c * lda + p]);
+  }
+}
+
 // LU with partial pivoting of the n x r matrix (row-major input), then B = A A[I]^-1 written
 // row-major into `B` (n * r values).  Returns the pivot rows I.
 template <class T>
 std::vector<Index> lu_start(const T* A, Index n, Index r, T* B) {
   using R = real_t<T>;
-  // Column-major working copy; also checks finiteness and finds max |A_ij|.
-  Mat<T> W(n, r);
-  R amax = R(0);
-  bool finite = true;
-  for (Index m = 0; m < n; ++m) {
-    const T* row = A + m * r;
-    for (Index l = 0; l < r; ++l) {
-      const T x = row[l];
-      W(m, l) = x;
-      const R a = absval(x);
-      finite = finite && std::isfinite(a);
-      if (a > amax) amax = a;
-    }
-  }
-  if (!finite) throw invalid_argument("A: holds NaN or Inf");
+  // Finiteness and max |A_ij| in one vectorized pass (a NaN anywhere makes the max NaN).
+  const R amax = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(A, n * r).abs().template maxCoeff<Eigen::PropagateNaN>();
+  if (!std::isfinite(amax)) throw invalid_argument("A: holds NaN or Inf");
+  Scratch<T> wbuf(size_t(n * r));
+  Eigen::Map<Mat<T>> W(wbuf.data(), n, r);  // column-major working copy
+  W = Eigen::Map<const RowMat<T>>(A, n, r);
 
-  std::vector<int> transp(static_cast<size_t>(r));
-  int ntransp = 0;
-  Eigen::internal::partial_lu_impl<T, Eigen::ColMajor, int>::blocked_lu(n, r, W.data(), n, transp.data(), ntransp);
+  std::vector<Index> ipiv(static_cast<size_t>(r));
+  lu_recursive<T>(W.data(), n, r, n, ipiv.data());
 
   // A rank-deficient A leaves a pivot at rounding level (or exactly zero).
   const R tiny = R(4) * R(r) * std::numeric_limits<R>::epsilon() * amax;
@@ -298,22 +417,28 @@ std::vector<Index> lu_start(const T* A, Index n, Index r, T* B) {
 
   std::vector<Index> perm(static_cast<size_t>(n));
   std::iota(perm.begin(), perm.end(), Index(0));
-  for (Index k = 0; k < r; ++k) std::swap(perm[size_t(k)], perm[size_t(transp[size_t(k)])]);
+  for (Index k = 0; k < r; ++k) std::swap(perm[size_t(k)], perm[size_t(ipiv[size_t(k)])]);
 
-  // With A[perm] = L U (L: n x r unit lower trapezoidal), A A[I]^-1 = P^T L L1^-1, and the
-  // rows of L L1^-1 are e_k for the pivot rows and L2 L1^-1 for the others.
+  // With A[perm] = L U (L: n x r unit lower trapezoidal), A A[I]^-1 = P^T L L1^-1: row
+  // perm[k] of B is e_k for k < r and row m - r of X = L2 L1^-1 for m >= r.  X is formed
+  // as one product with the explicit (small) inverse, written transposed (so row-major)
+  // straight into rows r..n-1 of B.  perm comes from r transpositions (k, ipiv[k]) with
+  // k < r, so a row m >= r that is not in place belongs to a row perm[m] < r, and the rows
+  // 0..r-1 are free: move those rows down, then write the identity rows.
   if (n > r) {
-    auto L2 = W.bottomRows(n - r);
-    W.topRows(r).template triangularView<Eigen::UnitLower>().template solveInPlace<Eigen::OnTheRight>(L2);
+    Mat<T> L1inv = Mat<T>::Identity(r, r);
+    W.topRows(r).template triangularView<Eigen::UnitLower>().solveInPlace(L1inv);
+    Eigen::Map<Mat<T>> Xt(B + r * r, r, n - r);
+    linalg::gemm<T>('T', 'T', T(1), L1inv, W.bottomRows(n - r), T(0), Xt);
+    for (Index m = r; m < n; ++m) {
+      const Index q = perm[size_t(m)];
+      if (q != m) std::memcpy(B + q * r, B + m * r, sizeof(T) * size_t(r));
+    }
   }
   for (Index k = 0; k < r; ++k) {
     T* row = B + perm[size_t(k)] * r;
     std::fill(row, row + r, T(0));
     row[k] = T(1);
-  }
-  for (Index m = r; m < n; ++m) {
-    T* row = B + perm[size_t(m)] * r;
-    for (Index l = 0; l < r; ++l) row[l] = W(m, l);
   }
   return std::vector<Index>(perm.begin(), perm.begin() + r);
 }
@@ -327,11 +452,11 @@ std::vector<Index> maxvol_impl(const T* A, Index n, Index r, double tol, Index m
   check_tol(tol, "tol");
   if (max_iters < 0) throw invalid_argument("max_iters: expected an integer >= 0");
 
-  std::vector<T> own;
+  std::unique_ptr<Scratch<T>> own;
   T* B = coef;
   if (!B) {
-    own.resize(size_t(n * r));
-    B = own.data();
+    own.reset(new Scratch<T>(size_t(n * r)));
+    B = own->data();
   }
   std::vector<Index> I = lu_start(A, n, r, B);
 
