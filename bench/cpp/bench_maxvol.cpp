@@ -74,7 +74,7 @@ TNFAST_BENCH("maxvol/rect") {
   for (auto [n, r] : {std::pair<Index, Index>{10000, 50}, {100000, 20}}) {
     const RowMat<double> A = gaussian(n, r, 11);
     const std::string name = "rect_maxvol/" + std::to_string(n) + "x" + std::to_string(r);
-    Mat<double> C;
+    RowMat<double> C;
     std::vector<Index> I;
     double t = tnfast_bench::time_best(
         [&] { I = rect_maxvol_rowmajor<double>(A.data(), n, r, 1.1, 0, 0, &C, 1.05, 100); }, 5);

@@ -402,7 +402,18 @@ std::vector<Index> lu_start(const T* A, Index n, Index r, T* B) {
   if (!std::isfinite(amax)) throw invalid_argument("A: holds NaN or Inf");
   Scratch<T> wbuf(size_t(n * r));
   Eigen::Map<Mat<T>> W(wbuf.data(), n, r);  // column-major working copy
-  W = Eigen::Map<const RowMat<T>>(A, n, r);
+  {
+    // Transpose in blocks of rows that stay in L1, so that each column gets whole cache lines.
+    const Index rb = std::max<Index>(8, Index(16384 / (sizeof(T) * size_t(r))));
+    for (Index m0 = 0; m0 < n; m0 += rb) {
+      const Index mb = std::min(rb, n - m0);
+      for (Index l = 0; l < r; ++l) {
+        T* dst = wbuf.data() + l * n + m0;
+        const T* src = A + m0 * r + l;
+        for (Index q = 0; q < mb; ++q) dst[q] = src[q * r];
+      }
+    }
+  }
 
   std::vector<Index> ipiv(static_cast<size_t>(r));
   lu_recursive<T>(W.data(), n, r, n, ipiv.data());
@@ -492,10 +503,95 @@ std::vector<Index> maxvol_impl(const T* A, Index n, Index r, double tol, Index m
 }
 
 // ---- rectangular maxvol -----------------------------------------------------------------
+//
+// B (n x k) is kept row-major with a row stride `ld` >= k that doubles when full.  Adding
+// row i with b = B[i] and lam = 1 / (1 + |b|^2) is one pass over the rows:
+//   w_m = lam * B[m] b^H;  B[m] -= w_m b;  B[m, k] = w_m;  F_m -= |w_m|^2 / lam,
+// (Sherman-Morrison for (A_I^H A_I + a_i^H a_i)^-1), which also finds the next row of
+// largest F among the rows not yet taken (F = -inf for those).
+
+#if defined(__GNUC__) || defined(__clang__)
+#define TNFAST_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define TNFAST_ALWAYS_INLINE inline
+#endif
 
 template <class T>
-std::vector<Index> rect_impl(const T* A, Index n, Index r, double tol, Index min_rows, Index max_rows, Mat<T>* coef,
-                             double start_tol, Index start_iters) {
+TNFAST_ALWAYS_INLINE void rect_pass_body(T* B, Index n, Index ld, Index k, const T* b, const T* bc, real_t<T> lam,
+                                         real_t<T>* F, Index* best_row, real_t<T>* best) {
+  using R = real_t<T>;
+  R bf = -std::numeric_limits<R>::infinity();
+  Index bi = -1;
+  for (Index m = 0; m < n; ++m) {
+    T* row = B + m * ld;
+    T acc[8] = {T(0), T(0), T(0), T(0), T(0), T(0), T(0), T(0)};
+    Index l = 0;
+    for (; l + 8 <= k; l += 8)
+      for (int q = 0; q < 8; ++q) acc[q] += row[l + q] * bc[l + q];
+    T v = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; l < k; ++l) v += row[l] * bc[l];
+    v *= lam;
+    for (Index q = 0; q < k; ++q) row[q] -= v * b[q];
+    row[k] = v;
+    const R f = F[m] - std::norm(v) / lam;
+    F[m] = f;
+    if (f > bf) {
+      bf = f;
+      bi = m;
+    }
+  }
+  *best_row = bi;
+  *best = bf;
+}
+
+template <class T>
+using RectPassFn = void (*)(T*, Index, Index, Index, const T*, const T*, real_t<T>, real_t<T>*, Index*, real_t<T>*);
+
+template <class T>
+void rect_pass_generic(T* B, Index n, Index ld, Index k, const T* b, const T* bc, real_t<T> lam, real_t<T>* F,
+                       Index* best_row, real_t<T>* best) {
+  rect_pass_body<T>(B, n, ld, k, b, bc, lam, F, best_row, best);
+}
+
+template <class T>
+RectPassFn<T> pick_rect_pass() {
+  return &rect_pass_generic<T>;
+}
+
+#ifdef TNFAST_MAXVOL_X86
+template <class T>
+__attribute__((target("avx512f"))) void rect_pass_avx512(T* B, Index n, Index ld, Index k, const T* b, const T* bc,
+                                                         real_t<T> lam, real_t<T>* F, Index* best_row,
+                                                         real_t<T>* best) {
+  rect_pass_body<T>(B, n, ld, k, b, bc, lam, F, best_row, best);
+}
+template <class T>
+__attribute__((target("avx2"))) void rect_pass_avx2(T* B, Index n, Index ld, Index k, const T* b, const T* bc,
+                                                    real_t<T> lam, real_t<T>* F, Index* best_row, real_t<T>* best) {
+  rect_pass_body<T>(B, n, ld, k, b, bc, lam, F, best_row, best);
+}
+template <class T>
+RectPassFn<T> pick_rect_pass_x86() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return &rect_pass_avx512<T>;
+  if (__builtin_cpu_supports("avx2")) return &rect_pass_avx2<T>;
+  return &rect_pass_generic<T>;
+}
+template <>
+RectPassFn<double> pick_rect_pass<double>() {
+  static const RectPassFn<double> f = pick_rect_pass_x86<double>();
+  return f;
+}
+template <>
+RectPassFn<float> pick_rect_pass<float>() {
+  static const RectPassFn<float> f = pick_rect_pass_x86<float>();
+  return f;
+}
+#endif
+
+template <class T>
+std::vector<Index> rect_impl(const T* A, Index n, Index r, double tol, Index min_rows, Index max_rows,
+                             RowMat<T>* coef, double start_tol, Index start_iters) {
   using R = real_t<T>;
   check_tol(tol, "tol");
   check_tol(start_tol, "start_tol");
@@ -510,50 +606,65 @@ std::vector<Index> rect_impl(const T* A, Index n, Index r, double tol, Index min
       throw invalid_argument("min_rows: expected min_rows <= max_rows, got " + std::to_string(min_rows) + " > " +
                              std::to_string(max_rows));
   }
-  RowMat<T> B0(n, r);
-  std::vector<Index> I = maxvol_impl<T>(A, n, r, start_tol, start_iters, B0.data(), nullptr);
   const Index kmax = max_rows <= 0 ? n : std::min(max_rows, n);
   const Index kmin = std::max(min_rows, r);
-
-  Index cap = std::min(kmax, std::max(2 * r, r + 32));
-  Mat<T> B(n, cap);
-  B.leftCols(r) = B0;
-  Vec<R> F(n);
-  for (Index m = 0; m < n; ++m) F[m] = B0.row(m).squaredNorm();
-  B0.resize(0, 0);
+  Index ld = std::min(kmax, std::max(2 * r, r + 32));
+  auto buf = std::make_unique<Scratch<T>>(size_t(n * ld));
+  std::vector<Index> I;
+  {
+    Scratch<T> B0(size_t(n * r));
+    I = maxvol_impl<T>(A, n, r, start_tol, start_iters, B0.data(), nullptr);
+    for (Index m = 0; m < n; ++m) std::memcpy(buf->data() + m * ld, B0.data() + m * r, sizeof(T) * size_t(r));
+  }
   const R ninf = -std::numeric_limits<R>::infinity();
-  for (Index k : I) F[k] = ninf;
+  std::vector<R> F(static_cast<size_t>(n));
+  for (Index m = 0; m < n; ++m) {
+    const T* row = buf->data() + m * ld;
+    R f = R(0);
+    for (Index l = 0; l < r; ++l) f += std::norm(row[l]);
+    F[size_t(m)] = f;
+  }
+  for (Index k : I) F[size_t(k)] = ninf;
+  Index i = 0;
+  R fi = ninf;
+  for (Index m = 0; m < n; ++m)
+    if (F[size_t(m)] > fi) {
+      fi = F[size_t(m)];
+      i = m;
+    }
   const R tol2 = R(tol) * R(tol);
-
-  Vec<T> b, v;
+  const RectPassFn<T> pass = pick_rect_pass<T>();
+  std::vector<T> b, bc;
   Index k = r;
   for (; k < kmax; ++k) {
-    Index i = 0;
-    R fi = ninf;
-    for (Index m = 0; m < n; ++m)
-      if (F[m] > fi) {
-        fi = F[m];
-        i = m;
-      }
     if (k >= kmin && fi <= tol2) break;
-    if (k == cap) {
-      cap = std::min(kmax, 2 * cap);
-      B.conservativeResize(n, cap);
+    if (k == ld) {  // grow the row stride
+      const Index ld2 = std::min(kmax, 2 * ld);
+      auto buf2 = std::make_unique<Scratch<T>>(size_t(n * ld2));
+      for (Index m = 0; m < n; ++m)
+        std::memcpy(buf2->data() + m * ld2, buf->data() + m * ld, sizeof(T) * size_t(k));
+      buf = std::move(buf2);
+      ld = ld2;
     }
-    auto Bk = B.leftCols(k);
-    b = Bk.row(i).transpose();
-    v.noalias() = Bk * b.conjugate();
-    const R lam = R(1) / (R(1) + std::real(v[i]));
-    v *= lam;  // v = lam * B b^H
-    Bk.noalias() -= v * b.transpose();
-    B.col(k) = v;
-    for (Index m = 0; m < n; ++m) F[m] -= std::norm(v[m]) / lam;  // lam |B b^H|^2 = |v|^2 / lam
-    F[i] = ninf;
+    T* B = buf->data();
+    b.assign(B + i * ld, B + i * ld + k);
+    bc.resize(size_t(k));
+    R nb = R(0);
+    for (Index l = 0; l < k; ++l) {
+      bc[size_t(l)] = Eigen::numext::conj(b[size_t(l)]);
+      nb += std::norm(b[size_t(l)]);
+    }
+    if (!std::isfinite(nb)) throw invalid_argument("A: the matrix is too ill-conditioned for rect_maxvol");
+    const R lam = R(1) / (R(1) + nb);
+    F[size_t(i)] = ninf;
     I.push_back(i);
+    pass(B, n, ld, k, b.data(), bc.data(), lam, F.data(), &i, &fi);
   }
-  // No clean-up of the selected rows: for k > r, B[rows] = A[rows] pinv(A[rows]) is a
-  // projector, not the identity.
-  if (coef) *coef = B.leftCols(k);
+  if (coef) {
+    coef->resize(n, k);
+    for (Index m = 0; m < n; ++m)
+      std::memcpy(coef->data() + m * k, buf->data() + m * ld, sizeof(T) * size_t(k));
+  }
   return I;
 }
 
@@ -577,21 +688,25 @@ std::vector<Index> maxvol(const CMatRef<T>& A, double tol, Index max_iters, Mat<
 
 template <class T>
 std::vector<Index> rect_maxvol_rowmajor(const T* A, Index n, Index r, double tol, Index min_rows, Index max_rows,
-                                        Mat<T>* coef, double start_tol, Index start_iters) {
+                                        RowMat<T>* coef, double start_tol, Index start_iters) {
   return rect_impl<T>(A, n, r, tol, min_rows, max_rows, coef, start_tol, start_iters);
 }
 
 template <class T>
 std::vector<Index> rect_maxvol(const CMatRef<T>& A, double tol, Index min_rows, Index max_rows, Mat<T>* coef) {
   const RowMat<T> Ar = A;
-  return rect_impl<T>(Ar.data(), A.rows(), A.cols(), tol, min_rows, max_rows, coef, 1.05, 100);
+  if (!coef) return rect_impl<T>(Ar.data(), A.rows(), A.cols(), tol, min_rows, max_rows, nullptr, 1.05, 100);
+  RowMat<T> C;
+  auto I = rect_impl<T>(Ar.data(), A.rows(), A.cols(), tol, min_rows, max_rows, &C, 1.05, 100);
+  *coef = C;
+  return I;
 }
 
 #define TNFAST_MAXVOL_INST(T)                                                                                        \
   template std::vector<Index> maxvol<T>(const CMatRef<T>&, double, Index, Mat<T>*, Index*);                         \
   template std::vector<Index> rect_maxvol<T>(const CMatRef<T>&, double, Index, Index, Mat<T>*);                     \
   template std::vector<Index> maxvol_rowmajor<T>(const T*, Index, Index, double, Index, T*, Index*);                \
-  template std::vector<Index> rect_maxvol_rowmajor<T>(const T*, Index, Index, double, Index, Index, Mat<T>*, double, \
+  template std::vector<Index> rect_maxvol_rowmajor<T>(const T*, Index, Index, double, Index, Index, RowMat<T>*, double, \
                                                       Index);
 TNFAST_MAXVOL_INST(float)
 TNFAST_MAXVOL_INST(double)
