@@ -347,29 +347,45 @@ using StridedMap = Eigen::Map<Mat<T>, 0, Eigen::OuterStride<>>;
 // column-major block `a` (leading dimension lda, m >= nc), in place.  ipiv[k] receives the
 // row (relative to the block) swapped with row k.  The trailing updates are products
 // through linalg::gemm, so they run on the registered BLAS when there is one.
+// Unblocked right-looking LU of a narrow m x nc panel (same pivots and operations per
+// column as the recursion would make).
 template <class T>
-void lu_recursive(T* a, Index m, Index nc, Index lda, Index* ipiv) {
+void lu_unblocked(T* a, Index m, Index nc, Index lda, Index* ipiv) {
   using R = real_t<T>;
-  if (nc == 1) {
-    Index p = 0;
-    R best = pivot_score(a[0]);
-    for (Index i = 1; i < m; ++i) {
-      const R sc = pivot_score(a[i]);
+  for (Index k = 0; k < nc; ++k) {
+    T* col = a + k * lda;
+    Index p = k;
+    R best = pivot_score(col[k]);
+    for (Index i = k + 1; i < m; ++i) {
+      const R sc = pivot_score(col[i]);
       if (sc > best) {
         best = sc;
         p = i;
       }
     }
-    ipiv[0] = p;
-    if (best != R(0)) {
-      std::swap(a[0], a[p]);
-      if (absval(a[0]) >= std::numeric_limits<R>::min()) {
-        const T inv = T(1) / a[0];
-        for (Index i = 1; i < m; ++i) a[i] *= inv;
-      } else {
-        for (Index i = 1; i < m; ++i) a[i] /= a[0];
-      }
+    ipiv[k] = p;
+    if (best == R(0)) continue;  // zero column: reported by the caller
+    if (p != k)
+      for (Index c = 0; c < nc; ++c) std::swap(a[c * lda + k], a[c * lda + p]);
+    if (absval(col[k]) >= std::numeric_limits<R>::min()) {
+      const T inv = T(1) / col[k];
+      for (Index i = k + 1; i < m; ++i) col[i] *= inv;
+    } else {
+      for (Index i = k + 1; i < m; ++i) col[i] /= col[k];
     }
+    for (Index c = k + 1; c < nc; ++c) {
+      T* cc = a + c * lda;
+      const T u = cc[k];
+      if (u == T(0)) continue;
+      for (Index i = k + 1; i < m; ++i) cc[i] -= col[i] * u;
+    }
+  }
+}
+
+template <class T>
+void lu_recursive(T* a, Index m, Index nc, Index lda, Index* ipiv) {
+  if (nc <= 8) {
+    lu_unblocked(a, m, nc, lda, ipiv);
     return;
   }
   const Index n1 = nc / 2, n2 = nc - n1;
