@@ -156,12 +156,12 @@ __attribute__((target("avx512f"))) void pass_avx512_f64(double* B, Index n, Inde
       _mm512_mask_storeu_pd(row + l, tail, x);
       mx = _mm512_max_pd(mx, _mm512_abs_pd(x));  // lanes outside the mask hold 0
     }
-    __m512d s = _mm512_max_pd(mx, _mm512_shuffle_f64x2(mx, mx, 0x4E));  // swap 256-bit halves
-    s = _mm512_max_pd(s, _mm512_shuffle_f64x2(s, s, 0xB1));             // swap 128-bit lanes
-    s = _mm512_max_pd(s, _mm512_permute_pd(s, 0x55));                    // swap within lanes
-    const double v = _mm_cvtsd_f64(_mm512_castpd512_pd128(s));
-    if (v > bv) {
-      bv = v;
+    // Most rows hold nothing above the best so far: reduce only those that do.
+    if (_mm512_cmp_pd_mask(mx, _mm512_set1_pd(bv), _CMP_GT_OQ)) {
+      __m512d s = _mm512_max_pd(mx, _mm512_shuffle_f64x2(mx, mx, 0x4E));  // swap 256-bit halves
+      s = _mm512_max_pd(s, _mm512_shuffle_f64x2(s, s, 0xB1));             // swap 128-bit lanes
+      s = _mm512_max_pd(s, _mm512_permute_pd(s, 0x55));                    // swap within lanes
+      bv = _mm_cvtsd_f64(_mm512_castpd512_pd128(s));
       br = m;
     }
   }
@@ -194,13 +194,12 @@ __attribute__((target("avx512f"))) void pass_avx512_f32(float* B, Index n, Index
       _mm512_mask_storeu_ps(row + l, tail, x);
       mx = _mm512_max_ps(mx, _mm512_abs_ps(x));
     }
-    __m512 s = _mm512_max_ps(mx, _mm512_shuffle_f32x4(mx, mx, 0x4E));
-    s = _mm512_max_ps(s, _mm512_shuffle_f32x4(s, s, 0xB1));
-    s = _mm512_max_ps(s, _mm512_permute_ps(s, 0x4E));
-    s = _mm512_max_ps(s, _mm512_permute_ps(s, 0xB1));
-    const float v = _mm_cvtss_f32(_mm512_castps512_ps128(s));
-    if (v > bv) {
-      bv = v;
+    if (_mm512_cmp_ps_mask(mx, _mm512_set1_ps(bv), _CMP_GT_OQ)) {
+      __m512 s = _mm512_max_ps(mx, _mm512_shuffle_f32x4(mx, mx, 0x4E));
+      s = _mm512_max_ps(s, _mm512_shuffle_f32x4(s, s, 0xB1));
+      s = _mm512_max_ps(s, _mm512_permute_ps(s, 0x4E));
+      s = _mm512_max_ps(s, _mm512_permute_ps(s, 0xB1));
+      bv = _mm_cvtss_f32(_mm512_castps512_ps128(s));
       br = m;
     }
   }
