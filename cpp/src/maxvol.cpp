@@ -346,10 +346,16 @@ using StridedMap = Eigen::Map<Mat<T>, 0, Eigen::OuterStride<>>;
 // column-major block `a` (leading dimension lda, m >= nc), in place.  ipiv[k] receives the
 // row (relative to the block) swapped with row k.  The trailing updates are products
 // through linalg::gemm, so they run on the registered BLAS when there is one.
+#if defined(__GNUC__) || defined(__clang__)
+#define TNFAST_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define TNFAST_ALWAYS_INLINE inline
+#endif
+
 // Unblocked right-looking LU of a narrow m x nc panel (same pivots and operations per
 // column as the recursion would make).
 template <class T>
-void lu_unblocked(T* a, Index m, Index nc, Index lda, Index* ipiv) {
+TNFAST_ALWAYS_INLINE void lu_unblocked_body(T* a, Index m, Index nc, Index lda, Index* ipiv) {
   using R = real_t<T>;
   for (Index k = 0; k < nc; ++k) {
     T* col = a + k * lda;
@@ -382,9 +388,50 @@ void lu_unblocked(T* a, Index m, Index nc, Index lda, Index* ipiv) {
 }
 
 template <class T>
+using LuPanelFn = void (*)(T*, Index, Index, Index, Index*);
+
+template <class T>
+void lu_unblocked_generic(T* a, Index m, Index nc, Index lda, Index* ipiv) {
+  lu_unblocked_body<T>(a, m, nc, lda, ipiv);
+}
+
+template <class T>
+LuPanelFn<T> pick_lu_panel() {
+  return &lu_unblocked_generic<T>;
+}
+
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+template <class T>
+__attribute__((target("avx512f"))) void lu_unblocked_avx512(T* a, Index m, Index nc, Index lda, Index* ipiv) {
+  lu_unblocked_body<T>(a, m, nc, lda, ipiv);
+}
+template <class T>
+__attribute__((target("avx2"))) void lu_unblocked_avx2(T* a, Index m, Index nc, Index lda, Index* ipiv) {
+  lu_unblocked_body<T>(a, m, nc, lda, ipiv);
+}
+template <class T>
+LuPanelFn<T> pick_lu_panel_x86() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return &lu_unblocked_avx512<T>;
+  if (__builtin_cpu_supports("avx2")) return &lu_unblocked_avx2<T>;
+  return &lu_unblocked_generic<T>;
+}
+template <>
+LuPanelFn<double> pick_lu_panel<double>() {
+  static const LuPanelFn<double> f = pick_lu_panel_x86<double>();
+  return f;
+}
+template <>
+LuPanelFn<float> pick_lu_panel<float>() {
+  static const LuPanelFn<float> f = pick_lu_panel_x86<float>();
+  return f;
+}
+#endif
+
+template <class T>
 void lu_recursive(T* a, Index m, Index nc, Index lda, Index* ipiv) {
   if (nc <= 8) {
-    lu_unblocked(a, m, nc, lda, ipiv);
+    pick_lu_panel<T>()(a, m, nc, lda, ipiv);
     return;
   }
   const Index n1 = nc / 2, n2 = nc - n1;
@@ -524,12 +571,6 @@ std::vector<Index> maxvol_impl(const T* A, Index n, Index r, double tol, Index m
 //   w_m = lam * B[m] b^H;  B[m] -= w_m b;  B[m, k] = w_m;  F_m -= |w_m|^2 / lam,
 // (Sherman-Morrison for (A_I^H A_I + a_i^H a_i)^-1), which also finds the next row of
 // largest F among the rows not yet taken (F = -inf for those).
-
-#if defined(__GNUC__) || defined(__clang__)
-#define TNFAST_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define TNFAST_ALWAYS_INLINE inline
-#endif
 
 template <class T>
 TNFAST_ALWAYS_INLINE void rect_pass_body(T* B, Index n, Index ld, Index k, const T* b, const T* bc, real_t<T> lam,
