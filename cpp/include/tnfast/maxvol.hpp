@@ -24,4 +24,20 @@ template <class T>
 std::vector<Index> rect_maxvol(const CMatRef<T>& A, double tol = 1.1, Index min_rows = 0, Index max_rows = 0,
                                Mat<T>* coef = nullptr);
 
+// --- variants on raw row-major storage (as numpy holds a C-contiguous array) ------------
+
+// Square maxvol of the row-major n x r array `A` (leading dimension r).  When `coef` is
+// non-null it must hold n * r values and receives B row-major.  Same rules as maxvol().
+template <class T>
+std::vector<Index> maxvol_rowmajor(const T* A, Index n, Index r, double tol = 1.05, Index max_iters = 100,
+                                   T* coef = nullptr, Index* iterations = nullptr);
+
+// Rectangular maxvol of the row-major n x r array `A`, starting from maxvol with tolerance
+// `start_tol` and at most `start_iters` swaps (the defaults of rect_maxvol() are 1.05 and
+// 100).  `coef` (if non-null) receives B (n x k).
+template <class T>
+std::vector<Index> rect_maxvol_rowmajor(const T* A, Index n, Index r, double tol = 1.1, Index min_rows = 0,
+                                        Index max_rows = 0, RowMat<T>* coef = nullptr, double start_tol = 1.05,
+                                        Index start_iters = 100);
+
 }  // namespace tnfast

@@ -1,0 +1,71 @@
+#include "bind_common.hpp"
+#include "tnfast/maxvol.hpp"
+
+namespace tnfast {
+namespace bind {
+namespace {
+
+py::array_t<std::int64_t> to_index_array(const std::vector<Index>& I) {
+  py::array_t<std::int64_t> out(static_cast<py::ssize_t>(I.size()));
+  std::copy(I.begin(), I.end(), out.mutable_data());
+  return out;
+}
+
+template <class T>
+void def_typed(py::module_& m, const char* suffix) {
+  m.def((std::string("maxvol_") + suffix).c_str(),
+        [](const py::handle& a, double tol, Index max_iters, bool return_coef) {
+          auto A = require<T>(a, "A", 2);
+          const Index n = A.shape(0), r = A.shape(1);
+          py::object coef = py::none();
+          T* cptr = nullptr;
+          if (return_coef && n >= r && r >= 1) {
+            py::array_t<T> c({n, r});
+            cptr = c.mutable_data();
+            coef = c;
+          }
+          std::vector<Index> I;
+          Index iters = 0;
+          {
+            py::gil_scoped_release nogil;
+            I = maxvol_rowmajor<T>(A.data(), n, r, tol, max_iters, cptr, &iters);
+          }
+          return py::make_tuple(to_index_array(I), coef, iters);
+        },
+        py::arg("A"), py::arg("tol"), py::arg("max_iters"), py::arg("return_coef"));
+  m.def((std::string("rect_maxvol_") + suffix).c_str(),
+        [](const py::handle& a, double tol, Index min_rows, Index max_rows, double start_tol, Index start_iters,
+           bool return_coef) {
+          auto A = require<T>(a, "A", 2);
+          const Index n = A.shape(0), r = A.shape(1);
+          RowMat<T> C;
+          std::vector<Index> I;
+          {
+            py::gil_scoped_release nogil;
+            I = rect_maxvol_rowmajor<T>(A.data(), n, r, tol, min_rows, max_rows, return_coef ? &C : nullptr,
+                                        start_tol, start_iters);
+          }
+          py::object coef = py::none();
+          if (return_coef) {
+            py::array_t<T> c({C.rows(), C.cols()});
+            std::copy(C.data(), C.data() + C.size(), c.mutable_data());
+            coef = c;
+          }
+          return py::make_tuple(to_index_array(I), coef);
+        },
+        py::arg("A"), py::arg("tol"), py::arg("min_rows"), py::arg("max_rows"), py::arg("start_tol"),
+        py::arg("start_iters"), py::arg("return_coef"));
+}
+
+void register_maxvol(py::module_& m) {
+  def_typed<float>(m, "f32");
+  def_typed<double>(m, "f64");
+  def_typed<cfloat>(m, "c64");
+  def_typed<cdouble>(m, "c128");
+}
+
+Registrar reg(20, register_maxvol);
+
+}  // namespace
+}  // namespace bind
+}  // namespace tnfast
