@@ -132,6 +132,8 @@ def test_maxvol_accepts_lists_ints_and_views(rng):
     assert max_coef(A.astype(float), rows) <= 1.05 + 1e-10
     B = rng.standard_normal((4, 300)).T  # Fortran-ordered view
     np.testing.assert_array_equal(maxvol(B), maxvol(np.ascontiguousarray(B)))
+    np.testing.assert_array_equal(maxvol(B.astype(">f8")), maxvol(B))
+    np.testing.assert_array_equal(rect_maxvol(B[::2]), rect_maxvol(np.ascontiguousarray(B[::2])))
 
 
 def test_maxvol_bad_input(rng):

@@ -38,7 +38,7 @@ void def_typed(py::module_& m, const char* suffix) {
            bool return_coef) {
           auto A = require<T>(a, "A", 2);
           const Index n = A.shape(0), r = A.shape(1);
-          Mat<T> C;
+          RowMat<T> C;
           std::vector<Index> I;
           {
             py::gil_scoped_release nogil;
@@ -46,7 +46,11 @@ void def_typed(py::module_& m, const char* suffix) {
                                         start_tol, start_iters);
           }
           py::object coef = py::none();
-          if (return_coef) coef = from_mat<T>(C);
+          if (return_coef) {
+            py::array_t<T> c({C.rows(), C.cols()});
+            std::copy(C.data(), C.data() + C.size(), c.mutable_data());
+            coef = c;
+          }
           return py::make_tuple(to_index_array(I), coef);
         },
         py::arg("A"), py::arg("tol"), py::arg("min_rows"), py::arg("max_rows"), py::arg("start_tol"),

@@ -9,13 +9,25 @@
 // intrinsics chosen at run time.
 #include "tnfast/maxvol.hpp"
 
+#include "tnfast/linalg.hpp"
+
 #include <Eigen/LU>
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <new>
 #include <numeric>
 #include <string>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+#include <cstdlib>
+#if defined(_WIN32)
+#include <malloc.h>
+#endif
 
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
 #define TNFAST_MAXVOL_X86 1
@@ -31,6 +43,47 @@ template <class T>
 inline real_t<T> absval(const T& x) {
   return std::abs(x);
 }
+
+// Scratch array of `count` values.  Large ones are 2 MiB aligned and, on Linux, advised to
+// use transparent huge pages: a fresh multi-megabyte buffer otherwise costs one page fault
+// per 4 KiB, which is a sizeable part of a maxvol call.
+template <class T>
+class Scratch {
+ public:
+  explicit Scratch(size_t count) {
+    size_t bytes = std::max<size_t>(count, 1) * sizeof(T);
+    constexpr size_t huge = size_t(1) << 21;
+    if (bytes >= huge) {
+      bytes = (bytes + huge - 1) / huge * huge;
+#if defined(_WIN32)
+      p_ = static_cast<T*>(_aligned_malloc(bytes, huge));
+#else
+      p_ = static_cast<T*>(std::aligned_alloc(huge, bytes));
+#endif
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+      if (p_) madvise(p_, bytes, MADV_HUGEPAGE);
+#endif
+    } else {
+#if defined(_WIN32)
+      p_ = static_cast<T*>(_aligned_malloc(bytes, 64));
+#else
+      p_ = static_cast<T*>(std::malloc(bytes));
+#endif
+    }
+    if (!p_) throw std::bad_alloc();
+  }
+#if defined(_WIN32)
+  ~Scratch() { _aligned_free(p_); }
+#else
+  ~Scratch() { std::free(p_); }
+#endif
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  T* data() const { return p_; }
+
+ private:
+  T* p_ = nullptr;
+};
 
 // ---- the fused "update, then find the row of the largest entry" pass ----------------------
 //
@@ -67,6 +120,10 @@ void pass_generic(T* B, Index n, Index r, Index j, const T* c, Index* best_row, 
 
 #ifdef TNFAST_MAXVOL_X86
 
+// Makes the product a value of its own, so that the compiler cannot fuse it with the
+// subtraction into an FMA (which would round differently from numpy's outer product).
+#define TNFAST_ROUNDED(x) asm("" : "+v"(x))
+
 // GCC's AVX-512 headers start some intrinsics from an "undefined" vector, which its
 // -Wmaybe-uninitialized flags once inlined.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -86,23 +143,25 @@ __attribute__((target("avx512f"))) void pass_avx512_f64(double* B, Index n, Inde
     __m512d mx = _mm512_setzero_pd();
     Index l = 0;
     for (; l < full; l += 8) {
-      const __m512d p = _mm512_mul_pd(t, _mm512_loadu_pd(c + l));
+      __m512d p = _mm512_mul_pd(t, _mm512_loadu_pd(c + l));
+      TNFAST_ROUNDED(p);
       const __m512d x = _mm512_sub_pd(_mm512_loadu_pd(row + l), p);
       _mm512_storeu_pd(row + l, x);
       mx = _mm512_max_pd(mx, _mm512_abs_pd(x));
     }
     if (tail) {
-      const __m512d p = _mm512_mul_pd(t, _mm512_maskz_loadu_pd(tail, c + l));
+      __m512d p = _mm512_mul_pd(t, _mm512_maskz_loadu_pd(tail, c + l));
+      TNFAST_ROUNDED(p);
       const __m512d x = _mm512_sub_pd(_mm512_maskz_loadu_pd(tail, row + l), p);
       _mm512_mask_storeu_pd(row + l, tail, x);
       mx = _mm512_max_pd(mx, _mm512_abs_pd(x));  // lanes outside the mask hold 0
     }
-    __m512d s = _mm512_max_pd(mx, _mm512_shuffle_f64x2(mx, mx, 0x4E));  // swap 256-bit halves
-    s = _mm512_max_pd(s, _mm512_shuffle_f64x2(s, s, 0xB1));             // swap 128-bit lanes
-    s = _mm512_max_pd(s, _mm512_permute_pd(s, 0x55));                    // swap within lanes
-    const double v = _mm_cvtsd_f64(_mm512_castpd512_pd128(s));
-    if (v > bv) {
-      bv = v;
+    // Most rows hold nothing above the best so far: reduce only those that do.
+    if (_mm512_cmp_pd_mask(mx, _mm512_set1_pd(bv), _CMP_GT_OQ)) {
+      __m512d s = _mm512_max_pd(mx, _mm512_shuffle_f64x2(mx, mx, 0x4E));  // swap 256-bit halves
+      s = _mm512_max_pd(s, _mm512_shuffle_f64x2(s, s, 0xB1));             // swap 128-bit lanes
+      s = _mm512_max_pd(s, _mm512_permute_pd(s, 0x55));                    // swap within lanes
+      bv = _mm_cvtsd_f64(_mm512_castpd512_pd128(s));
       br = m;
     }
   }
@@ -122,24 +181,25 @@ __attribute__((target("avx512f"))) void pass_avx512_f32(float* B, Index n, Index
     __m512 mx = _mm512_setzero_ps();
     Index l = 0;
     for (; l < full; l += 16) {
-      const __m512 p = _mm512_mul_ps(t, _mm512_loadu_ps(c + l));
+      __m512 p = _mm512_mul_ps(t, _mm512_loadu_ps(c + l));
+      TNFAST_ROUNDED(p);
       const __m512 x = _mm512_sub_ps(_mm512_loadu_ps(row + l), p);
       _mm512_storeu_ps(row + l, x);
       mx = _mm512_max_ps(mx, _mm512_abs_ps(x));
     }
     if (tail) {
-      const __m512 p = _mm512_mul_ps(t, _mm512_maskz_loadu_ps(tail, c + l));
+      __m512 p = _mm512_mul_ps(t, _mm512_maskz_loadu_ps(tail, c + l));
+      TNFAST_ROUNDED(p);
       const __m512 x = _mm512_sub_ps(_mm512_maskz_loadu_ps(tail, row + l), p);
       _mm512_mask_storeu_ps(row + l, tail, x);
       mx = _mm512_max_ps(mx, _mm512_abs_ps(x));
     }
-    __m512 s = _mm512_max_ps(mx, _mm512_shuffle_f32x4(mx, mx, 0x4E));
-    s = _mm512_max_ps(s, _mm512_shuffle_f32x4(s, s, 0xB1));
-    s = _mm512_max_ps(s, _mm512_permute_ps(s, 0x4E));
-    s = _mm512_max_ps(s, _mm512_permute_ps(s, 0xB1));
-    const float v = _mm_cvtss_f32(_mm512_castps512_ps128(s));
-    if (v > bv) {
-      bv = v;
+    if (_mm512_cmp_ps_mask(mx, _mm512_set1_ps(bv), _CMP_GT_OQ)) {
+      __m512 s = _mm512_max_ps(mx, _mm512_shuffle_f32x4(mx, mx, 0x4E));
+      s = _mm512_max_ps(s, _mm512_shuffle_f32x4(s, s, 0xB1));
+      s = _mm512_max_ps(s, _mm512_permute_ps(s, 0x4E));
+      s = _mm512_max_ps(s, _mm512_permute_ps(s, 0xB1));
+      bv = _mm_cvtss_f32(_mm512_castps512_ps128(s));
       br = m;
     }
   }
@@ -164,7 +224,8 @@ __attribute__((target("avx2"))) void pass_avx2_f64(double* B, Index n, Index r, 
     __m256d mx = _mm256_setzero_pd();
     Index l = 0;
     for (; l < full; l += 4) {
-      const __m256d p = _mm256_mul_pd(t, _mm256_loadu_pd(c + l));
+      __m256d p = _mm256_mul_pd(t, _mm256_loadu_pd(c + l));
+      TNFAST_ROUNDED(p);
       const __m256d x = _mm256_sub_pd(_mm256_loadu_pd(row + l), p);
       _mm256_storeu_pd(row + l, x);
       mx = _mm256_max_pd(mx, _mm256_andnot_pd(sign, x));
@@ -201,7 +262,8 @@ __attribute__((target("avx2"))) void pass_avx2_f32(float* B, Index n, Index r, I
     __m256 mx = _mm256_setzero_ps();
     Index l = 0;
     for (; l < full; l += 8) {
-      const __m256 p = _mm256_mul_ps(t, _mm256_loadu_ps(c + l));
+      __m256 p = _mm256_mul_ps(t, _mm256_loadu_ps(c + l));
+      TNFAST_ROUNDED(p);
       const __m256 x = _mm256_sub_ps(_mm256_loadu_ps(row + l), p);
       _mm256_storeu_ps(row + l, x);
       mx = _mm256_max_ps(mx, _mm256_andnot_ps(sign, x));
@@ -263,30 +325,160 @@ void check_tol(double tol, const char* name) {
     throw invalid_argument(std::string(name) + ": expected a finite number >= 1, got " + std::to_string(tol));
 }
 
+// Pivot score of the LU: |x|, and |Re x| + |Im x| for complex x (as LAPACK's i?amax).
+template <class T>
+inline real_t<T> pivot_score(const T& x) {
+  return std::abs(x);
+}
+template <>
+inline float pivot_score<cfloat>(const cfloat& x) {
+  return std::abs(x.real()) + std::abs(x.imag());
+}
+template <>
+inline double pivot_score<cdouble>(const cdouble& x) {
+  return std::abs(x.real()) + std::abs(x.imag());
+}
+
+template <class T>
+using StridedMap = Eigen::Map<Mat<T>, 0, Eigen::OuterStride<>>;
+
+// Recursive LU with partial pivoting (the scheme of LAPACK's getrf2) of the m x nc
+// column-major block `a` (leading dimension lda, m >= nc), in place.  ipiv[k] receives the
+// row (relative to the block) swapped with row k.  The trailing updates are products
+// through linalg::gemm, so they run on the registered BLAS when there is one.
+#if defined(__GNUC__) || defined(__clang__)
+#define TNFAST_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define TNFAST_ALWAYS_INLINE inline
+#endif
+
+// Unblocked right-looking LU of a narrow m x nc panel (same pivots and operations per
+// column as the recursion would make).
+template <class T>
+TNFAST_ALWAYS_INLINE void lu_unblocked_body(T* a, Index m, Index nc, Index lda, Index* ipiv) {
+  using R = real_t<T>;
+  for (Index k = 0; k < nc; ++k) {
+    T* col = a + k * lda;
+    Index p = k;
+    R best = pivot_score(col[k]);
+    for (Index i = k + 1; i < m; ++i) {
+      const R sc = pivot_score(col[i]);
+      if (sc > best) {
+        best = sc;
+        p = i;
+      }
+    }
+    ipiv[k] = p;
+    if (best == R(0)) continue;  // zero column: reported by the caller
+    if (p != k)
+      for (Index c = 0; c < nc; ++c) std::swap(a[c * lda + k], a[c * lda + p]);
+    if (absval(col[k]) >= std::numeric_limits<R>::min()) {
+      const T inv = T(1) / col[k];
+      for (Index i = k + 1; i < m; ++i) col[i] *= inv;
+    } else {
+      for (Index i = k + 1; i < m; ++i) col[i] /= col[k];
+    }
+    for (Index c = k + 1; c < nc; ++c) {
+      T* cc = a + c * lda;
+      const T u = cc[k];
+      if (u == T(0)) continue;
+      for (Index i = k + 1; i < m; ++i) cc[i] -= col[i] * u;
+    }
+  }
+}
+
+template <class T>
+using LuPanelFn = void (*)(T*, Index, Index, Index, Index*);
+
+template <class T>
+void lu_unblocked_generic(T* a, Index m, Index nc, Index lda, Index* ipiv) {
+  lu_unblocked_body<T>(a, m, nc, lda, ipiv);
+}
+
+template <class T>
+LuPanelFn<T> pick_lu_panel() {
+  return &lu_unblocked_generic<T>;
+}
+
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+template <class T>
+__attribute__((target("avx512f"))) void lu_unblocked_avx512(T* a, Index m, Index nc, Index lda, Index* ipiv) {
+  lu_unblocked_body<T>(a, m, nc, lda, ipiv);
+}
+template <class T>
+__attribute__((target("avx2"))) void lu_unblocked_avx2(T* a, Index m, Index nc, Index lda, Index* ipiv) {
+  lu_unblocked_body<T>(a, m, nc, lda, ipiv);
+}
+template <class T>
+LuPanelFn<T> pick_lu_panel_x86() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return &lu_unblocked_avx512<T>;
+  if (__builtin_cpu_supports("avx2")) return &lu_unblocked_avx2<T>;
+  return &lu_unblocked_generic<T>;
+}
+template <>
+LuPanelFn<double> pick_lu_panel<double>() {
+  static const LuPanelFn<double> f = pick_lu_panel_x86<double>();
+  return f;
+}
+template <>
+LuPanelFn<float> pick_lu_panel<float>() {
+  static const LuPanelFn<float> f = pick_lu_panel_x86<float>();
+  return f;
+}
+#endif
+
+template <class T>
+void lu_recursive(T* a, Index m, Index nc, Index lda, Index* ipiv) {
+  if (nc <= 8) {
+    pick_lu_panel<T>()(a, m, nc, lda, ipiv);
+    return;
+  }
+  const Index n1 = nc / 2, n2 = nc - n1;
+  lu_recursive(a, m, n1, lda, ipiv);
+  T* a12 = a + n1 * lda;
+  for (Index k = 0; k < n1; ++k) {
+    const Index p = ipiv[k];
+    if (p != k)
+      for (Index c = 0; c < n2; ++c) std::swap(a12[c * lda + k], a12[c * lda + p]);
+  }
+  StridedMap<T> A11(a, n1, n1, Eigen::OuterStride<>(lda)), A12(a12, n1, n2, Eigen::OuterStride<>(lda));
+  StridedMap<T> A21(a + n1, m - n1, n1, Eigen::OuterStride<>(lda)), A22(a12 + n1, m - n1, n2, Eigen::OuterStride<>(lda));
+  A11.template triangularView<Eigen::UnitLower>().solveInPlace(A12);
+  linalg::gemm<T>('N', 'N', T(-1), A21, A12, T(1), A22);
+  lu_recursive(a12 + n1, m - n1, n2, lda, ipiv + n1);
+  for (Index k = n1; k < nc; ++k) {
+    const Index p = (ipiv[k] += n1);
+    if (p != k)
+      for (Index c = 0; c < n1; ++c) std::swap(a[c * lda + k], a[c * lda + p]);
+  }
+}
+
 // LU with partial pivoting of the n x r matrix (row-major input), then B = A A[I]^-1 written
 // row-major into `B` (n * r values).  Returns the pivot rows I.
 template <class T>
 std::vector<Index> lu_start(const T* A, Index n, Index r, T* B) {
   using R = real_t<T>;
-  // Column-major working copy; also checks finiteness and finds max |A_ij|.
-  Mat<T> W(n, r);
-  R amax = R(0);
-  bool finite = true;
-  for (Index m = 0; m < n; ++m) {
-    const T* row = A + m * r;
-    for (Index l = 0; l < r; ++l) {
-      const T x = row[l];
-      W(m, l) = x;
-      const R a = absval(x);
-      finite = finite && std::isfinite(a);
-      if (a > amax) amax = a;
+  // Finiteness and max |A_ij| in one vectorized pass (a NaN anywhere makes the max NaN).
+  const R amax = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(A, n * r).abs().template maxCoeff<Eigen::PropagateNaN>();
+  if (!std::isfinite(amax)) throw invalid_argument("A: holds NaN or Inf");
+  Scratch<T> wbuf(size_t(n * r));
+  Eigen::Map<Mat<T>> W(wbuf.data(), n, r);  // column-major working copy
+  {
+    // Transpose in blocks of rows that stay in L1, so that each column gets whole cache lines.
+    const Index rb = std::max<Index>(8, Index(16384 / (sizeof(T) * size_t(r))));
+    for (Index m0 = 0; m0 < n; m0 += rb) {
+      const Index mb = std::min(rb, n - m0);
+      for (Index l = 0; l < r; ++l) {
+        T* dst = wbuf.data() + l * n + m0;
+        const T* src = A + m0 * r + l;
+        for (Index q = 0; q < mb; ++q) dst[q] = src[q * r];
+      }
     }
   }
-  if (!finite) throw invalid_argument("A: holds NaN or Inf");
 
-  std::vector<int> transp(static_cast<size_t>(r));
-  int ntransp = 0;
-  Eigen::internal::partial_lu_impl<T, Eigen::ColMajor, int>::blocked_lu(n, r, W.data(), n, transp.data(), ntransp);
+  std::vector<Index> ipiv(static_cast<size_t>(r));
+  lu_recursive<T>(W.data(), n, r, n, ipiv.data());
 
   // A rank-deficient A leaves a pivot at rounding level (or exactly zero).
   const R tiny = R(4) * R(r) * std::numeric_limits<R>::epsilon() * amax;
@@ -298,22 +490,28 @@ std::vector<Index> lu_start(const T* A, Index n, Index r, T* B) {
 
   std::vector<Index> perm(static_cast<size_t>(n));
   std::iota(perm.begin(), perm.end(), Index(0));
-  for (Index k = 0; k < r; ++k) std::swap(perm[size_t(k)], perm[size_t(transp[size_t(k)])]);
+  for (Index k = 0; k < r; ++k) std::swap(perm[size_t(k)], perm[size_t(ipiv[size_t(k)])]);
 
-  // With A[perm] = L U (L: n x r unit lower trapezoidal), A A[I]^-1 = P^T L L1^-1, and the
-  // rows of L L1^-1 are e_k for the pivot rows and L2 L1^-1 for the others.
+  // With A[perm] = L U (L: n x r unit lower trapezoidal), A A[I]^-1 = P^T L L1^-1: row
+  // perm[k] of B is e_k for k < r and row m - r of X = L2 L1^-1 for m >= r.  X is formed
+  // as one product with the explicit (small) inverse, written transposed (so row-major)
+  // straight into rows r..n-1 of B.  perm comes from r transpositions (k, ipiv[k]) with
+  // k < r, so a row m >= r that is not in place belongs to a row perm[m] < r, and the rows
+  // 0..r-1 are free: move those rows down, then write the identity rows.
   if (n > r) {
-    auto L2 = W.bottomRows(n - r);
-    W.topRows(r).template triangularView<Eigen::UnitLower>().template solveInPlace<Eigen::OnTheRight>(L2);
+    Mat<T> L1inv = Mat<T>::Identity(r, r);
+    W.topRows(r).template triangularView<Eigen::UnitLower>().solveInPlace(L1inv);
+    Eigen::Map<Mat<T>> Xt(B + r * r, r, n - r);
+    linalg::gemm<T>('T', 'T', T(1), L1inv, W.bottomRows(n - r), T(0), Xt);
+    for (Index m = r; m < n; ++m) {
+      const Index q = perm[size_t(m)];
+      if (q != m) std::memcpy(B + q * r, B + m * r, sizeof(T) * size_t(r));
+    }
   }
   for (Index k = 0; k < r; ++k) {
     T* row = B + perm[size_t(k)] * r;
     std::fill(row, row + r, T(0));
     row[k] = T(1);
-  }
-  for (Index m = r; m < n; ++m) {
-    T* row = B + perm[size_t(m)] * r;
-    for (Index l = 0; l < r; ++l) row[l] = W(m, l);
   }
   return std::vector<Index>(perm.begin(), perm.begin() + r);
 }
@@ -327,11 +525,11 @@ std::vector<Index> maxvol_impl(const T* A, Index n, Index r, double tol, Index m
   check_tol(tol, "tol");
   if (max_iters < 0) throw invalid_argument("max_iters: expected an integer >= 0");
 
-  std::vector<T> own;
+  std::unique_ptr<Scratch<T>> own;
   T* B = coef;
   if (!B) {
-    own.resize(size_t(n * r));
-    B = own.data();
+    own.reset(new Scratch<T>(size_t(n * r)));
+    B = own->data();
   }
   std::vector<Index> I = lu_start(A, n, r, B);
 
@@ -367,10 +565,89 @@ std::vector<Index> maxvol_impl(const T* A, Index n, Index r, double tol, Index m
 }
 
 // ---- rectangular maxvol -----------------------------------------------------------------
+//
+// B (n x k) is kept row-major with a row stride `ld` >= k that doubles when full.  Adding
+// row i with b = B[i] and lam = 1 / (1 + |b|^2) is one pass over the rows:
+//   w_m = lam * B[m] b^H;  B[m] -= w_m b;  B[m, k] = w_m;  F_m -= |w_m|^2 / lam,
+// (Sherman-Morrison for (A_I^H A_I + a_i^H a_i)^-1), which also finds the next row of
+// largest F among the rows not yet taken (F = -inf for those).
 
 template <class T>
-std::vector<Index> rect_impl(const T* A, Index n, Index r, double tol, Index min_rows, Index max_rows, Mat<T>* coef,
-                             double start_tol, Index start_iters) {
+TNFAST_ALWAYS_INLINE void rect_pass_body(T* B, Index n, Index ld, Index k, const T* b, const T* bc, real_t<T> lam,
+                                         real_t<T>* F, Index* best_row, real_t<T>* best) {
+  using R = real_t<T>;
+  R bf = -std::numeric_limits<R>::infinity();
+  Index bi = -1;
+  for (Index m = 0; m < n; ++m) {
+    T* row = B + m * ld;
+    T acc[8] = {T(0), T(0), T(0), T(0), T(0), T(0), T(0), T(0)};
+    Index l = 0;
+    for (; l + 8 <= k; l += 8)
+      for (int q = 0; q < 8; ++q) acc[q] += row[l + q] * bc[l + q];
+    T v = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; l < k; ++l) v += row[l] * bc[l];
+    v *= lam;
+    for (Index q = 0; q < k; ++q) row[q] -= v * b[q];
+    row[k] = v;
+    const R f = F[m] - std::norm(v) / lam;
+    F[m] = f;
+    if (f > bf) {
+      bf = f;
+      bi = m;
+    }
+  }
+  *best_row = bi;
+  *best = bf;
+}
+
+template <class T>
+using RectPassFn = void (*)(T*, Index, Index, Index, const T*, const T*, real_t<T>, real_t<T>*, Index*, real_t<T>*);
+
+template <class T>
+void rect_pass_generic(T* B, Index n, Index ld, Index k, const T* b, const T* bc, real_t<T> lam, real_t<T>* F,
+                       Index* best_row, real_t<T>* best) {
+  rect_pass_body<T>(B, n, ld, k, b, bc, lam, F, best_row, best);
+}
+
+template <class T>
+RectPassFn<T> pick_rect_pass() {
+  return &rect_pass_generic<T>;
+}
+
+#ifdef TNFAST_MAXVOL_X86
+template <class T>
+__attribute__((target("avx512f"))) void rect_pass_avx512(T* B, Index n, Index ld, Index k, const T* b, const T* bc,
+                                                         real_t<T> lam, real_t<T>* F, Index* best_row,
+                                                         real_t<T>* best) {
+  rect_pass_body<T>(B, n, ld, k, b, bc, lam, F, best_row, best);
+}
+template <class T>
+__attribute__((target("avx2"))) void rect_pass_avx2(T* B, Index n, Index ld, Index k, const T* b, const T* bc,
+                                                    real_t<T> lam, real_t<T>* F, Index* best_row, real_t<T>* best) {
+  rect_pass_body<T>(B, n, ld, k, b, bc, lam, F, best_row, best);
+}
+template <class T>
+RectPassFn<T> pick_rect_pass_x86() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return &rect_pass_avx512<T>;
+  if (__builtin_cpu_supports("avx2")) return &rect_pass_avx2<T>;
+  return &rect_pass_generic<T>;
+}
+template <>
+RectPassFn<double> pick_rect_pass<double>() {
+  static const RectPassFn<double> f = pick_rect_pass_x86<double>();
+  return f;
+}
+template <>
+RectPassFn<float> pick_rect_pass<float>() {
+  static const RectPassFn<float> f = pick_rect_pass_x86<float>();
+  return f;
+}
+#endif
+
+template <class T>
+std::vector<Index> rect_impl(const T* A, Index n, Index r, double tol, Index min_rows, Index max_rows,
+                             RowMat<T>* coef, double start_tol, Index start_iters) {
   using R = real_t<T>;
   check_tol(tol, "tol");
   check_tol(start_tol, "start_tol");
@@ -385,50 +662,65 @@ std::vector<Index> rect_impl(const T* A, Index n, Index r, double tol, Index min
       throw invalid_argument("min_rows: expected min_rows <= max_rows, got " + std::to_string(min_rows) + " > " +
                              std::to_string(max_rows));
   }
-  RowMat<T> B0(n, r);
-  std::vector<Index> I = maxvol_impl<T>(A, n, r, start_tol, start_iters, B0.data(), nullptr);
   const Index kmax = max_rows <= 0 ? n : std::min(max_rows, n);
   const Index kmin = std::max(min_rows, r);
-
-  Index cap = std::min(kmax, std::max(2 * r, r + 32));
-  Mat<T> B(n, cap);
-  B.leftCols(r) = B0;
-  Vec<R> F(n);
-  for (Index m = 0; m < n; ++m) F[m] = B0.row(m).squaredNorm();
-  B0.resize(0, 0);
+  Index ld = std::min(kmax, std::max(2 * r, r + 32));
+  auto buf = std::make_unique<Scratch<T>>(size_t(n * ld));
+  std::vector<Index> I;
+  {
+    Scratch<T> B0(size_t(n * r));
+    I = maxvol_impl<T>(A, n, r, start_tol, start_iters, B0.data(), nullptr);
+    for (Index m = 0; m < n; ++m) std::memcpy(buf->data() + m * ld, B0.data() + m * r, sizeof(T) * size_t(r));
+  }
   const R ninf = -std::numeric_limits<R>::infinity();
-  for (Index k : I) F[k] = ninf;
+  std::vector<R> F(static_cast<size_t>(n));
+  for (Index m = 0; m < n; ++m) {
+    const T* row = buf->data() + m * ld;
+    R f = R(0);
+    for (Index l = 0; l < r; ++l) f += std::norm(row[l]);
+    F[size_t(m)] = f;
+  }
+  for (Index k : I) F[size_t(k)] = ninf;
+  Index i = 0;
+  R fi = ninf;
+  for (Index m = 0; m < n; ++m)
+    if (F[size_t(m)] > fi) {
+      fi = F[size_t(m)];
+      i = m;
+    }
   const R tol2 = R(tol) * R(tol);
-
-  Vec<T> b, v;
+  const RectPassFn<T> pass = pick_rect_pass<T>();
+  std::vector<T> b, bc;
   Index k = r;
   for (; k < kmax; ++k) {
-    Index i = 0;
-    R fi = ninf;
-    for (Index m = 0; m < n; ++m)
-      if (F[m] > fi) {
-        fi = F[m];
-        i = m;
-      }
     if (k >= kmin && fi <= tol2) break;
-    if (k == cap) {
-      cap = std::min(kmax, 2 * cap);
-      B.conservativeResize(n, cap);
+    if (k == ld) {  // grow the row stride
+      const Index ld2 = std::min(kmax, 2 * ld);
+      auto buf2 = std::make_unique<Scratch<T>>(size_t(n * ld2));
+      for (Index m = 0; m < n; ++m)
+        std::memcpy(buf2->data() + m * ld2, buf->data() + m * ld, sizeof(T) * size_t(k));
+      buf = std::move(buf2);
+      ld = ld2;
     }
-    auto Bk = B.leftCols(k);
-    b = Bk.row(i).transpose();
-    v.noalias() = Bk * b.conjugate();
-    const R lam = R(1) / (R(1) + std::real(v[i]));
-    v *= lam;  // v = lam * B b^H
-    Bk.noalias() -= v * b.transpose();
-    B.col(k) = v;
-    for (Index m = 0; m < n; ++m) F[m] -= std::norm(v[m]) / lam;  // lam |B b^H|^2 = |v|^2 / lam
-    F[i] = ninf;
+    T* B = buf->data();
+    b.assign(B + i * ld, B + i * ld + k);
+    bc.resize(size_t(k));
+    R nb = R(0);
+    for (Index l = 0; l < k; ++l) {
+      bc[size_t(l)] = Eigen::numext::conj(b[size_t(l)]);
+      nb += std::norm(b[size_t(l)]);
+    }
+    if (!std::isfinite(nb)) throw invalid_argument("A: the matrix is too ill-conditioned for rect_maxvol");
+    const R lam = R(1) / (R(1) + nb);
+    F[size_t(i)] = ninf;
     I.push_back(i);
+    pass(B, n, ld, k, b.data(), bc.data(), lam, F.data(), &i, &fi);
   }
-  // No clean-up of the selected rows: for k > r, B[rows] = A[rows] pinv(A[rows]) is a
-  // projector, not the identity.
-  if (coef) *coef = B.leftCols(k);
+  if (coef) {
+    coef->resize(n, k);
+    for (Index m = 0; m < n; ++m)
+      std::memcpy(coef->data() + m * k, buf->data() + m * ld, sizeof(T) * size_t(k));
+  }
   return I;
 }
 
@@ -452,21 +744,25 @@ std::vector<Index> maxvol(const CMatRef<T>& A, double tol, Index max_iters, Mat<
 
 template <class T>
 std::vector<Index> rect_maxvol_rowmajor(const T* A, Index n, Index r, double tol, Index min_rows, Index max_rows,
-                                        Mat<T>* coef, double start_tol, Index start_iters) {
+                                        RowMat<T>* coef, double start_tol, Index start_iters) {
   return rect_impl<T>(A, n, r, tol, min_rows, max_rows, coef, start_tol, start_iters);
 }
 
 template <class T>
 std::vector<Index> rect_maxvol(const CMatRef<T>& A, double tol, Index min_rows, Index max_rows, Mat<T>* coef) {
   const RowMat<T> Ar = A;
-  return rect_impl<T>(Ar.data(), A.rows(), A.cols(), tol, min_rows, max_rows, coef, 1.05, 100);
+  if (!coef) return rect_impl<T>(Ar.data(), A.rows(), A.cols(), tol, min_rows, max_rows, nullptr, 1.05, 100);
+  RowMat<T> C;
+  auto I = rect_impl<T>(Ar.data(), A.rows(), A.cols(), tol, min_rows, max_rows, &C, 1.05, 100);
+  *coef = C;
+  return I;
 }
 
 #define TNFAST_MAXVOL_INST(T)                                                                                        \
   template std::vector<Index> maxvol<T>(const CMatRef<T>&, double, Index, Mat<T>*, Index*);                         \
   template std::vector<Index> rect_maxvol<T>(const CMatRef<T>&, double, Index, Index, Mat<T>*);                     \
   template std::vector<Index> maxvol_rowmajor<T>(const T*, Index, Index, double, Index, T*, Index*);                \
-  template std::vector<Index> rect_maxvol_rowmajor<T>(const T*, Index, Index, double, Index, Index, Mat<T>*, double, \
+  template std::vector<Index> rect_maxvol_rowmajor<T>(const T*, Index, Index, double, Index, Index, RowMat<T>*, double, \
                                                       Index);
 TNFAST_MAXVOL_INST(float)
 TNFAST_MAXVOL_INST(double)

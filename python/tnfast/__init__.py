@@ -9,13 +9,28 @@ from . import _backend, _core
 from ._backend import info as backend_info
 from . import grids
 from .cross import CrossInfo, prrlu, tt_cross, tt_values
+from .decompositions import tt_svd
 from .maxvol import maxvol, rect_maxvol
 from .mpo import MPO
-from .tensortrain import MPS, TensorTrain
+from .tensortrain import MPS, TensorTrain, TruncationInfo
 
 __version__ = "0.1.0"
 
 _backend.load()
 
-__all__ = ["TensorTrain", "MPS", "MPO", "maxvol", "rect_maxvol", "backend_info", "__version__", "tt_cross",
-           "CrossInfo", "prrlu", "tt_values", "grids"]
+__all__ = [
+    "CrossInfo",
+    "MPO",
+    "MPS",
+    "TensorTrain",
+    "TruncationInfo",
+    "__version__",
+    "backend_info",
+    "grids",
+    "maxvol",
+    "prrlu",
+    "rect_maxvol",
+    "tt_cross",
+    "tt_svd",
+    "tt_values",
+]

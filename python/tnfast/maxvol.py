@@ -18,7 +18,9 @@ __all__ = ["maxvol", "rect_maxvol"]
 def _check_matrix(A) -> np.ndarray:
     if isinstance(A, np.ndarray) and A.dtype.kind not in "fcbiu":
         raise TypeError(f"A: expected a float32, float64, complex64 or complex128 array, got dtype {A.dtype}")
-    a = as_array(A, "A", ndim=2)
+    a = as_array(A, "A", ndim=2, finite=False)  # finiteness is checked by the core
+    if not a.dtype.isnative:
+        a = a.astype(np.dtype(a.dtype.type))
     n, r = a.shape
     if r < 1:
         raise ValueError(f"A: expected at least one column, got shape {a.shape}")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import numbers
 import os
+from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_array, result_dtype
+from . import _core
+from ._validate import as_array, as_float, as_int, core_suffix, result_dtype
 
-__all__ = ["TensorTrain", "MPS"]
+__all__ = ["TensorTrain", "MPS", "TruncationInfo"]
 
 
 def _check_cores(cores, name: str, ndim: int) -> list:
@@ -34,6 +37,54 @@ def _check_cores(cores, name: str, ndim: int) -> list:
     return arrays
 
 
+@dataclass(frozen=True)
+class TruncationInfo:
+    """What a truncation (:func:`tnfast.tt_svd`, :meth:`TensorTrain.round`) cut.
+
+    Attributes
+    ----------
+    discarded_weight : float
+        ``sum_bonds sum_cut s_i**2 / ||A||_F**2``: the squared singular values cut at every bond,
+        summed over the bonds and divided by the squared Frobenius norm of the input ``A``.
+        The cuts of a rounding sweep are mutually orthogonal, so this equals
+        ``||A - result||_F**2 / ||A||_F**2`` (up to round-off); for TT-SVD it is the same ratio
+        as well.  0 for a zero input.
+    norm : float
+        Frobenius norm of the input.
+    ranks : tuple of int
+        Bond dimensions ``(1, r_1, ..., r_{n-1}, 1)`` of the result.
+    """
+
+    discarded_weight: float
+    norm: float
+    ranks: tuple
+
+    @property
+    def rel_error(self) -> float:
+        """Relative Frobenius error ``||A - result|| / ||A|| = sqrt(discarded_weight)``."""
+        return float(np.sqrt(max(self.discarded_weight, 0.0)))
+
+    @classmethod
+    def _from_core(cls, d: dict) -> "TruncationInfo":
+        return cls(float(d["discarded_weight"]), float(d["norm"]), tuple(int(r) for r in d["ranks"]))
+
+
+def _truncation_args(max_rank, rel_tol) -> tuple:
+    """Validate (max_rank, rel_tol); None means no cap / no tolerance.  Returns core values."""
+    mr = as_int(max_rank, "max_rank", minimum=1, allow_none=True)
+    tol = as_float(rel_tol, "rel_tol", minimum=0.0, allow_none=True)
+    return (0 if mr is None else mr), (0.0 if tol is None else tol)
+
+
+def _fn(name: str, dtype):
+    return getattr(_core, f"{name}_{core_suffix(dtype)}")
+
+
+def _is_scalar(x) -> bool:
+    return isinstance(x, numbers.Number) and not isinstance(x, (bool, np.bool_)) or (
+        isinstance(x, np.generic) and np.issubdtype(type(x), np.number) and not isinstance(x, np.bool_))
+
+
 class TensorTrain:
     """A tensor train (matrix product state) with cores of shape ``(r_{k-1}, d_k, r_k)``.
 
@@ -41,6 +92,10 @@ class TensorTrain:
     ``T[i_1, ..., i_n] = G_1[:, i_1, :] @ G_2[:, i_2, :] @ ... @ G_n[:, i_n, :]``
     with ``r_0 = r_n = 1``.  Cores are numpy arrays of one common dtype (float32, float64,
     complex64 or complex128).
+
+    Operations that change the cores (:meth:`round`, :meth:`canonicalize`, arithmetic) return a
+    new train and leave this one untouched.  Binary operations between trains of different
+    dtypes promote to the common dtype.
 
     Parameters
     ----------
@@ -55,6 +110,64 @@ class TensorTrain:
     def __init__(self, cores, copy: bool = True):
         arrays = _check_cores(cores, "cores", 3)
         self.cores = [a.copy() if copy else a for a in arrays]
+
+    @classmethod
+    def _wrap(cls, cores) -> "TensorTrain":
+        """Adopt cores produced by the compiled core (already checked, contiguous)."""
+        obj = cls.__new__(cls)
+        obj.cores = list(cores)
+        return obj
+
+    # ---- constructors -------------------------------------------------------------------
+    @classmethod
+    def random(cls, shape, rank, dtype=np.float64, seed=None) -> "TensorTrain":
+        """A train with independent Gaussian cores, scaled so that ``E ||T||_F^2 = 1``.
+
+        Parameters
+        ----------
+        shape : sequence of int
+            Physical dimensions ``(d_1, ..., d_n)``.
+        rank : int or sequence of int
+            One bond dimension for every internal bond, or the ``n - 1`` internal bonds,
+            or all ``n + 1`` bonds (first and last must be 1).
+        dtype : float32, float64, complex64 or complex128
+        seed : int, numpy Generator or None
+        """
+        shape = _check_shape(shape, "shape")
+        ranks = _check_ranks(rank, len(shape), "rank")
+        dtype = np.dtype(dtype)
+        core_suffix(dtype)
+        rng = np.random.default_rng(seed)
+        cores = []
+        for k, d in enumerate(shape):
+            rl, rr = ranks[k], ranks[k + 1]
+            sigma = 1.0 / np.sqrt(d * np.sqrt(rl * rr))
+            g = rng.standard_normal((rl, d, rr))
+            if dtype.kind == "c":
+                g = (g + 1j * rng.standard_normal((rl, d, rr))) / np.sqrt(2.0)
+            cores.append((sigma * g).astype(dtype))
+        return cls._wrap(cores)
+
+    @classmethod
+    def zeros(cls, shape, dtype=np.float64) -> "TensorTrain":
+        """The zero tensor as a rank-1 train."""
+        shape = _check_shape(shape, "shape")
+        core_suffix(dtype)
+        return cls._wrap([np.zeros((1, d, 1), dtype=dtype) for d in shape])
+
+    @classmethod
+    def ones(cls, shape, dtype=np.float64) -> "TensorTrain":
+        """The all-ones tensor as a rank-1 train."""
+        shape = _check_shape(shape, "shape")
+        core_suffix(dtype)
+        return cls._wrap([np.ones((1, d, 1), dtype=dtype) for d in shape])
+
+    @classmethod
+    def from_dense(cls, array, max_rank=None, rel_tol=None) -> "TensorTrain":
+        """TT-SVD of a dense array; see :func:`tnfast.tt_svd`."""
+        from .decompositions import tt_svd
+
+        return tt_svd(array, max_rank=max_rank, rel_tol=rel_tol)
 
     # ---- basic properties --------------------------------------------------------------
     @property
@@ -99,6 +212,10 @@ class TensorTrain:
     def astype(self, dtype) -> "TensorTrain":
         return type(self)([c.astype(dtype) for c in self.cores])
 
+    def conj(self) -> "TensorTrain":
+        """Elementwise complex conjugate."""
+        return type(self)._wrap([np.conj(c) for c in self.cores])
+
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(n={self.ndim}, shape={_short(self.shape)}, "
                 f"ranks={_short(self.ranks)}, dtype={self.dtype})")
@@ -117,6 +234,199 @@ class TensorTrain:
         for c in self.cores[1:]:
             res = (res @ c.reshape(c.shape[0], -1)).reshape(-1, c.shape[2])
         return res.reshape(self.shape)
+
+    # ---- evaluation --------------------------------------------------------------------
+    def evaluate(self, indices, num_threads: int | None = None) -> np.ndarray:
+        """Entries at a batch of index tuples.
+
+        Parameters
+        ----------
+        indices : array_like of int, shape (batch, n) or (n,)
+            Index tuples; ``0 <= indices[b, k] < d_k`` (checked: ValueError otherwise).
+        num_threads : int, optional
+            Threads for large batches (default: automatic, at most 2).
+
+        Returns
+        -------
+        ndarray, shape (batch,) (a 0-d array for a single tuple), dtype of the train.
+        """
+        idx = _as_indices(indices, "indices", self.ndim)
+        single = idx.ndim == 1
+        idx2 = idx.reshape(1, -1) if single else idx
+        nt = 0 if num_threads is None else as_int(num_threads, "num_threads", minimum=1)
+        out = _fn("tt_evaluate", self.dtype)(self.cores, idx2, nt)
+        return out.reshape(()) if single else out
+
+    def evaluate_embedded(self, features, num_threads: int | None = None) -> np.ndarray:
+        """Contract every site's physical index with a feature vector, for a batch of samples.
+
+        ``out[b] = sum_{i_1..i_n} T[i_1..i_n] f_1[b, i_1] ... f_n[b, i_n]``.
+
+        Parameters
+        ----------
+        features : array_like, shape (batch, n, d), or a list of n arrays of shape (batch, d_k)
+            Feature vectors (an embedding of the inputs); finite values only.
+        num_threads : int, optional
+
+        Returns
+        -------
+        ndarray, shape (batch,), dtype promoted from the train's and the features'.
+        """
+        nt = 0 if num_threads is None else as_int(num_threads, "num_threads", minimum=1)
+        n = self.ndim
+        if isinstance(features, (list, tuple)):
+            if len(features) != n:
+                raise ValueError(f"features: expected {n} arrays (one per site), got {len(features)}")
+            feats = [as_array(f, f"features[{k}]", ndim=2) for k, f in enumerate(features)]
+            dtype = result_dtype(self.dtype, *[f.dtype for f in feats])
+            for k, f in enumerate(feats):
+                if f.shape[1] != self.shape[k]:
+                    raise ValueError(f"features[{k}]: expected {self.shape[k]} columns, got {f.shape[1]}")
+                if f.shape[0] != feats[0].shape[0]:
+                    raise ValueError(f"features[{k}]: batch size {f.shape[0]} differs from {feats[0].shape[0]}")
+            feats = [np.ascontiguousarray(f, dtype=dtype) for f in feats]
+        else:
+            f = as_array(features, "features", ndim=3)
+            if f.shape[1] != n:
+                raise ValueError(f"features: expected shape (batch, {n}, d), got {f.shape}")
+            if len(set(self.shape)) != 1 or f.shape[2] != self.shape[0]:
+                raise ValueError(f"features: feature size {f.shape[2]} does not match the train's dimensions "
+                                 f"{_short(self.shape)}; pass a list of per-site arrays for mixed sizes")
+            dtype = result_dtype(self.dtype, f.dtype)
+            feats = np.ascontiguousarray(f, dtype=dtype)
+        return _fn("tt_evaluate_embedded", dtype)(self._cores_as(dtype), feats, nt)
+
+    def _cores_as(self, dtype) -> list:
+        dtype = np.dtype(dtype)
+        return self.cores if self.dtype == dtype else [c.astype(dtype) for c in self.cores]
+
+    # ---- algebra -----------------------------------------------------------------------
+    def _pair(self, other, what: str):
+        if not isinstance(other, TensorTrain):
+            raise TypeError(f"{what}: expected a TensorTrain, got {type(other).__name__}")
+        if self.shape != other.shape:
+            raise ValueError(f"{what}: shapes differ ({_short(self.shape)} vs {_short(other.shape)})")
+        dtype = result_dtype(self.dtype, other.dtype)
+        return self._cores_as(dtype), other._cores_as(dtype), dtype
+
+    def dot(self, other: "TensorTrain"):
+        """Inner product ``<self|other> = sum conj(self) * other`` (Python scalar)."""
+        a, b, dtype = self._pair(other, "other")
+        v = _fn("tt_dot", dtype)(a, b)
+        return complex(v) if dtype.kind == "c" else float(v)
+
+    def norm(self) -> float:
+        """Frobenius norm (a rescaled sweep: no overflow in intermediate products)."""
+        return float(_fn("tt_norm", self.dtype)(self.cores))
+
+    def __add__(self, other):
+        if not isinstance(other, TensorTrain):
+            return NotImplemented
+        a, b, dtype = self._pair(other, "other")
+        return type(self)._wrap(_fn("tt_add", dtype)(a, b))
+
+    def __sub__(self, other):
+        if not isinstance(other, TensorTrain):
+            return NotImplemented
+        return self + (-1.0) * other
+
+    def __neg__(self):
+        return (-1.0) * self
+
+    def __mul__(self, alpha):
+        """Scalar multiple (scales the first core).  A complex scalar promotes a real train to
+        the complex dtype of the same precision; otherwise the dtype is kept."""
+        if isinstance(alpha, TensorTrain):
+            raise TypeError("TensorTrain * TensorTrain is ambiguous: use hadamard() for the elementwise product")
+        if not _is_scalar(alpha):
+            return NotImplemented
+        if not np.isfinite(alpha):
+            raise ValueError(f"alpha: expected a finite scalar, got {alpha}")
+        dtype = self.dtype
+        if np.iscomplexobj(alpha) and dtype.kind != "c":
+            dtype = np.dtype(np.complex64 if dtype == np.float32 else np.complex128)
+        if dtype.kind != "c":
+            alpha = float(np.real(alpha))
+        else:
+            alpha = complex(alpha)
+        return type(self)._wrap(_fn("tt_scale", dtype)(self._cores_as(dtype), alpha))
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, alpha):
+        if not _is_scalar(alpha):
+            return NotImplemented
+        if alpha == 0:
+            raise ZeroDivisionError("division of a TensorTrain by zero")
+        return self * (1.0 / alpha)
+
+    def hadamard(self, other: "TensorTrain") -> "TensorTrain":
+        """Elementwise product; cores are Kronecker products of the slices (ranks multiply)."""
+        a, b, dtype = self._pair(other, "other")
+        return type(self)._wrap(_fn("tt_hadamard", dtype)(a, b))
+
+    # ---- canonical forms and rounding --------------------------------------------------
+    def canonicalize(self, center: int) -> "TensorTrain":
+        """Mixed-canonical form with orthogonality center at site ``center`` (QR sweeps).
+
+        Cores left of ``center`` become left-orthogonal
+        (``einsum('aib,aic->bc', G.conj(), G) = I``), cores right of it right-orthogonal
+        (``einsum('aib,cib->ac', G, G.conj()) = I``); the tensor is unchanged and bonds may
+        only shrink.  Negative ``center`` counts from the end.  Returns a new train.
+        """
+        c = as_int(center, "center")
+        if c < 0:
+            c += self.ndim
+        if not 0 <= c < self.ndim:
+            raise ValueError(f"center: expected -{self.ndim} <= center < {self.ndim}, got {center}")
+        return type(self)._wrap(_fn("tt_canonicalize", self.dtype)(self.cores, c))
+
+    def left_canonicalize(self) -> "TensorTrain":
+        """Left-canonical form: every core but the last left-orthogonal."""
+        return self.canonicalize(self.ndim - 1)
+
+    def right_canonicalize(self) -> "TensorTrain":
+        """Right-canonical form: every core but the first right-orthogonal."""
+        return self.canonicalize(0)
+
+    def round(self, max_rank: int | None = None, rel_tol: float | None = None, return_info: bool = False):
+        """TT-rounding: right-orthogonalize, then truncate every bond by SVD, left to right.
+
+        Each of the ``n - 1`` bonds keeps at most ``max_rank`` singular values and cuts at
+        most ``rel_tol**2 * ||T||**2 / (n - 1)`` of squared weight, so that
+        ``||T - T.round(...)|| <= rel_tol * ||T||`` whenever the rank cap does not bind.
+        With neither limit only exactly zero singular values are cut.  The result is
+        left-canonical up to its last core.
+
+        Parameters
+        ----------
+        max_rank : int >= 1, optional
+        rel_tol : float >= 0, optional
+        return_info : bool
+            Also return a :class:`TruncationInfo`, whose ``discarded_weight`` is
+            ``sum over bonds of the squared singular values cut / ||T||_F**2``, which equals
+            ``||T - result||_F**2 / ||T||_F**2``.
+
+        Returns
+        -------
+        TensorTrain, or (TensorTrain, TruncationInfo) when ``return_info``.
+        """
+        mr, tol = _truncation_args(max_rank, rel_tol)
+        cores, info = _fn("tt_round", self.dtype)(self.cores, mr, tol)
+        out = type(self)._wrap(cores)
+        return (out, TruncationInfo._from_core(info)) if return_info else out
+
+    compress = round
+
+    def singular_values(self) -> list:
+        """Schmidt spectra: a list of ``n - 1`` arrays, entry ``k`` holding the singular values
+        (descending, real) of the unfolding ``T[(i_1..i_{k+1}), (i_{k+2}..i_n)]``."""
+        return list(_fn("tt_singular_values", self.dtype)(self.cores))
+
+    def entropy(self) -> np.ndarray:
+        """Von Neumann entanglement entropy at every bond, shape (n - 1,):
+        ``S = -sum p ln p`` with ``p = s**2 / sum(s**2)`` from :meth:`singular_values`."""
+        return _fn("tt_entropy", self.dtype)(self.cores)
 
     # ---- save / load -------------------------------------------------------------------
     def save(self, path) -> None:
@@ -139,6 +449,52 @@ class TensorTrain:
 
 
 MPS = TensorTrain
+
+
+def _check_shape(shape, name: str) -> tuple:
+    if isinstance(shape, numbers.Integral):
+        shape = (shape,)
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise TypeError(f"{name}: expected a sequence of positive integers") from None
+    if not dims:
+        raise ValueError(f"{name}: expected at least one dimension")
+    return tuple(as_int(d, f"{name}[{k}]", minimum=1) for k, d in enumerate(dims))
+
+
+def _check_ranks(rank, n: int, name: str) -> tuple:
+    if isinstance(rank, numbers.Integral) and not isinstance(rank, (bool, np.bool_)):
+        r = as_int(rank, name, minimum=1)
+        return (1,) + (r,) * (n - 1) + (1,)
+    try:
+        rs = tuple(rank)
+    except TypeError:
+        raise TypeError(f"{name}: expected an integer or a sequence of integers") from None
+    rs = tuple(as_int(r, f"{name}[{k}]", minimum=1) for k, r in enumerate(rs))
+    if len(rs) == n - 1:
+        return (1,) + rs + (1,)
+    if len(rs) == n + 1:
+        if rs[0] != 1 or rs[-1] != 1:
+            raise ValueError(f"{name}: the first and last bond dimensions must be 1")
+        return rs
+    raise ValueError(f"{name}: expected {n - 1} internal bond dimensions (or {n + 1} with the outer ones), "
+                     f"got {len(rs)}")
+
+
+def _as_indices(indices, name: str, n: int) -> np.ndarray:
+    if hasattr(indices, "detach") and hasattr(indices, "cpu"):
+        indices = indices.detach().cpu().numpy()
+    a = np.asarray(indices)
+    if a.dtype == np.bool_ or a.dtype.kind not in "iu":
+        raise TypeError(f"{name}: expected an integer array, got dtype {a.dtype}")
+    if a.ndim not in (1, 2):
+        raise ValueError(f"{name}: expected shape (batch, {n}) or ({n},), got {a.shape}")
+    if a.shape[-1] != n:
+        raise ValueError(f"{name}: expected {n} indices per tuple (one per site), got {a.shape[-1]}")
+    if a.dtype.kind == "u" and a.size and a.max() > np.iinfo(np.int64).max:
+        raise ValueError(f"{name}: index out of range")
+    return np.ascontiguousarray(a, dtype=np.int64)
 
 
 def _short(t: tuple, limit: int = 8) -> str:

@@ -34,10 +34,10 @@ std::vector<Index> maxvol_rowmajor(const T* A, Index n, Index r, double tol = 1.
 
 // Rectangular maxvol of the row-major n x r array `A`, starting from maxvol with tolerance
 // `start_tol` and at most `start_iters` swaps (the defaults of rect_maxvol() are 1.05 and
-// 100).  `coef` (if non-null) receives B (n x k, column-major).
+// 100).  `coef` (if non-null) receives B (n x k).
 template <class T>
 std::vector<Index> rect_maxvol_rowmajor(const T* A, Index n, Index r, double tol = 1.1, Index min_rows = 0,
-                                        Index max_rows = 0, Mat<T>* coef = nullptr, double start_tol = 1.05,
+                                        Index max_rows = 0, RowMat<T>* coef = nullptr, double start_tol = 1.05,
                                         Index start_iters = 100);
 
 }  // namespace tnfast
