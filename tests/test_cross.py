@@ -328,3 +328,15 @@ def test_sparse_and_partly_zero_functions(search):
     tt, _ = tt_cross(g, shape, pivot_search=search, seed=1)
     grid = np.indices(shape).reshape(5, -1).T
     assert np.abs(tt.full().ravel() - g(grid)).max() < 1e-12
+
+
+def test_tt_values_matches_evaluate(rng):
+    shape = (3, 4, 5, 2)
+    tt = tnfast.TensorTrain(random_tt_cores(rng, shape, 3))
+    idx = fresh_points(rng, shape, 200)
+    assert np.allclose(tt_values(tt, idx), tt.evaluate(idx), rtol=1e-13, atol=1e-13)
+    assert np.allclose(tt_values(tt, idx), np.array([tt.full()[tuple(i)] for i in idx]))
+    with pytest.raises(ValueError, match="indices"):
+        tt_values(tt, idx[:, :3])
+    with pytest.raises(ValueError, match="out of range"):
+        tt_values(tt, np.array([[0, 0, 5, 0]]))

@@ -259,7 +259,9 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
 
 
 def tt_values(tt: TensorTrain, indices) -> np.ndarray:
-    """Entries of a tensor train at given multi-indices.
+    """Entries of a tensor train at given multi-indices (the kernel ``tt_cross`` uses).
+
+    Gives the same numbers as ``TensorTrain.evaluate`` (in float64 or complex128).
 
     Parameters
     ----------
