@@ -200,12 +200,16 @@ __attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma"))) void soa8_avx512(c
       for (int s = 0; s < R; ++s) acc[s] = _mm512_setzero_pd();
       if (d == 2) {
         const __mmask8 m1 = _mm512_cmpeq_epi64_mask(iv, _mm512_set1_epi64(1));
+        // Lanes of index 0 and 1 take x through separate zero-masked copies: two FMAs with
+        // broadcast operands and no blend (exact: the other lanes add 0 * G).
         for (Index a = 0; a < rl; ++a) {
           const __m512d x = _mm512_loadu_pd(vbuf + a * 8);
+          const __m512d x0 = _mm512_maskz_mov_pd(__mmask8(~m1), x);
+          const __m512d x1 = _mm512_maskz_mov_pd(m1, x);
           const double* ga = g + a * R * 2;
           for (int s = 0; s < R; ++s) {
-            const __m512d gs = _mm512_mask_blend_pd(m1, _mm512_set1_pd(ga[2 * s]), _mm512_set1_pd(ga[2 * s + 1]));
-            acc[s] = _mm512_fmadd_pd(x, gs, acc[s]);
+            acc[s] = _mm512_fmadd_pd(x0, _mm512_set1_pd(ga[2 * s]), acc[s]);
+            acc[s] = _mm512_fmadd_pd(x1, _mm512_set1_pd(ga[2 * s + 1]), acc[s]);
           }
         }
       } else {
