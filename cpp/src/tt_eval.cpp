@@ -200,12 +200,16 @@ __attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma"))) void soa8_avx512(c
       for (int s = 0; s < R; ++s) acc[s] = _mm512_setzero_pd();
       if (d == 2) {
         const __mmask8 m1 = _mm512_cmpeq_epi64_mask(iv, _mm512_set1_epi64(1));
+        // Lanes of index 0 and 1 take x through separate zero-masked copies: two FMAs with
+        // broadcast operands and no blend (exact: the other lanes add 0 * G).
         for (Index a = 0; a < rl; ++a) {
           const __m512d x = _mm512_loadu_pd(vbuf + a * 8);
+          const __m512d x0 = _mm512_maskz_mov_pd(__mmask8(~m1), x);
+          const __m512d x1 = _mm512_maskz_mov_pd(m1, x);
           const double* ga = g + a * R * 2;
           for (int s = 0; s < R; ++s) {
-            const __m512d gs = _mm512_mask_blend_pd(m1, _mm512_set1_pd(ga[2 * s]), _mm512_set1_pd(ga[2 * s + 1]));
-            acc[s] = _mm512_fmadd_pd(x, gs, acc[s]);
+            acc[s] = _mm512_fmadd_pd(x0, _mm512_set1_pd(ga[2 * s]), acc[s]);
+            acc[s] = _mm512_fmadd_pd(x1, _mm512_set1_pd(ga[2 * s + 1]), acc[s]);
           }
         }
       } else {
@@ -222,6 +226,54 @@ __attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma"))) void soa8_avx512(c
         }
       }
       for (int s = 0; s < R; ++s) _mm512_storeu_pd(vbuf + s * 8, acc[s]);
+    }
+    for (Index p = 0; p < nb; ++p) out[b + p] = vbuf[p];
+  }
+}
+
+// float: sixteen samples per vector, otherwise as soa8_avx512.
+template <int R>
+__attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma"))) void soa16_avx512(const Job<float>& J, Index b0,
+                                                                                  Index b1, float* out,
+                                                                                  float* scratch) {
+  const Index n = J.n;
+  std::vector<int> ibuf(size_t(n * 16));  // n x 16 lane indices
+  int* ib = ibuf.data();
+  float* vbuf = scratch;  // R x 16 running rows (transposed)
+  for (Index b = b0; b < b1; b += 16) {
+    const Index nb = std::min<Index>(16, b1 - b);
+    for (Index p = 0; p < 16; ++p) {
+      const std::int64_t* row = J.idx + (b + (p < nb ? p : 0)) * n;
+      for (Index k = 0; k < n; ++k) ib[k * 16 + p] = int(row[k]);
+    }
+    for (int s = 0; s < R; ++s) _mm512_storeu_ps(vbuf + s * 16, _mm512_set1_ps(s == 0 ? 1.0f : 0.0f));
+    for (Index k = 0; k < n; ++k) {
+      const Index rl = J.rl[size_t(k)], d = J.d[size_t(k)];
+      const float* g = J.packed + J.off[size_t(k)];
+      const __m512i iv = _mm512_loadu_si512(reinterpret_cast<const void*>(ib + k * 16));
+      __m512 acc[R];
+      for (int s = 0; s < R; ++s) acc[s] = _mm512_setzero_ps();
+      __mmask16 m[4];
+      for (int i = 0; i < 4; ++i) m[i] = _mm512_cmpeq_epi32_mask(iv, _mm512_set1_epi32(i));
+      for (Index a = 0; a < rl; ++a) {
+        const __m512 x = _mm512_loadu_ps(vbuf + a * 16);
+        const float* ga = g + a * R * d;
+        if (d == 2) {
+          const __m512 x0 = _mm512_maskz_mov_ps(m[0], x);
+          const __m512 x1 = _mm512_maskz_mov_ps(m[1], x);
+          for (int s = 0; s < R; ++s) {
+            acc[s] = _mm512_fmadd_ps(x0, _mm512_set1_ps(ga[2 * s]), acc[s]);
+            acc[s] = _mm512_fmadd_ps(x1, _mm512_set1_ps(ga[2 * s + 1]), acc[s]);
+          }
+        } else {
+          for (int s = 0; s < R; ++s) {
+            __m512 gs = _mm512_set1_ps(ga[s * d]);
+            for (Index i = 1; i < d; ++i) gs = _mm512_mask_blend_ps(m[i], gs, _mm512_set1_ps(ga[s * d + i]));
+            acc[s] = _mm512_fmadd_ps(x, gs, acc[s]);
+          }
+        }
+      }
+      for (int s = 0; s < R; ++s) _mm512_storeu_ps(vbuf + s * 16, acc[s]);
     }
     for (Index p = 0; p < nb; ++p) out[b + p] = vbuf[p];
   }
@@ -360,6 +412,20 @@ void run(const Cores<T>& cores, Job<T>& job, Index batch, T* out, int num_thread
   KernelFn<T> fn = nullptr;
   bool soa = false;
 #if TNFAST_TT_X86
+  if constexpr (!Emb && std::is_same_v<T, float>) {
+    Index dmax = 1;
+    for (const auto& c : cores) dmax = std::max(dmax, c.d);
+    if (active_isa() == 2 && rmax <= 16 && dmax <= 4) {
+      static constexpr KernelFn<float> table[16] = {
+          &soa16_avx512<1>, &soa16_avx512<2>, &soa16_avx512<3>, &soa16_avx512<4>, &soa16_avx512<5>,
+          &soa16_avx512<6>, &soa16_avx512<7>, &soa16_avx512<8>, &soa16_avx512<9>, &soa16_avx512<10>,
+          &soa16_avx512<11>, &soa16_avx512<12>, &soa16_avx512<13>, &soa16_avx512<14>, &soa16_avx512<15>,
+          &soa16_avx512<16>};
+      fn = table[rmax - 1];
+      R = rmax;
+      soa = true;
+    }
+  }
   if constexpr (!Emb && std::is_same_v<T, double>) {
     Index dmax = 1;
     for (const auto& c : cores) dmax = std::max(dmax, c.d);
@@ -395,7 +461,7 @@ void run(const Cores<T>& cores, Job<T>& job, Index batch, T* out, int num_thread
     threads = (work >= 4e6 && hw >= 2) ? 2 : 1;
   }
   threads = int(std::max<Index>(1, std::min<Index>(threads, batch)));
-  const Index scratch_size = 2 * R + 4 * R * job.dmax + 8 * R + 8;
+  const Index scratch_size = 2 * R + 4 * R * job.dmax + 16 * R + 16;
   if (threads == 1) {
     std::vector<T> scratch(static_cast<size_t>(scratch_size));
     fn(job, 0, batch, out, scratch.data());
