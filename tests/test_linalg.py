@@ -71,3 +71,24 @@ def test_noncontiguous_input_is_handled(rng):
     a = rng.standard_normal((20, 30))[:, ::2]
     b = rng.standard_normal((15, 4))
     np.testing.assert_allclose(_core.matmul_f64(a, b), a @ b, rtol=1e-12, atol=1e-12)
+
+
+def test_blas_thread_control():
+    if not tnfast.backend_info()["blas"]:
+        pytest.skip("no optimized BLAS available")
+    before = tnfast.get_num_threads()
+    try:
+        tnfast.set_num_threads(1)
+        assert tnfast.get_num_threads() == 1
+        assert tnfast.backend_info()["blas_threads"] == 1
+    finally:
+        tnfast.set_num_threads(before)
+    with pytest.raises(ValueError, match="n: expected an integer >= 1"):
+        tnfast.set_num_threads(0)
+
+
+def test_validation_keeps_zero_dim_arrays():
+    from tnfast._validate import as_array
+
+    assert as_array(np.float64(2.0), "x").shape == ()
+    assert as_array(np.arange(6.0).reshape(2, 3).T, "x").flags.c_contiguous

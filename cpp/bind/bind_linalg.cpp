@@ -16,14 +16,20 @@ template <class T>
 void def_typed(py::module_& m, const char* suffix) {
   m.def((std::string("matmul_") + suffix).c_str(),
         [](const py::handle& a, const py::handle& b) {
-          Mat<T> A = to_mat<T>(a, "a"), B = to_mat<T>(b, "b");
-          if (A.cols() != B.rows()) throw py::value_error("matmul: a.shape[1] must equal b.shape[0]");
-          Mat<T> C;
+          // No copies: a row-major (m x k) array is the column-major (k x m) matrix A^T, so
+          // C = A B is computed as C^T = B^T A^T straight into the row-major output.
+          auto A = require<T>(a, "a", 2);
+          auto B = require<T>(b, "b", 2);
+          const Index m = A.shape(0), k = A.shape(1), n = B.shape(1);
+          if (B.shape(0) != k) throw py::value_error("matmul: a.shape[1] must equal b.shape[0]");
+          py::array_t<T> out({m, n});
           {
+            Eigen::Map<const Mat<T>> At(A.data(), k, m), Bt(B.data(), n, k);
+            Eigen::Map<Mat<T>> Ct(out.mutable_data(), n, m);
             py::gil_scoped_release nogil;
-            C = linalg::matmul<T>(A, B);
+            linalg::gemm<T>('N', 'N', T(1), Bt, At, T(0), Ct);
           }
-          return from_mat<T>(C);
+          return out;
         },
         py::arg("a"), py::arg("b"));
   m.def((std::string("svd_") + suffix).c_str(),

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from . import _backend, _core
+from ._backend import get_num_threads, set_num_threads
 from ._backend import info as backend_info
 from . import grids
 from .cross import CrossInfo, prrlu, tt_cross, tt_values
@@ -26,6 +27,8 @@ __all__ = [
     "TruncationInfo",
     "__version__",
     "backend_info",
+    "get_num_threads",
+    "set_num_threads",
     "grids",
     "maxvol",
     "prrlu",

@@ -64,7 +64,33 @@ def load(disable: bool | None = None) -> bool:
         pointers[key] = ctypes.cast(fn, ctypes.c_void_p).value
     _core._set_backend(pointers)
     _state["library"] = (lib, path)
+    for name in ("set", "get"):
+        try:
+            _state[name + "_threads"] = getattr(lib, f"{prefix}openblas_{name}_num_threads")
+        except AttributeError:
+            _state[name + "_threads"] = None
+    if _state["set_threads"] is not None:
+        _state["set_threads"].argtypes = [ctypes.c_int]
+    if _state["get_threads"] is not None:
+        _state["get_threads"].restype = ctypes.c_int
     return _core._has_blas()
+
+
+def set_num_threads(n: int) -> None:
+    """Set the number of threads of the BLAS used by the core (not numpy's own BLAS)."""
+    from ._validate import as_int
+
+    n = as_int(n, "n", minimum=1)
+    fn = _state.get("set_threads")
+    if fn is None:
+        raise RuntimeError("no optimized BLAS is in use; the core computes with Eigen on one thread")
+    fn(n)
+
+
+def get_num_threads() -> int:
+    """Threads of the BLAS used by the core (1 when the core runs on Eigen alone)."""
+    fn = _state.get("get_threads") if _state["library"] else None
+    return int(fn()) if fn is not None else 1
 
 
 def info() -> dict:
@@ -72,5 +98,6 @@ def info() -> dict:
     lib = _state["library"]
     return {
         "blas": lib[1] if lib else None,
+        "blas_threads": get_num_threads(),
         "blas_threshold_mnk": int(_core._blas_threshold()),
     }

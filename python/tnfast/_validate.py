@@ -38,7 +38,7 @@ def as_array(x, name: str, ndim: int | None = None, dtype=None, allow_complex: b
         raise ValueError(f"{name}: expected a {ndim}-d array, got shape {a.shape}")
     if finite and a.size and not np.all(np.isfinite(a)):
         raise ValueError(f"{name}: holds NaN or Inf")
-    return np.ascontiguousarray(a)
+    return a if a.flags.c_contiguous else np.array(a, order="C")
 
 
 def as_int(x, name: str, minimum: int | None = None, allow_none: bool = False):
