@@ -423,6 +423,12 @@ CrossResult<T> TCI2<T>::run(const SweepCallback& on_sweep) {
       std::vector<Index> d = dims();
       bool converged = err <= opt_.rel_tol && d == prev_dims && opt_.global_pivots == 0;
       const double err_forward = err;
+      // Ranks changed but no pivot above tolerance is left: instead of a confirming pass,
+      // compare the train with f on a few random points.
+      if (!converged && opt_.check_samples > 0 && err <= opt_.rel_tol && opt_.global_pivots == 0) {
+        converged = random_check();
+        info.checked = true;
+      }
       prev_dims = d;
       if (!converged) {
         err = 0;
@@ -432,8 +438,8 @@ CrossResult<T> TCI2<T>::run(const SweepCallback& on_sweep) {
         d = dims();
         if (opt_.global_pivots > 0) info.global_added = global_search();
         converged = err <= opt_.rel_tol && d == prev_dims && info.global_added == 0;
-        // Ranks changed but no pivot above tolerance is left in either pass: instead of a
-        // confirming pass, compare the train with f on a few random points.
+        // The same check after the right-to-left pass, when neither pass left a pivot above
+        // tolerance.
         if (!converged && opt_.check_samples > 0 && err <= opt_.rel_tol && err_forward <= opt_.rel_tol &&
             info.global_added == 0) {
           converged = random_check();

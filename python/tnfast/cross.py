@@ -57,7 +57,7 @@ class SweepRecord:
     global_added : int
         Global pivots added after the sweep.
     checked : bool
-        tci2: the random-point check (``check_samples``) ran after the sweep.
+        tci2: the random-point check (``check_samples``) ran during the sweep.
     seconds : float
         Wall time of the sweep.
     """
@@ -136,7 +136,7 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
              initial_pivots=None, pivot_search: str = "full", global_pivots: int = 0, cache: bool = True,
              batch_size: int = 65536, seed=None, verbose: bool = False, dtype=np.float64, init_samples: int = 64,
              global_starts=None, maxvol_tol: float = 1.05, rook_restarts: int = 1, check_samples: int = 64,
-             check_factor: float = 10.0):
+             check_factor: float = 1.0):
     """Tensor train of a function of a multi-index by cross interpolation.
 
     Parameters
@@ -155,7 +155,7 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
         stops after the first pass (left-to-right or right-to-left) whose pivot error is
         below ``rel_tol`` and which left the bond dimensions of the previous pass unchanged
         (with global pivots: after a right-to-left pass that also added none), or after a
-        right-to-left pass that passes the random-point check (see ``check_samples``).
+        pass that passes the random-point check (see ``check_samples``).
         maxvol1: the run stops when the sweep's error estimate is below ``rel_tol``.
     max_rank : int or None
         tci2: cap on every bond dimension (None: no cap).  maxvol1: the rank (required).
@@ -190,11 +190,11 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
         tci2 with rook search: random starting columns tried before a bond's search concludes
         that no pivot above tolerance is left.
     check_samples : int
-        tci2 only: when a right-to-left pass (and the left-to-right pass before it) left no
-        pivot above ``rel_tol`` but changed bond dimensions, ``f`` is compared with the train
-        on this many random points, and the run stops if ``|f - tt| <= check_factor * rel_tol
-        * max|f|`` on all of them, saving the confirming pass.  0 disables the check (always
-        confirm with another pass).
+        tci2 only (without global pivots): when a pass left no pivot above ``rel_tol`` (for a
+        right-to-left pass: nor did the left-to-right pass before it) but the usual rule does
+        not stop the run yet (bond dimensions changed), ``f`` is compared with the train on
+        this many random points, and the run stops if ``|f - tt| <= check_factor * rel_tol *
+        max|f|`` on all of them, saving the confirming pass(es).  0 disables the check.
     check_factor : float
         tci2 only: the tolerance factor of that check (>= 1).
 
