@@ -269,7 +269,7 @@ double TCI2<T>::update(Index b, bool forward) {
       for (Index c = 0; c < nc; ++c) F_.request(make_point(r, c), out + c);
       F_.flush();
     };
-    lu = prrlu_rook<T>(m, nc, column, row, po, rng_, start_cols);
+    lu = prrlu_rook<T>(m, nc, column, row, po, rng_, start_cols, start_rows);
   }
 
   const Index k = lu.rank();
