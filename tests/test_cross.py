@@ -389,3 +389,14 @@ def test_check_arguments():
         tt_cross(f, (3, 3), check_samples=-1)
     with pytest.raises(ValueError, match="check_factor"):
         tt_cross(f, (3, 3), check_factor=0.5)
+
+
+@pytest.mark.parametrize("search", ["full", "rook"])
+def test_random_check_complex(rng, search):
+    shape = (4,) * 8
+    cores = random_tt_cores(rng, shape, 3, cplx=True)
+    f = tt_function(cores)
+    tt, info = tt_cross(f, shape, dtype=complex, pivot_search=search, seed=1, rel_tol=1e-12)
+    assert info.converged and any(s.checked for s in info.sweeps)
+    assert max(tt.bond_dims) <= 3
+    assert rel_err(tt, f, fresh_points(rng, shape, 2000)) < 1e-11
