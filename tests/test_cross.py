@@ -340,3 +340,63 @@ def test_tt_values_matches_evaluate(rng):
         tt_values(tt, idx[:, :3])
     with pytest.raises(ValueError, match="out of range"):
         tt_values(tt, np.array([[0, 0, 5, 0]]))
+
+
+@pytest.mark.parametrize("search", ["full", "rook"])
+def test_random_check_saves_the_confirming_pass(search):
+    # Ranks grow in the first right-to-left pass (the left-to-right pass only saw one right
+    # pivot), so without the check more passes confirm them; with it the run stops after one
+    # sweep, within the tolerance and with fewer evaluations.
+    g = uniform_grid(-1.0, 1.0, 8)
+    f = grid_function(lambda x: 1.0 / (1.0 + np.sum(x ** 2, axis=1)), [g] * 6)
+    shape = (8,) * 6
+    pts = fresh_points(np.random.default_rng(3), shape, 2000)
+    tt0, info0 = tt_cross(f, shape, pivot_search=search, rel_tol=1e-12, seed=3, check_samples=0)
+    tt1, info1 = tt_cross(f, shape, pivot_search=search, rel_tol=1e-12, seed=3)
+    assert info0.converged and info1.converged
+    assert info0.n_sweeps == 2 and not any(s.checked for s in info0.sweeps)
+    assert info1.n_sweeps == 1 and info1.sweeps[0].checked
+    assert info1.evals < info0.evals
+    assert rel_err(tt0, f, pts) < 1e-11 and rel_err(tt1, f, pts) < 1e-11
+
+
+def test_random_check_factor():
+    # A factor so large that any train passes stops every run after its first sweep whose
+    # passes left no pivot above tolerance; the default factor keeps the train accurate.
+    g = uniform_grid(-1.0, 1.0, 8)
+    f = grid_function(lambda x: 1.0 / (1.0 + np.sum(x ** 2, axis=1)), [g] * 6)
+    shape = (8,) * 6
+    _, info = tt_cross(f, shape, rel_tol=1e-12, seed=0, pivot_search="rook", check_factor=1e30)
+    assert info.n_sweeps == 1 and info.sweeps[0].checked
+
+
+def test_random_check_rejects_an_inaccurate_train():
+    # Here the first sweep finds rank 9 at the middle bond while reporting no pivot above
+    # tolerance; the train is off by ~1e-12 relative, the check sees it on its random points,
+    # and the next sweep finds the tenth pivot.
+    g = uniform_grid(-1.0, 1.0, 8)
+    f = grid_function(lambda x: 1.0 / (1.0 + np.sum(x ** 2, axis=1)), [g] * 6)
+    shape = (8,) * 6
+    tt, info = tt_cross(f, shape, rel_tol=1e-12, seed=0)
+    assert info.sweeps[0].checked and info.n_sweeps == 2 and info.converged
+    assert info.sweeps[0].bond_dims[2] == 9 and info.sweeps[1].bond_dims[2] == 10
+    assert rel_err(tt, f, fresh_points(np.random.default_rng(4), shape, 2000)) < 1e-13
+
+
+def test_check_arguments():
+    f = lambda idx: np.ones(len(idx))  # noqa: E731
+    with pytest.raises(ValueError, match="check_samples"):
+        tt_cross(f, (3, 3), check_samples=-1)
+    with pytest.raises(ValueError, match="check_factor"):
+        tt_cross(f, (3, 3), check_factor=0.5)
+
+
+@pytest.mark.parametrize("search", ["full", "rook"])
+def test_random_check_complex(rng, search):
+    shape = (4,) * 8
+    cores = random_tt_cores(rng, shape, 3, cplx=True)
+    f = tt_function(cores)
+    tt, info = tt_cross(f, shape, dtype=complex, pivot_search=search, seed=1, rel_tol=1e-12)
+    assert info.converged and any(s.checked for s in info.sweeps)
+    assert max(tt.bond_dims) <= 3
+    assert rel_err(tt, f, fresh_points(rng, shape, 2000)) < 1e-11

@@ -58,6 +58,7 @@ py::dict sweep_dict(Index sweep, const cross::SweepInfo& s) {
   d["cache_hits"] = s.cache_hits;
   d["calls"] = s.calls;
   d["global_added"] = s.global_added;
+  d["checked"] = s.checked;
   d["seconds"] = s.seconds;
   return d;
 }
@@ -66,7 +67,8 @@ template <class T>
 py::dict run_cross(const py::object& f, const std::vector<Index>& shape, const std::string& method, double rel_tol,
                    Index max_rank, Index max_sweeps, bool rook, Index global_pivots, Index global_starts, bool cache,
                    Index batch_size, uint64_t seed, const py::object& initial_pivots, Index init_samples,
-                   double maxvol_tol, Index rook_restarts, const py::object& on_sweep) {
+                   double maxvol_tol, Index rook_restarts, Index check_samples, double check_factor,
+                   const py::object& on_sweep) {
   if (!PyCallable_Check(f.ptr())) throw py::type_error("f: expected a callable");
   cross::CrossOptions opt;
   opt.rel_tol = rel_tol;
@@ -81,6 +83,8 @@ py::dict run_cross(const py::object& f, const std::vector<Index>& shape, const s
   opt.init_samples = init_samples;
   opt.maxvol_tol = maxvol_tol;
   opt.rook_restarts = rook_restarts;
+  opt.check_samples = check_samples;
+  opt.check_factor = check_factor;
   if (!initial_pivots.is_none()) {
     auto p = require<int64_t>(initial_pivots, "initial_pivots", 2);
     if (p.shape(1) != py::ssize_t(shape.size()))
@@ -146,7 +150,7 @@ void def_typed(py::module_& m, const char* suffix) {
         py::arg("method"), py::arg("rel_tol"), py::arg("max_rank"), py::arg("max_sweeps"), py::arg("rook"),
         py::arg("global_pivots"), py::arg("global_starts"), py::arg("cache"), py::arg("batch_size"),
         py::arg("seed"), py::arg("initial_pivots"), py::arg("init_samples"), py::arg("maxvol_tol"),
-        py::arg("rook_restarts"), py::arg("on_sweep"));
+        py::arg("rook_restarts"), py::arg("check_samples"), py::arg("check_factor"), py::arg("on_sweep"));
   m.def((std::string("prrlu_") + suffix).c_str(), &run_prrlu<T>, py::arg("a"), py::arg("max_rank"),
         py::arg("abs_tol"), py::arg("rook"), py::arg("seed"));
   m.def((std::string("tt_values_") + suffix).c_str(), [](const py::sequence& cores, const py::handle& idx) {

@@ -71,6 +71,7 @@ class TCI2 {
   void initialize();
   double update(Index b, bool forward);
   Index global_search();
+  bool random_check();
   void add_pivot_everywhere(const int64_t* p, bool extra);
 
   std::vector<Index> shape_;
@@ -268,7 +269,7 @@ double TCI2<T>::update(Index b, bool forward) {
       for (Index c = 0; c < nc; ++c) F_.request(make_point(r, c), out + c);
       F_.flush();
     };
-    lu = prrlu_rook<T>(m, nc, column, row, po, rng_, start_cols);
+    lu = prrlu_rook<T>(m, nc, column, row, po, rng_, start_cols, start_rows);
   }
 
   const Index k = lu.rank();
@@ -368,6 +369,21 @@ Index TCI2<T>::global_search() {
 }
 
 template <class T>
+bool TCI2<T>::random_check() {
+  const Index p = opt_.check_samples;
+  std::vector<int64_t> pts(static_cast<size_t>(p * n_));
+  for (Index a = 0; a < p; ++a)
+    for (Index k = 0; k < n_; ++k)
+      pts[size_t(a * n_ + k)] = std::uniform_int_distribution<int64_t>(0, shape_[size_t(k)] - 1)(rng_);
+  std::vector<T> fv(static_cast<size_t>(p)), tv(static_cast<size_t>(p));
+  F_.evaluate(pts.data(), p, fv.data());
+  tt_values<T>(cores_, pts.data(), p, tv.data());
+  double worst = 0;
+  for (Index a = 0; a < p; ++a) worst = std::max(worst, double(std::abs(fv[size_t(a)] - tv[size_t(a)])));
+  return worst <= opt_.check_factor * opt_.rel_tol * F_.max_abs();
+}
+
+template <class T>
 CrossResult<T> TCI2<T>::run(const SweepCallback& on_sweep) {
   const auto t_start = std::chrono::steady_clock::now();
   CrossResult<T> res;
@@ -406,6 +422,13 @@ CrossResult<T> TCI2<T>::run(const SweepCallback& on_sweep) {
       for (Index b = 1; b < n_; ++b) err = std::max(err, update(b, true));
       std::vector<Index> d = dims();
       bool converged = err <= opt_.rel_tol && d == prev_dims && opt_.global_pivots == 0;
+      const double err_forward = err;
+      // Ranks changed but no pivot above tolerance is left: instead of a confirming pass,
+      // compare the train with f on a few random points.
+      if (!converged && opt_.check_samples > 0 && err <= opt_.rel_tol && opt_.global_pivots == 0) {
+        converged = random_check();
+        info.checked = true;
+      }
       prev_dims = d;
       if (!converged) {
         err = 0;
@@ -415,6 +438,13 @@ CrossResult<T> TCI2<T>::run(const SweepCallback& on_sweep) {
         d = dims();
         if (opt_.global_pivots > 0) info.global_added = global_search();
         converged = err <= opt_.rel_tol && d == prev_dims && info.global_added == 0;
+        // The same check after the right-to-left pass, when neither pass left a pivot above
+        // tolerance.
+        if (!converged && opt_.check_samples > 0 && err <= opt_.rel_tol && err_forward <= opt_.rel_tol &&
+            info.global_added == 0) {
+          converged = random_check();
+          info.checked = true;
+        }
         prev_dims = d;
       }
       info.pivot_error = err;

@@ -49,6 +49,9 @@ void check_options(const CrossOptions& opt, const std::vector<Index>& shape) {
   if (opt.max_sweeps < 1) throw invalid_argument("max_sweeps: expected an integer >= 1");
   if (opt.batch_size < 1) throw invalid_argument("batch_size: expected an integer >= 1");
   if (opt.global_pivots < 0) throw invalid_argument("global_pivots: expected an integer >= 0");
+  if (opt.check_samples < 0) throw invalid_argument("check_samples: expected an integer >= 0");
+  if (!(opt.check_factor >= 1) || !std::isfinite(opt.check_factor))
+    throw invalid_argument("check_factor: expected a finite number >= 1");
   const Index n = Index(shape.size());
   if (opt.initial_pivots.size() % size_t(n) != 0)
     throw invalid_argument("initial_pivots: expected an array of shape (p, " + std::to_string(n) + ")");

@@ -96,7 +96,7 @@ PrrLU<T> prrlu_full(const CMatRef<T>& A, const PrrLUOptions& opt) {
 
 template <class T>
 PrrLU<T> prrlu_rook(Index m, Index n, const ColumnFn<T>& column, const RowFn<T>& row, const PrrLUOptions& opt,
-                    std::mt19937_64& rng, const std::vector<Index>& start_cols) {
+                    std::mt19937_64& rng, const std::vector<Index>& start_cols, const std::vector<Index>& start_rows) {
   Index cap = std::min(m, n);
   if (opt.max_rank > 0) cap = std::min(cap, opt.max_rank);
   PrrLU<T> out;
@@ -109,7 +109,7 @@ PrrLU<T> prrlu_rook(Index m, Index n, const ColumnFn<T>& column, const RowFn<T>&
   const Index full = std::min(m, n);
   std::vector<char> row_used(size_t(m), 0), col_used(size_t(n), 0);
   Index k = 0;
-  size_t next_start = 0;
+  size_t next_start = 0, next_start_row = 0;
 
   auto res_col = [&](Index j, Vec<T>& v) {
     column(j, v.data());
@@ -151,7 +151,14 @@ PrrLU<T> prrlu_rook(Index m, Index n, const ColumnFn<T>& column, const RowFn<T>&
       Index c = start_cols[next_start++];
       if (c >= 0 && c < n && !col_used[size_t(c)]) return c;
     }
-    return random_unused_col();
+    return -1;
+  };
+  auto next_row = [&]() -> Index {
+    while (next_start_row < start_rows.size()) {
+      Index r = start_rows[next_start_row++];
+      if (r >= 0 && r < m && !row_used[size_t(r)]) return r;
+    }
+    return -1;
   };
 
   Vec<T> colv(m), rowv(n), best_col(m), best_row(n);
@@ -167,9 +174,21 @@ PrrLU<T> prrlu_rook(Index m, Index n, const ColumnFn<T>& column, const RowFn<T>&
     Index bi = -1, bj = -1;
     const Index attempts = estimating ? 1 : 1 + std::max<Index>(opt.rook_restarts, 0);
     for (Index att = 0; att < attempts; ++att) {
+      // Start from a given column, else from a given row (its best column first), else
+      // from a random column.
       Index c = next_col();
-      res_col(c, colv);
       double vc = 0;
+      if (c < 0) {
+        const Index r0 = next_row();
+        if (r0 >= 0) {
+          res_row(r0, rowv);
+          double v0 = 0;
+          c = argmax(rowv, col_used, v0);
+        } else {
+          c = random_unused_col();
+        }
+      }
+      res_col(c, colv);
       Index i = argmax(colv, row_used, vc);
       double vr = -1;
       bool have_row = false;
@@ -217,20 +236,20 @@ PrrLU<T> prrlu_rook(Index m, Index n, const ColumnFn<T>& column, const RowFn<T>&
 
 template <class T>
 PrrLU<T> prrlu_rook(const CMatRef<T>& A, const PrrLUOptions& opt, std::mt19937_64& rng,
-                    const std::vector<Index>& start_cols) {
+                    const std::vector<Index>& start_cols, const std::vector<Index>& start_rows) {
   const Index m = A.rows(), n = A.cols();
   ColumnFn<T> column = [&](Index j, T* out) { Eigen::Map<Vec<T>>(out, m) = A.col(j); };
   RowFn<T> row = [&](Index i, T* out) { Eigen::Map<Vec<T>>(out, n) = A.row(i).transpose(); };
-  return prrlu_rook<T>(m, n, column, row, opt, rng, start_cols);
+  return prrlu_rook<T>(m, n, column, row, opt, rng, start_cols, start_rows);
 }
 
 #define TNFAST_INSTANTIATE_PRRLU(T)                                                                           \
   template struct PrrLU<T>;                                                                                  \
   template PrrLU<T> prrlu_full<T>(const CMatRef<T>&, const PrrLUOptions&);                                   \
   template PrrLU<T> prrlu_rook<T>(Index, Index, const ColumnFn<T>&, const RowFn<T>&, const PrrLUOptions&,    \
-                                  std::mt19937_64&, const std::vector<Index>&);                              \
+                                  std::mt19937_64&, const std::vector<Index>&, const std::vector<Index>&);   \
   template PrrLU<T> prrlu_rook<T>(const CMatRef<T>&, const PrrLUOptions&, std::mt19937_64&,                 \
-                                  const std::vector<Index>&);
+                                  const std::vector<Index>&, const std::vector<Index>&);
 
 TNFAST_INSTANTIATE_PRRLU(double)
 TNFAST_INSTANTIATE_PRRLU(cdouble)

@@ -56,6 +56,8 @@ class SweepRecord:
         Calls of ``f`` (batches) during the sweep.
     global_added : int
         Global pivots added after the sweep.
+    checked : bool
+        tci2: the random-point check (``check_samples``) ran during the sweep.
     seconds : float
         Wall time of the sweep.
     """
@@ -68,6 +70,7 @@ class SweepRecord:
     calls: int
     global_added: int
     seconds: float
+    checked: bool = False
 
 
 @dataclass
@@ -110,7 +113,8 @@ def _record(d: dict) -> SweepRecord:
     return SweepRecord(sweep=int(d["sweep"]), pivot_error=float(d["pivot_error"]),
                        bond_dims=tuple(int(r) for r in d["bond_dims"]), evals=int(d["evals"]),
                        cache_hits=int(d["cache_hits"]), calls=int(d["calls"]),
-                       global_added=int(d["global_added"]), seconds=float(d["seconds"]))
+                       global_added=int(d["global_added"]), seconds=float(d["seconds"]),
+                       checked=bool(d.get("checked", False)))
 
 
 def _check_shape(shape) -> list:
@@ -131,7 +135,8 @@ def _check_shape(shape) -> list:
 def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank=None, max_sweeps: int = 20,
              initial_pivots=None, pivot_search: str = "full", global_pivots: int = 0, cache: bool = True,
              batch_size: int = 65536, seed=None, verbose: bool = False, dtype=np.float64, init_samples: int = 64,
-             global_starts=None, maxvol_tol: float = 1.05, rook_restarts: int = 1):
+             global_starts=None, maxvol_tol: float = 1.05, rook_restarts: int = 1, check_samples: int = 64,
+             check_factor: float = 1.0):
     """Tensor train of a function of a multi-index by cross interpolation.
 
     Parameters
@@ -149,7 +154,8 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
         tci2: pivots whose error is below ``rel_tol * max|f|`` are discarded, and the run
         stops after the first pass (left-to-right or right-to-left) whose pivot error is
         below ``rel_tol`` and which left the bond dimensions of the previous pass unchanged
-        (with global pivots: after a right-to-left pass that also added none).
+        (with global pivots: after a right-to-left pass that also added none), or after a
+        pass that passes the random-point check (see ``check_samples``).
         maxvol1: the run stops when the sweep's error estimate is below ``rel_tol``.
     max_rank : int or None
         tci2: cap on every bond dimension (None: no cap).  maxvol1: the rank (required).
@@ -183,6 +189,14 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
     rook_restarts : int
         tci2 with rook search: random starting columns tried before a bond's search concludes
         that no pivot above tolerance is left.
+    check_samples : int
+        tci2 only (without global pivots): when a pass left no pivot above ``rel_tol`` (for a
+        right-to-left pass: nor did the left-to-right pass before it) but the usual rule does
+        not stop the run yet (bond dimensions changed), ``f`` is compared with the train on
+        this many random points, and the run stops if ``|f - tt| <= check_factor * rel_tol *
+        max|f|`` on all of them, saving the confirming pass(es).  0 disables the check.
+    check_factor : float
+        tci2 only: the tolerance factor of that check (>= 1).
 
     Returns
     -------
@@ -210,6 +224,8 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
     init_samples = as_int(init_samples, "init_samples", minimum=1)
     maxvol_tol = as_float(maxvol_tol, "maxvol_tol", minimum=1.0)
     rook_restarts = as_int(rook_restarts, "rook_restarts", minimum=0)
+    check_samples = as_int(check_samples, "check_samples", minimum=0)
+    check_factor = as_float(check_factor, "check_factor", minimum=1.0)
     if not isinstance(cache, (bool, np.bool_)):
         raise TypeError(f"cache: expected a bool, got {type(cache).__name__}")
     if seed is None:
@@ -248,7 +264,8 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
     run = getattr(_core, "tt_cross_" + suffix)
     out = run(f, dims, method, rel_tol, 0 if max_rank is None else max_rank, max_sweeps,
               pivot_search == "rook", global_pivots, 0 if global_starts is None else global_starts, bool(cache),
-              batch_size, seed, pivots, init_samples, maxvol_tol, rook_restarts, on_sweep)
+              batch_size, seed, pivots, init_samples, maxvol_tol, rook_restarts, check_samples, check_factor,
+              on_sweep)
     tt = TensorTrain(out["cores"], copy=False)
     info = CrossInfo(method=method, sweeps=[_record(d) for d in out["sweeps"]], evals=int(out["evals"]),
                      cache_hits=int(out["cache_hits"]), calls=int(out["calls"]),

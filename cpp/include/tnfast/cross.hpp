@@ -89,12 +89,19 @@ struct CrossOptions {
   Index max_rank = 0;          // <= 0: no cap (tci2); the fixed rank of cross_maxvol
   // One sweep = a left-to-right and a right-to-left pass.  tci2 stops after the first pass
   // whose pivot error is <= rel_tol and which kept the bond dimensions of the previous pass
-  // (with global pivots: only after a right-to-left pass that added none).
+  // (with global pivots: only after a right-to-left pass that added none), or after a
+  // pass that passes the random-point check (check_samples).
   Index max_sweeps = 20;
   bool rook = false;           // tci2: rook pivot search instead of full search
   Index rook_restarts = 1;     // tci2, rook: random restarts before a search gives up
   Index global_pivots = 0;     // tci2: points of largest error added after each sweep
   Index global_starts = 0;     // tci2: random starts of that search (<= 0: automatic)
+  // tci2 without global pivots: when a pass leaves no pivot above rel_tol (a right-to-left
+  // pass: nor did the left-to-right pass before it) but the rule above does not stop the run,
+  // compare the train with f on this many random points; stop if |f - tt| <= check_factor *
+  // rel_tol * max|f| on all of them, instead of running confirming passes.  0: no check.
+  Index check_samples = 64;
+  double check_factor = 1.0;
   bool cache = true;
   Index batch_size = 65536;
   uint64_t seed = 0;
@@ -110,6 +117,7 @@ struct SweepInfo {
   Index cache_hits = 0;
   Index calls = 0;
   Index global_added = 0;          // global pivots added after the sweep
+  bool checked = false;            // the random-point check ran during the sweep
   double seconds = 0;
 };
 

@@ -50,14 +50,17 @@ using RowFn = std::function<void(Index i, T* out)>;
 
 // Rook search: alternately the largest residual entry of a column, then of a row, until
 // an entry is the largest of both; only the visited rows and columns of A are read.
-// Searches start from `start_cols` (in order, while unused), then from random columns.
+// Searches start from `start_cols` (in order, while unused), then from `start_rows` (the
+// search reads the row and continues from its largest residual column), then from random
+// columns.
 template <class T>
 PrrLU<T> prrlu_rook(Index m, Index n, const ColumnFn<T>& column, const RowFn<T>& row, const PrrLUOptions& opt,
-                    std::mt19937_64& rng, const std::vector<Index>& start_cols = {});
+                    std::mt19937_64& rng, const std::vector<Index>& start_cols = {},
+                    const std::vector<Index>& start_rows = {});
 
 // Rook search over a dense matrix (same pivots as the lazy version would find).
 template <class T>
 PrrLU<T> prrlu_rook(const CMatRef<T>& A, const PrrLUOptions& opt, std::mt19937_64& rng,
-                    const std::vector<Index>& start_cols = {});
+                    const std::vector<Index>& start_cols = {}, const std::vector<Index>& start_rows = {});
 
 }  // namespace tnfast
