@@ -406,10 +406,6 @@ inline double pivot_score<cdouble>(const cdouble& x) {
 template <class T>
 using StridedMap = Eigen::Map<Mat<T>, 0, Eigen::OuterStride<>>;
 
-// Recursive LU with partial pivoting (the scheme of LAPACK's getrf2) of the m x nc
-// column-major block `a` (leading dimension lda, m >= nc), in place.  ipiv[k] receives the
-// row (relative to the block) swapped with row k.  The trailing updates are products
-// through linalg::gemm, so they run on the registered BLAS when there is one.
 #if defined(__GNUC__) || defined(__clang__)
 #define TNFAST_ALWAYS_INLINE inline __attribute__((always_inline))
 #else
@@ -464,7 +460,7 @@ LuPanelFn<T> pick_lu_panel() {
   return &lu_unblocked_generic<T>;
 }
 
-#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#ifdef TNFAST_MAXVOL_X86
 template <class T>
 __attribute__((target("avx512f"))) void lu_unblocked_avx512(T* a, Index m, Index nc, Index lda, Index* ipiv) {
   lu_unblocked_body<T>(a, m, nc, lda, ipiv);
@@ -492,6 +488,10 @@ LuPanelFn<float> pick_lu_panel<float>() {
 }
 #endif
 
+// Recursive LU with partial pivoting (the scheme of LAPACK's getrf2) of the m x nc
+// column-major block `a` (leading dimension lda, m >= nc), in place.  ipiv[k] receives the
+// row (relative to the block) swapped with row k.  The trailing updates are products
+// through linalg::gemm, so they run on the registered BLAS when there is one.
 template <class T>
 void lu_recursive(T* a, Index m, Index nc, Index lda, Index* ipiv) {
   if (nc <= 8) {
