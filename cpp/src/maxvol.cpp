@@ -528,6 +528,7 @@ std::vector<Index> lu_start(const T* A, Index n, Index r, T* B) {
   if (!std::isfinite(amax)) throw invalid_argument("A: holds NaN or Inf");
   Scratch<T> wbuf(size_t(n * r));
   Eigen::Map<Mat<T>> W(wbuf.data(), n, r);  // column-major working copy
+  std::vector<R> colmax(size_t(r), R(0));  // max |A_ij| of each column
   {
     // Transpose in blocks of rows that stay in L1, so that each column gets whole cache lines.
     const Index rb = std::max<Index>(8, Index(16384 / (sizeof(T) * size_t(r))));
@@ -536,7 +537,14 @@ std::vector<Index> lu_start(const T* A, Index n, Index r, T* B) {
       for (Index l = 0; l < r; ++l) {
         T* dst = wbuf.data() + l * n + m0;
         const T* src = A + m0 * r + l;
-        for (Index q = 0; q < mb; ++q) dst[q] = src[q * r];
+        R cm = colmax[size_t(l)];
+        for (Index q = 0; q < mb; ++q) {
+          const T x = src[q * r];
+          dst[q] = x;
+          const R a = absval(x);
+          cm = a > cm ? a : cm;
+        }
+        colmax[size_t(l)] = cm;
       }
     }
   }
@@ -544,10 +552,11 @@ std::vector<Index> lu_start(const T* A, Index n, Index r, T* B) {
   std::vector<Index> ipiv(static_cast<size_t>(r));
   lu_recursive<T>(W.data(), n, r, n, ipiv.data());
 
-  // A rank-deficient A leaves a pivot at rounding level (or exactly zero).
-  const R tiny = R(4) * R(r) * std::numeric_limits<R>::epsilon() * amax;
+  // A rank-deficient A leaves a pivot at rounding level (or exactly zero).  The test is
+  // relative to each column's scale, as B = A A[I]^-1 does not change when columns are scaled.
+  const R rel = R(4) * R(r) * std::numeric_limits<R>::epsilon();
   for (Index k = 0; k < r; ++k) {
-    if (!(absval(W(k, k)) > tiny))
+    if (!(absval(W(k, k)) > rel * colmax[size_t(k)]))
       throw invalid_argument("A: the matrix is rank-deficient (numerical rank < " + std::to_string(r) +
                              "); maxvol needs r linearly independent columns");
   }
