@@ -80,6 +80,15 @@ def test_maxvol_defining_property(rng, tol):
     np.testing.assert_allclose(coef @ A[rows], A, atol=1e-10)
 
 
+def test_maxvol_column_scaling_invariant(rng):
+    # B = A inv(A[rows]) does not change when columns are scaled, nor do the rows
+    A = rng.standard_normal((500, 8))
+    scale = np.logspace(0, -20, 8)
+    rows, coef = maxvol(A * scale, return_coef=True)
+    np.testing.assert_array_equal(rows, maxvol(A))
+    np.testing.assert_allclose(coef, maxvol(A, return_coef=True)[1], atol=1e-10)
+
+
 def test_maxvol_max_iters_zero_is_lu_start(rng):
     A = rng.standard_normal((300, 10))
     np.testing.assert_array_equal(maxvol(A, max_iters=0), lu_pivot_rows(A))

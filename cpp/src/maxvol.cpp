@@ -44,45 +44,109 @@ inline real_t<T> absval(const T& x) {
   return std::abs(x);
 }
 
-// Scratch array of `count` values.  Large ones are 2 MiB aligned and, on Linux, advised to
-// use transparent huge pages: a fresh multi-megabyte buffer otherwise costs one page fault
-// per 4 KiB, which is a sizeable part of a maxvol call.
+// Scratch memory.  Large blocks are 2 MiB aligned and, on Linux, advised to use transparent
+// huge pages: a fresh multi-megabyte buffer otherwise costs one page fault per 4 KiB, a
+// sizeable part of a maxvol call.  Blocks are recycled per thread (a few, up to 64 MiB each),
+// so that repeated calls, as in cross approximation, do not fault their memory in again.
+struct RawBlock {
+  void* p = nullptr;
+  size_t bytes = 0;
+};
+
+RawBlock raw_allocate(size_t bytes) {
+  constexpr size_t huge = size_t(1) << 21;
+  RawBlock b;
+  if (bytes >= huge) {
+    bytes = (bytes + huge - 1) / huge * huge;
+#if defined(_WIN32)
+    b.p = _aligned_malloc(bytes, huge);
+#else
+    b.p = std::aligned_alloc(huge, bytes);
+#endif
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (b.p) madvise(b.p, bytes, MADV_HUGEPAGE);
+#endif
+  } else {
+    constexpr size_t grain = size_t(1) << 16;
+    bytes = (bytes + grain - 1) / grain * grain;
+#if defined(_WIN32)
+    b.p = _aligned_malloc(bytes, 64);
+#else
+    b.p = std::aligned_alloc(64, bytes);
+#endif
+  }
+  if (!b.p) throw std::bad_alloc();
+  b.bytes = bytes;
+  return b;
+}
+
+void raw_free(RawBlock& b) {
+#if defined(_WIN32)
+  _aligned_free(b.p);
+#else
+  std::free(b.p);
+#endif
+  b = RawBlock();
+}
+
+class BlockPool {
+ public:
+  static constexpr int kSlots = 4;
+  static constexpr size_t kKeepMax = size_t(64) << 20;
+  ~BlockPool() {
+    for (auto& b : slots_)
+      if (b.p) raw_free(b);
+  }
+  RawBlock take(size_t bytes) {
+    int best = -1;
+    for (int i = 0; i < kSlots; ++i)
+      if (slots_[i].p && slots_[i].bytes >= bytes && (best < 0 || slots_[i].bytes < slots_[best].bytes)) best = i;
+    if (best < 0) return raw_allocate(bytes);
+    RawBlock b = slots_[best];
+    slots_[best] = RawBlock();
+    return b;
+  }
+  void give(RawBlock b) {
+    if (b.bytes > kKeepMax) {
+      raw_free(b);
+      return;
+    }
+    int slot = -1;
+    for (int i = 0; i < kSlots && slot < 0; ++i)
+      if (!slots_[i].p) slot = i;
+    if (slot < 0) {  // full: replace the smallest block if this one is larger
+      slot = 0;
+      for (int i = 1; i < kSlots; ++i)
+        if (slots_[i].bytes < slots_[slot].bytes) slot = i;
+      if (slots_[slot].bytes >= b.bytes) {
+        raw_free(b);
+        return;
+      }
+      raw_free(slots_[slot]);
+    }
+    slots_[slot] = b;
+  }
+
+ private:
+  RawBlock slots_[kSlots];
+};
+
+BlockPool& block_pool() {
+  thread_local BlockPool pool;
+  return pool;
+}
+
 template <class T>
 class Scratch {
  public:
-  explicit Scratch(size_t count) {
-    size_t bytes = std::max<size_t>(count, 1) * sizeof(T);
-    constexpr size_t huge = size_t(1) << 21;
-    if (bytes >= huge) {
-      bytes = (bytes + huge - 1) / huge * huge;
-#if defined(_WIN32)
-      p_ = static_cast<T*>(_aligned_malloc(bytes, huge));
-#else
-      p_ = static_cast<T*>(std::aligned_alloc(huge, bytes));
-#endif
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-      if (p_) madvise(p_, bytes, MADV_HUGEPAGE);
-#endif
-    } else {
-#if defined(_WIN32)
-      p_ = static_cast<T*>(_aligned_malloc(bytes, 64));
-#else
-      p_ = static_cast<T*>(std::malloc(bytes));
-#endif
-    }
-    if (!p_) throw std::bad_alloc();
-  }
-#if defined(_WIN32)
-  ~Scratch() { _aligned_free(p_); }
-#else
-  ~Scratch() { std::free(p_); }
-#endif
+  explicit Scratch(size_t count) : b_(block_pool().take(std::max<size_t>(count, 1) * sizeof(T))) {}
+  ~Scratch() { block_pool().give(b_); }
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
-  T* data() const { return p_; }
+  T* data() const { return static_cast<T*>(b_.p); }
 
  private:
-  T* p_ = nullptr;
+  RawBlock b_;
 };
 
 // ---- the fused "update, then find the row of the largest entry" pass ----------------------
@@ -342,10 +406,6 @@ inline double pivot_score<cdouble>(const cdouble& x) {
 template <class T>
 using StridedMap = Eigen::Map<Mat<T>, 0, Eigen::OuterStride<>>;
 
-// Recursive LU with partial pivoting (the scheme of LAPACK's getrf2) of the m x nc
-// column-major block `a` (leading dimension lda, m >= nc), in place.  ipiv[k] receives the
-// row (relative to the block) swapped with row k.  The trailing updates are products
-// through linalg::gemm, so they run on the registered BLAS when there is one.
 #if defined(__GNUC__) || defined(__clang__)
 #define TNFAST_ALWAYS_INLINE inline __attribute__((always_inline))
 #else
@@ -400,7 +460,7 @@ LuPanelFn<T> pick_lu_panel() {
   return &lu_unblocked_generic<T>;
 }
 
-#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#ifdef TNFAST_MAXVOL_X86
 template <class T>
 __attribute__((target("avx512f"))) void lu_unblocked_avx512(T* a, Index m, Index nc, Index lda, Index* ipiv) {
   lu_unblocked_body<T>(a, m, nc, lda, ipiv);
@@ -428,6 +488,10 @@ LuPanelFn<float> pick_lu_panel<float>() {
 }
 #endif
 
+// Recursive LU with partial pivoting (the scheme of LAPACK's getrf2) of the m x nc
+// column-major block `a` (leading dimension lda, m >= nc), in place.  ipiv[k] receives the
+// row (relative to the block) swapped with row k.  The trailing updates are products
+// through linalg::gemm, so they run on the registered BLAS when there is one.
 template <class T>
 void lu_recursive(T* a, Index m, Index nc, Index lda, Index* ipiv) {
   if (nc <= 8) {
@@ -464,6 +528,7 @@ std::vector<Index> lu_start(const T* A, Index n, Index r, T* B) {
   if (!std::isfinite(amax)) throw invalid_argument("A: holds NaN or Inf");
   Scratch<T> wbuf(size_t(n * r));
   Eigen::Map<Mat<T>> W(wbuf.data(), n, r);  // column-major working copy
+  std::vector<R> colmax(size_t(r), R(0));  // max |A_ij| of each column
   {
     // Transpose in blocks of rows that stay in L1, so that each column gets whole cache lines.
     const Index rb = std::max<Index>(8, Index(16384 / (sizeof(T) * size_t(r))));
@@ -472,7 +537,14 @@ std::vector<Index> lu_start(const T* A, Index n, Index r, T* B) {
       for (Index l = 0; l < r; ++l) {
         T* dst = wbuf.data() + l * n + m0;
         const T* src = A + m0 * r + l;
-        for (Index q = 0; q < mb; ++q) dst[q] = src[q * r];
+        R cm = colmax[size_t(l)];
+        for (Index q = 0; q < mb; ++q) {
+          const T x = src[q * r];
+          dst[q] = x;
+          const R a = absval(x);
+          cm = a > cm ? a : cm;
+        }
+        colmax[size_t(l)] = cm;
       }
     }
   }
@@ -480,10 +552,11 @@ std::vector<Index> lu_start(const T* A, Index n, Index r, T* B) {
   std::vector<Index> ipiv(static_cast<size_t>(r));
   lu_recursive<T>(W.data(), n, r, n, ipiv.data());
 
-  // A rank-deficient A leaves a pivot at rounding level (or exactly zero).
-  const R tiny = R(4) * R(r) * std::numeric_limits<R>::epsilon() * amax;
+  // A rank-deficient A leaves a pivot at rounding level (or exactly zero).  The test is
+  // relative to each column's scale, as B = A A[I]^-1 does not change when columns are scaled.
+  const R rel = R(4) * R(r) * std::numeric_limits<R>::epsilon();
   for (Index k = 0; k < r; ++k) {
-    if (!(absval(W(k, k)) > tiny))
+    if (!(absval(W(k, k)) > rel * colmax[size_t(k)]))
       throw invalid_argument("A: the matrix is rank-deficient (numerical rank < " + std::to_string(r) +
                              "); maxvol needs r linearly independent columns");
   }
