@@ -8,6 +8,14 @@ torch = pytest.importorskip("torch")
 from tnfast.nn import MPOConv2d, MPOLinear, bond_caps, choose_modes, factorize, mpo_num_params  # noqa: E402
 from tnfast.nn.mpo_layers import _partitions, tt_svd  # noqa: E402
 
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
 CASES = [
     ((4, 7, 7, 4), (4, 4, 4, 4), 4),
     ((4, 4, 4, 4), (1, 10, 1, 1), 4),
@@ -346,3 +354,25 @@ def test_gram_route_for_large_splits(monkeypatch):
     lay._set_cores(ref)
     e_svd = torch.linalg.norm(lay.to_dense() - w)
     assert abs(e_gram.item() - e_svd.item()) < 1e-8 * e_svd.item()
+
+
+@pytest.mark.parametrize("budget", [0.0, 1.0, float("inf")])
+def test_kept_states_give_same_gradients(budget):
+    torch.manual_seed(7)
+    layer = MPOLinear(64, 48, (2, 4, 8), (4, 3, 4), bond_dim=3, dtype=torch.float64, activation_budget=budget,
+                      path=(1, 1, 1))
+    x = torch.randn(10, 64, dtype=torch.float64, requires_grad=True)
+    params = [x, *layer.cores, layer.bias]
+    ref = x @ layer.to_dense().T + layer.bias
+    gy = torch.randn_like(ref)
+    gref = torch.autograd.grad(ref, params, gy)
+    if budget == float("inf"):
+        assert layer.plan(10, True)[1] == (1, 2)
+    if budget == 0.0:
+        assert layer.plan(10, True)[1] == ()
+    y = layer(x)
+    assert torch.allclose(y, ref)
+    for a, b in zip(torch.autograd.grad(y, params, gy), gref):
+        assert torch.allclose(a, b, atol=1e-11)
+    with pytest.raises(ValueError, match="activation_budget"):
+        MPOLinear(64, 48, activation_budget=-1)

@@ -34,10 +34,11 @@ from .factorize import bond_caps, check_modes, choose_modes, mpo_num_params, res
 __all__ = ["MPOLinear", "MPOConv2d", "tt_svd", "merge_cores", "mpo_bond_spectra"]
 
 # cost-model constants, in flop equivalents (measured on a 2-thread x86 CPU)
-_GEMM_OVERHEAD = 4.0e5       # fixed cost of one matmul call plus its transpose
-_COPY_COST = 12.0            # per element moved by a transpose/copy
+_GEMM_OVERHEAD = 2.0e5       # fixed cost of one (batched) matmul call
+_BATCH_OVERHEAD = 2.0e3      # per matrix of a batched matmul
+_COPY_COST = 4.0             # per element read/written (memory traffic)
 _GRAM_MIN = 1 << 22          # TT-SVD splits larger than this use the memory-lean Gram route
-_SMALL_K_PENALTY = 16        # GEMMs with an inner size below this run at reduced efficiency
+_SMALL_K_PENALTY = 8         # GEMMs with an inner/outer size below this run at reduced efficiency
 
 
 # ----------------------------------------------------------------------------------------------
@@ -65,35 +66,40 @@ def merge_cores(cores):
 
 
 def _group_matrix(core):
-    """``(D_a, I, J, D_b)`` core -> ``(D_a J, I D_b)`` matrix used by the sweep."""
+    """``(D_a, I, J, D_b)`` core -> ``(I D_b, D_a J)`` matrix applied by the sweep."""
     da, i, j, db = core.shape
-    return core.permute(0, 2, 1, 3).reshape(da * j, i * db)
+    return core.permute(1, 3, 0, 2).reshape(i * db, da * j)
+
+
+def _lmul(a, s):
+    """``a (N, K)`` times every matrix of ``s (I, K, M)`` -> ``(I, N, M)`` (no transposed copies)."""
+    if s.shape[0] == 1:
+        return torch.mm(a, s[0]).unsqueeze(0)
+    return torch.bmm(a.unsqueeze(0).expand(s.shape[0], -1, -1), s)
 
 
 def _sweep_forward(x2, mats, shapes, keep=None):
-    """Sweep ``x2 (B, in)`` through group matrices; returns output and (optionally) the states.
+    """Sweep ``x2 (B, in)`` through the group matrices.
 
-    ``shapes[g] = (D_a, I_g, J_g, D_b)``.  State ``g`` is the matrix ``(rows_g, D_a J_g)``
-    multiplied by group ``g``; when ``keep`` is a set, states whose index is in it are returned.
+    State ``g`` has shape ``(I_{<g}, D_a J_g, J_{>g} B)`` (batch index fastest), so each step is
+    one batched product ``mats[g] (I_g D_b, D_a J_g) @ state`` whose result, read as
+    ``(I_{<=g}, D_b J_{g+1}, J_{>g+1} B)``, is the next state without any copy.  Returns the
+    output ``(B, out)`` and the states listed in ``keep``.
     """
     b = x2.shape[0]
-    j0 = shapes[0][2]
-    rest = x2.shape[1] // j0
-    s = x2.reshape(b, j0, rest).permute(2, 0, 1).reshape(rest * b, j0)
+    s = x2.t().contiguous().reshape(1, shapes[0][0] * shapes[0][2], -1)
     states = {}
     m = len(mats)
     for g in range(m):
-        da, ig, jg, db = shapes[g]
-        s = s.reshape(-1, da * jg)
         if keep is not None and g in keep:
             states[g] = s
-        r = s @ mats[g]
+        r = _lmul(mats[g], s)
         if g < m - 1:
-            jn = shapes[g + 1][2]
-            s = r.reshape(jn, -1).t().contiguous()
+            da, ig, jg, db = shapes[g + 1]
+            s = r.reshape(-1, da * jg, r.shape[2] // jg)
         else:
             s = r
-    return s.reshape(b, -1), states
+    return s.reshape(-1, b).t(), states
 
 
 class _MPOSweep(torch.autograd.Function):
@@ -119,38 +125,33 @@ class _MPOSweep(torch.autograd.Function):
         b = x2.shape[0]
         # recompute the states 0..n-1 (state n-1 is the input of the last group)
         states = [None] * n
-        j0 = shapes[0][2]
-        rest = x2.shape[1] // j0
-        s = x2.reshape(b, j0, rest).permute(2, 0, 1).reshape(rest * b, j0)
+        s = x2.t().contiguous().reshape(1, shapes[0][0] * shapes[0][2], -1)
         for g in range(n):
-            da, ig, jg, db = shapes[g]
             if g in kept:
                 s = kept[g]
-            else:
-                s = s.reshape(-1, da * jg)
             states[g] = s
-            if g < n - 1:
-                r = s @ mats[g]
-                jn = shapes[g + 1][2]
-                s = r.reshape(jn, -1).t().contiguous()
+            if g < n - 1 and (g + 1) not in kept:
+                r = _lmul(mats[g], s)
+                da, ig, jg, db = shapes[g + 1]
+                s = r.reshape(-1, da * jg, r.shape[2] // jg)
         need_x = ctx.needs_input_grad[0]
         grads = [None] * n
-        dr = gy.reshape(-1, shapes[-1][1] * shapes[-1][3])
+        dr = gy.t().contiguous()
         dx = None
         for g in range(n - 1, -1, -1):
-            da, ig, jg, db = shapes[g]
+            st = states[g]
+            dr = dr.reshape(st.shape[0], -1, st.shape[2])
             if ctx.needs_input_grad[3 + g]:
-                grads[g] = states[g].t() @ dr
+                if st.shape[0] == 1:
+                    grads[g] = torch.mm(dr[0], st[0].t())
+                else:
+                    grads[g] = torch.bmm(dr, st.transpose(1, 2)).sum(0)
             if g == 0 and not need_x:
                 break
-            ds = dr @ mats[g].t()
+            dr = _lmul(mats[g].t(), dr)
             states[g] = None
-            if g > 0:
-                dr = ds.reshape(-1, jg).t().contiguous()
-                pda, pig, pjg, pdb = shapes[g - 1]
-                dr = dr.reshape(-1, pig * pdb)
-            else:
-                dx = ds.reshape(rest, b, j0).permute(1, 2, 0).reshape(b, -1)
+        if need_x:
+            dx = dr.reshape(-1, b).t()
         return (dx, None, None, *grads)
 
 
@@ -207,11 +208,12 @@ def _plan_cost(out_modes, in_modes, ranks, sizes, batch, budget, input_grad=True
     for (da, ig, jg, db) in shapes:
         rem_j //= jg
         rows = batch * done_i * rem_j
-        kdim = da * jg
-        eff = 1.0 if kdim >= _SMALL_K_PENALTY and ig * db >= _SMALL_K_PENALTY else 2.0
-        flops = 2.0 * rows * kdim * ig * db * eff
+        kdim, ndim = da * jg, ig * db
+        small = min(kdim, ndim)
+        eff = 1.0 if small >= _SMALL_K_PENALTY else _SMALL_K_PENALTY / max(small, 2)
+        flops = 2.0 * rows * kdim * ndim * eff
         state_size.append(rows * kdim)
-        step_cost.append(flops + _COPY_COST * rows * ig * db + _GEMM_OVERHEAD)
+        step_cost.append(flops + _COPY_COST * rows * max(ndim, kdim) + _GEMM_OVERHEAD + _BATCH_OVERHEAD * done_i)
         done_i *= ig
     m = len(shapes)
     fwd = sum(step_cost)
@@ -225,7 +227,8 @@ def _plan_cost(out_modes, in_modes, ranks, sizes, batch, budget, input_grad=True
     recompute = sum(step_cost[g - 1] for g in range(1, m) if g not in keep)
     grads = sum(step_cost)
     back_in = sum(step_cost[1:]) + (step_cost[0] if input_grad else 0.0)
-    total = fwd + recompute + grads + back_in + 3.0 * merge
+    transposes = 3.0 * _COPY_COST * batch * (n_in + n_out) if m > 1 else 0.0
+    total = fwd + recompute + grads + back_in + 3.0 * merge + transposes
     del n_out
     return total, tuple(sorted(keep)), shapes
 
@@ -383,13 +386,22 @@ class MPOLinear(nn.Module):
     dtype, device : torch dtype and device of the parameters.
     path : "auto", "sequential", "dense" or a tuple of group sizes summing to n
         Contraction order; ``"auto"`` picks the cheapest per batch size.
+    activation_budget : float >= 0
+        Intermediate states kept for the backward pass, in units of the input's size (the
+        input itself is always kept, as by :class:`torch.nn.Linear`); the other states are
+        recomputed.  ``1.0`` caps the activation memory at twice that of ``nn.Linear``;
+        ``float("inf")`` keeps them all (fastest, most memory).
 
     Input ``(..., in_features)``, output ``(..., out_features)``.
     """
 
     def __init__(self, in_features, out_features, in_modes=None, out_modes=None, bond_dim=4, bias=True,
-                 dtype=None, device=None, path="auto"):
+                 dtype=None, device=None, path="auto", activation_budget=1.0):
         super().__init__()
+        if isinstance(activation_budget, bool) or not isinstance(activation_budget, numbers.Real) \
+                or not activation_budget >= 0:
+            raise ValueError(f"activation_budget: expected a real number >= 0, got {activation_budget!r}")
+        self.activation_budget = float(activation_budget)
         in_features = _check_int(in_features, "in_features")
         out_features = _check_int(out_features, "out_features")
         if in_modes is None and out_modes is None:
@@ -592,7 +604,7 @@ class MPOLinear(nn.Module):
         if key in self._plans:
             return self._plans[key]
         n = len(self.in_modes)
-        budget = batch * self.in_features  # one extra input-sized tensor may be kept
+        budget = self.activation_budget * batch * self.in_features
         if self.path == "dense":
             cands = [(n,)]
         elif self.path == "sequential":

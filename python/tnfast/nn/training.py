@@ -142,8 +142,8 @@ def train(model, loader, epochs, lr=1e-3, optimizer="adam", weight_decay=0.0, te
             xb, yb = xb.to(device), yb.to(device)
             out = model(xb)
             loss = F.cross_entropy(out, yb)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"training diverged: loss is {float(loss)} at epoch {ep + 1}")
+            if not torch.isfinite(loss.detach()):
+                raise FloatingPointError(f"training diverged: loss is {float(loss.detach())} at epoch {ep + 1}")
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if grad_clip is not None:
@@ -151,7 +151,7 @@ def train(model, loader, epochs, lr=1e-3, optimizer="adam", weight_decay=0.0, te
             opt.step()
             if sched is not None:
                 sched.step()
-            loss_sum += float(loss) * len(yb)
+            loss_sum += float(loss.detach()) * len(yb)
             correct += int((out.detach().argmax(1) == yb).sum())
             tot += len(yb)
         hist["epoch_time"].append(time.perf_counter() - t0)
