@@ -120,3 +120,17 @@ def test_bad_arguments():
         compress("model")
     with pytest.raises(ValueError, match="cutoff"):
         compress(model, cutoff=-0.5)
+
+
+@pytest.mark.slow
+def test_mnist_job_quick(data_dir, tmp_path):
+    import json
+
+    from tnfast.experiments import mpo_mnist
+    res = mpo_mnist.run(epochs=1, out=tmp_path, quick=True, archs=("fc2",), threads=1, root=data_dir,
+                        progress=False)
+    saved = json.loads((tmp_path / "results.json").read_text())
+    layers = saved["results"]["fc2"]["layers"]
+    assert [d["mpo_core_params"] for d in layers] == [1024, 736]
+    assert res["results"]["fc2"]["final_test_acc"]["dense"] > 0.8
+    assert (tmp_path / "accuracy_vs_epoch.png").is_file()
