@@ -36,7 +36,7 @@ def _tltorch_layer(inm, outm, rank):
                                     factorization="blocktt", rank=[1] + [rank] * (len(inm) - 1) + [1])
 
 
-def make(case, kind):
+def make(case, kind, input_grad=True):
     inm, outm, d = CASES[case]
     nin, nout = math.prod(inm), math.prod(outm)
     torch.manual_seed(0)
@@ -48,7 +48,7 @@ def make(case, kind):
         layer = _tltorch_layer(inm, outm, d)
     else:
         raise ValueError(kind)
-    x = torch.randn(BATCH, nin, requires_grad=True)
+    x = torch.randn(BATCH, nin, requires_grad=input_grad)
     return layer, x
 
 
@@ -95,9 +95,9 @@ def table(repeat=20, threads=THREADS, cpu_time=False):
     print(f"forward+backward, batch {BATCH}, float32, {threads} threads, best of {repeat} "
           f"({'process CPU time' if cpu_time else 'wall time'}, ms); "
           f"ratio = time of the baseline / time of MPOLinear")
-    for case in CASES:
+    for case, input_grad in [(c, g) for c in CASES for g in (True, False)]:
         inm, outm, d = CASES[case]
-        layers = {k: make(case, k) for k in ("dense", "mpo", "tltorch")}
+        layers = {k: make(case, k, input_grad) for k in ("dense", "mpo", "tltorch")}
         params = {k: sum(p.numel() for p in v[0].parameters()) for k, v in layers.items() if v[0] is not None}
         times = {}
         # interleave the three so that load changes hit all of them alike
@@ -108,8 +108,9 @@ def table(repeat=20, threads=THREADS, cpu_time=False):
                 if layer is not None:
                     times[k].append(_best(lambda: step(layer, x), max(1, repeat // 3), clock))
         best = {k: min(v) for k, v in times.items() if v}
-        plan = layers["mpo"][0].plan(BATCH)[0]
-        print(f"\n{case}  modes {inm} -> {outm}, D={d}, MPO plan (group sizes) {plan}")
+        plan = layers["mpo"][0].plan(BATCH, input_grad)[0]
+        print(f"\n{case}  modes {inm} -> {outm}, D={d}, input requires grad: {input_grad}, "
+              f"MPO plan (group sizes) {plan}")
         print(f"  {'layer':<28}{'params':>12}{'ms':>10}{'vs MPO':>10}")
         for k, label in (("dense", "torch.nn.Linear"), ("mpo", "tnfast.nn.MPOLinear"),
                          ("tltorch", "tltorch FactorizedLinear(blocktt)")):
