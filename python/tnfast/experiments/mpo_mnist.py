@@ -62,7 +62,7 @@ def _plots(out, results, title):
 
 
 def run(epochs=10, out="results/mpo-mnist", quick=False, archs=("fc2", "lenet5"), seed=0, batch_size=128,
-        lr=1e-3, finetune_lr=None, threads=2, root=None, progress=True):
+        lr=4e-3, finetune_lr=None, threads=2, root=None, progress=True):
     """Run the comparison; returns the results dict (also written to ``out/results.json``)."""
     import torch
 
@@ -155,7 +155,7 @@ def register_repro(sub):
     p.add_argument("--arch", nargs="+", choices=["fc2", "lenet5"], default=["fc2", "lenet5"])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--lr", type=float, default=4e-3)
     p.add_argument("--finetune-lr", type=float, default=None, help="default: --lr")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--no-progress", action="store_true")
