@@ -1,0 +1,132 @@
+"""Integer factorizations and size formulas for matrix product operators (MPOs).
+
+An MPO with cores of shape ``(D_{k-1}, i_k, j_k, D_k)`` (``D_0 = D_n = 1``) represents a
+matrix of shape ``(prod i_k, prod j_k)``.  The helpers here pick balanced mode sizes,
+cap bond dimensions at their useful maximum and count parameters.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Sequence
+
+__all__ = ["factorize", "choose_modes", "bond_caps", "resolve_bond_dims", "mpo_num_params", "check_modes"]
+
+
+def _as_pos_int(x, name: str, minimum: int = 1) -> int:
+    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+        raise TypeError(f"{name}: expected an integer, got {type(x).__name__}")
+    x = int(x)
+    if x < minimum:
+        raise ValueError(f"{name}: expected an integer >= {minimum}, got {x}")
+    return x
+
+
+def _prime_factors(n: int) -> list:
+    out, p = [], 2
+    while p * p <= n:
+        while n % p == 0:
+            out.append(p)
+            n //= p
+        p += 1
+    if n > 1:
+        out.append(n)
+    return out
+
+
+def factorize(n: int, n_factors: int) -> tuple:
+    """Balanced factorization of ``n`` into exactly ``n_factors`` positive integers.
+
+    Prime factors are distributed greedily (largest first, onto the currently smallest
+    factor), padded with 1s when ``n`` has fewer prime factors than ``n_factors``, and the
+    result is arranged with small factors at both ends and large ones in the middle
+    (e.g. ``factorize(784, 4) == (4, 7, 7, 4)``).
+
+    Parameters
+    ----------
+    n : int >= 1
+    n_factors : int >= 1
+
+    Returns
+    -------
+    tuple of int, length ``n_factors``, whose product is ``n``.
+    """
+    n = _as_pos_int(n, "n")
+    n_factors = _as_pos_int(n_factors, "n_factors")
+    factors = [1] * n_factors
+    for p in sorted(_prime_factors(n), reverse=True):
+        k = min(range(n_factors), key=lambda t: (factors[t], t))
+        factors[k] *= p
+    factors.sort()
+    # smallest at the ends, largest in the middle
+    left, right = [], []
+    for t, f in enumerate(factors):
+        (left if t % 2 == 0 else right).append(f)
+    return tuple(left + right[::-1])
+
+
+def choose_modes(in_features: int, out_features: int, n_cores: int | None = None):
+    """Balanced input and output modes of equal length for an ``out x in`` weight.
+
+    ``n_cores`` defaults to ``max(2, round(log(max(in, out)) / log(6)))`` (modes around 4-8).
+
+    Returns
+    -------
+    (in_modes, out_modes) : two tuples of int of length ``n_cores``.
+    """
+    in_features = _as_pos_int(in_features, "in_features")
+    out_features = _as_pos_int(out_features, "out_features")
+    if n_cores is None:
+        n_cores = max(2, int(round(math.log(max(in_features, out_features, 2)) / math.log(6.0))))
+    n_cores = _as_pos_int(n_cores, "n_cores")
+    return factorize(in_features, n_cores), factorize(out_features, n_cores)
+
+
+def check_modes(modes, features: int, name: str, features_name: str) -> tuple:
+    """Validate a mode tuple: positive integers whose product equals ``features``."""
+    try:
+        modes = tuple(modes)
+    except TypeError:
+        raise TypeError(f"{name}: expected a sequence of positive integers, got {type(modes).__name__}") from None
+    if len(modes) == 0:
+        raise ValueError(f"{name}: expected at least one mode")
+    out = tuple(_as_pos_int(m, name) for m in modes)
+    if math.prod(out) != features:
+        raise ValueError(f"{name}: the product of {out} is {math.prod(out)}, expected {features_name}={features}")
+    return out
+
+
+def bond_caps(in_modes: Sequence[int], out_modes: Sequence[int]) -> tuple:
+    """Useful maximum of each inner bond: ``min(prod_{l<=k} i_l j_l, prod_{l>k} i_l j_l)``.
+
+    Returns a tuple of length ``n - 1``.
+    """
+    sizes = [int(i) * int(j) for i, j in zip(out_modes, in_modes)]
+    caps = []
+    for k in range(1, len(sizes)):
+        caps.append(min(math.prod(sizes[:k]), math.prod(sizes[k:])))
+    return tuple(caps)
+
+
+def resolve_bond_dims(bond_dim, in_modes, out_modes, name: str = "bond_dim") -> tuple:
+    """Inner bond dimensions ``(D_1, ..., D_{n-1})`` from an int or a sequence, capped by :func:`bond_caps`."""
+    caps = bond_caps(in_modes, out_modes)
+    if isinstance(bond_dim, numbers.Integral) and not isinstance(bond_dim, bool):
+        dims = [_as_pos_int(bond_dim, name)] * len(caps)
+    else:
+        try:
+            dims = [_as_pos_int(d, name) for d in bond_dim]
+        except TypeError:
+            raise TypeError(f"{name}: expected an int or a sequence of ints, got {type(bond_dim).__name__}") from None
+        if len(dims) != len(caps):
+            raise ValueError(f"{name}: expected {len(caps)} inner bond dimensions, got {len(dims)}")
+    return tuple(min(d, c) for d, c in zip(dims, caps))
+
+
+def mpo_num_params(in_modes: Sequence[int], out_modes: Sequence[int], bond_dims: Sequence[int]) -> int:
+    """Number of MPO parameters ``sum_k D_{k-1} i_k j_k D_k`` (bond dims taken as given)."""
+    ranks = (1,) + tuple(int(d) for d in bond_dims) + (1,)
+    if len(ranks) != len(in_modes) + 1 or len(in_modes) != len(out_modes):
+        raise ValueError("bond_dims: expected len(in_modes) - 1 inner bonds and len(in_modes) == len(out_modes)")
+    return int(sum(ranks[k] * int(out_modes[k]) * int(in_modes[k]) * ranks[k + 1] for k in range(len(in_modes))))

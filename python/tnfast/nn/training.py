@@ -1,0 +1,184 @@
+"""Training and evaluation loops for classifiers (tqdm progress bars)."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+__all__ = ["TensorLoader", "train", "fine_tune", "evaluate", "random_crop_flip"]
+
+
+class TensorLoader:
+    """Mini-batches over in-memory tensors (much lighter than a DataLoader for small data).
+
+    Parameters
+    ----------
+    x : torch.Tensor (N, ...) inputs;  y : torch.Tensor (N,) int64 labels
+    batch_size : int
+    shuffle : bool; seed : int (shuffling is reproducible and changes every epoch)
+    transform : callable applied to each input batch (e.g. :func:`random_crop_flip`), optional
+    """
+
+    def __init__(self, x, y, batch_size=128, shuffle=False, seed=0, transform=None, drop_last=False):
+        if len(x) != len(y):
+            raise ValueError(f"x, y: expected the same length, got {len(x)} and {len(y)}")
+        if int(batch_size) < 1:
+            raise ValueError(f"batch_size: expected an integer >= 1, got {batch_size}")
+        self.x, self.y = x, y
+        self.batch_size = int(batch_size)
+        self.shuffle, self.transform, self.drop_last = shuffle, transform, drop_last
+        self._gen = torch.Generator().manual_seed(int(seed))
+
+    def __len__(self):
+        n = len(self.x)
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def __iter__(self):
+        n = len(self.x)
+        order = torch.randperm(n, generator=self._gen) if self.shuffle else None
+        for t in range(len(self)):
+            sl = slice(t * self.batch_size, min(n, (t + 1) * self.batch_size))
+            if order is not None:
+                idx = order[sl]
+                xb, yb = self.x[idx], self.y[idx]
+            else:
+                xb, yb = self.x[sl], self.y[sl]
+            if self.transform is not None:
+                xb = self.transform(xb, self._gen)
+            yield xb, yb
+
+
+def random_crop_flip(x, gen, pad=4):
+    """CIFAR-style augmentation of a batch ``(B, C, H, W)``: random shifts by up to ``pad`` px and h-flips."""
+    b, c, h, w = x.shape
+    xp = F.pad(x, (pad, pad, pad, pad))
+    dx = torch.randint(0, 2 * pad + 1, (b,), generator=gen)
+    dy = torch.randint(0, 2 * pad + 1, (b,), generator=gen)
+    flip = torch.rand(b, generator=gen) < 0.5
+    out = torch.empty_like(x)
+    for t in range(b):
+        patch = xp[t, :, dy[t]:dy[t] + h, dx[t]:dx[t] + w]
+        out[t] = patch.flip(-1) if flip[t] else patch
+    return out
+
+
+@torch.no_grad()
+def evaluate(model, loader, device="cpu"):
+    """Accuracy (fraction in [0, 1]) and mean cross-entropy of ``model`` over ``loader``.
+
+    Returns
+    -------
+    dict with keys ``accuracy``, ``loss``, ``n``.
+    """
+    was = model.training
+    model.eval()
+    correct, total, loss = 0, 0, 0.0
+    for xb, yb in loader:
+        xb, yb = xb.to(device), yb.to(device)
+        out = model(xb)
+        loss += float(F.cross_entropy(out, yb, reduction="sum"))
+        correct += int((out.argmax(1) == yb).sum())
+        total += len(yb)
+    model.train(was)
+    return {"accuracy": correct / max(total, 1), "loss": loss / max(total, 1), "n": total}
+
+
+def train(model, loader, epochs, lr=1e-3, optimizer="adam", weight_decay=0.0, test_loader=None, device="cpu",
+          schedule="cosine", progress=True, desc="train", grad_clip=None):
+    """Train a classifier with cross-entropy; evaluates on ``test_loader`` after every epoch.
+
+    Parameters
+    ----------
+    model : torch.nn.Module mapping a batch to logits (B, C)
+    loader : iterable of (x, y) batches (e.g. :class:`TensorLoader`)
+    epochs : int >= 0
+    lr : float; optimizer : "adam", "adamw" or "sgd" (momentum 0.9, nesterov) or a torch optimizer
+    schedule : "cosine" (per step, to 0) or None
+    grad_clip : float, optional max gradient norm
+
+    Returns
+    -------
+    dict of per-epoch lists: ``train_loss``, ``train_acc``, ``test_acc``, ``test_loss``, ``epoch_time``.
+    """
+    epochs = int(epochs)
+    if epochs < 0:
+        raise ValueError(f"epochs: expected an integer >= 0, got {epochs}")
+    model.to(device)
+    params = [p for p in model.parameters() if p.requires_grad]
+    if isinstance(optimizer, torch.optim.Optimizer):
+        opt = optimizer
+    elif optimizer == "adam":
+        opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    elif optimizer == "adamw":
+        opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    elif optimizer == "sgd":
+        opt = torch.optim.SGD(params, lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay)
+    else:
+        raise ValueError(f"optimizer: expected 'adam', 'adamw', 'sgd' or a torch optimizer, got {optimizer!r}")
+    steps = max(1, epochs * len(loader))
+    sched = None
+    if schedule == "cosine":
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1.0 + math.cos(math.pi * min(s, steps) / steps)))
+    elif schedule is not None:
+        raise ValueError(f"schedule: expected 'cosine' or None, got {schedule!r}")
+    hist = {"train_loss": [], "train_acc": [], "test_acc": [], "test_loss": [], "epoch_time": []}
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover
+        tqdm = None
+    for ep in range(epochs):
+        model.train()
+        t0 = time.perf_counter()
+        tot, correct, loss_sum = 0, 0, 0.0
+        it = loader
+        if progress and tqdm is not None:
+            it = tqdm(loader, desc=f"{desc} {ep + 1}/{epochs}", leave=False, mininterval=1.0)
+        for xb, yb in it:
+            xb, yb = xb.to(device), yb.to(device)
+            out = model(xb)
+            loss = F.cross_entropy(out, yb)
+            if not torch.isfinite(loss.detach()):
+                raise FloatingPointError(f"training diverged: loss is {float(loss.detach())} at epoch {ep + 1}")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if grad_clip is not None:
+                nn.utils.clip_grad_norm_(params, grad_clip)
+            opt.step()
+            if sched is not None:
+                sched.step()
+            loss_sum += float(loss.detach()) * len(yb)
+            correct += int((out.detach().argmax(1) == yb).sum())
+            tot += len(yb)
+        hist["epoch_time"].append(time.perf_counter() - t0)
+        hist["train_loss"].append(loss_sum / max(tot, 1))
+        hist["train_acc"].append(correct / max(tot, 1))
+        if test_loader is not None:
+            ev = evaluate(model, test_loader, device=device)
+            hist["test_acc"].append(ev["accuracy"])
+            hist["test_loss"].append(ev["loss"])
+        else:
+            hist["test_acc"].append(float("nan"))
+            hist["test_loss"].append(float("nan"))
+    return hist
+
+
+def fine_tune(model, loader, epochs, lr=3e-4, **kwargs):
+    """:func:`train` with a smaller default learning rate, for models initialized from trained weights."""
+    return train(model, loader, epochs, lr=lr, **kwargs)
+
+
+def to_tensors(images, labels, mean=None, std=None, channels_last_input=False):
+    """uint8 images -> normalized float32 tensor; labels -> int64 tensor (helper for the experiments)."""
+    x = torch.from_numpy(np.asarray(images, dtype=np.float32) / 255.0)
+    if channels_last_input:
+        x = x.permute(0, 3, 1, 2).contiguous()
+    if mean is not None:
+        m = torch.as_tensor(mean, dtype=torch.float32).reshape(1, -1, *([1] * (x.ndim - 2)))
+        s = torch.as_tensor(std, dtype=torch.float32).reshape(1, -1, *([1] * (x.ndim - 2)))
+        x = (x - m) / s
+    return x, torch.from_numpy(np.asarray(labels, dtype=np.int64))
