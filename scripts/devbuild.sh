@@ -8,4 +8,4 @@ BUILD=${TNFAST_BUILD_DIR:-build/dev}
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-Release} \
   -Dpybind11_DIR="$(python3 -m pybind11 --cmakedir)" -DPython_EXECUTABLE="$(command -v python3)" "$@" >/dev/null
 cmake --build "$BUILD" -j "${JOBS:-2}"
-cp -f "$BUILD"/_core*.so python/tnfast/
+for so in "$BUILD"/_core*.so; do cp -f "$so" "python/tnfast/.$(basename "$so").tmp" && mv -f "python/tnfast/.$(basename "$so").tmp" "python/tnfast/$(basename "$so")"; done
