@@ -1,0 +1,402 @@
+// TT-RSS: one left-to-right pass of sketch / embedding fit / trim / solve / recurse.
+#include "tnfast/rss.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "tnfast/linalg.hpp"
+
+namespace tnfast {
+namespace rss {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+std::uint64_t key_bits(double v) {
+  if (v == 0.0) v = 0.0;  // -0.0 and 0.0 are the same value
+  std::uint64_t b;
+  std::memcpy(&b, &v, sizeof b);
+  return b;
+}
+
+// Numerical rank floor: singular values below this fraction of the largest are noise.
+template <class T>
+Index numerical_rank(const Vec<T>& s, Index rows, Index cols) {
+  if (s.size() == 0) return 0;
+  const double tol = double(s(0)) * double(std::max(rows, cols)) * double(std::numeric_limits<T>::epsilon());
+  Index r = 0;
+  while (r < s.size() && double(s(r)) > tol) ++r;
+  return std::max<Index>(r, 1);
+}
+
+// Rank of a trimmed unfolding with the cap, the threshold and the noise floor.
+template <class T>
+Index choose_rank(const Vec<T>& s, Index cap, double cutoff, Index rows, Index cols, double* rel_discarded) {
+  double disc = 0;
+  Index r = linalg::truncation_rank<T>(s, cap, cutoff > 0 ? cutoff : 0.0, &disc);
+  r = std::min(r, numerical_rank<T>(s, rows, cols));
+  double total = 0, kept = 0;
+  for (Index i = 0; i < s.size(); ++i) {
+    total += double(s(i)) * double(s(i));
+    if (i < r) kept += double(s(i)) * double(s(i));
+  }
+  *rel_discarded = total > 0 ? std::sqrt(std::max(0.0, total - kept) / total) : 0.0;
+  return r;
+}
+
+// Unique-prefix / unique-suffix bookkeeping over the extended sites.
+struct Partition {
+  std::vector<Index> id;   // per sample: class id
+  std::vector<Index> rep;  // per class: first sample in it
+};
+
+}  // namespace
+
+template <class T>
+Mat<T> lstsq(const Mat<T>& A, const Mat<T>& B) {
+  Mat<T> U, V;
+  Vec<T> s;
+  linalg::svd<T>(A, U, s, V);
+  Mat<T> X = Mat<T>::Zero(A.cols(), B.cols());
+  if (s.size() == 0) return X;
+  const double tol = double(s(0)) * double(std::max(A.rows(), A.cols())) * double(std::numeric_limits<T>::epsilon());
+  Index r = 0;
+  while (r < s.size() && double(s(r)) > tol) ++r;
+  if (r == 0) return X;
+  Mat<T> UtB = linalg::matmul<T>(U.leftCols(r), B, 'T', 'N');
+  for (Index i = 0; i < r; ++i) UtB.row(i) /= s(i);
+  X = linalg::matmul<T>(V.leftCols(r), UtB);
+  return X;
+}
+
+template <class T>
+Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
+  const Index n = p.n, N = p.n_samples, C = p.n_out, d = p.d;
+  const bool vec_out = C > 1;
+  const Index out = vec_out ? p.out_position : -1;
+  const Index m = vec_out ? n + 1 : n;
+  if (n < 1) throw invalid_argument("samples: need at least one input variable");
+  if (N < 1) throw invalid_argument("samples: need at least one sample");
+  if (d < 1) throw invalid_argument("embedding: dimension must be >= 1");
+  if (vec_out && (out < 0 || out > n)) throw invalid_argument("out_position: must be in [0, n]");
+  if (Index(p.domains.size()) != n || Index(p.domain_features.size()) != n)
+    throw invalid_argument("domain: expected one domain per input variable");
+  for (Index j = 0; j < n; ++j) {
+    const Index nx = Index(p.domains[size_t(j)].size());
+    if (nx < d)
+      throw invalid_argument("domain: site " + std::to_string(j) + " has " + std::to_string(nx) +
+                             " values, fewer than the embedding dimension " + std::to_string(d));
+    if (p.domain_features[size_t(j)].rows() != nx || p.domain_features[size_t(j)].cols() != d)
+      throw invalid_argument("domain: embedded values of site " + std::to_string(j) + " have the wrong shape");
+  }
+  if (vec_out)
+    for (Index i = 0; i < N; ++i)
+      if (p.labels[i] < 0 || p.labels[i] >= C) throw invalid_argument("labels: must lie in [0, C)");
+  const Index batch = std::max<Index>(1, opt.batch_size);
+
+  // Extended-site value of sample i at site j, and input column of extended site j.
+  auto col_of = [&](Index j) -> Index { return (vec_out && j > out) ? j - 1 : j; };
+  auto zval = [&](Index i, Index j) -> double {
+    if (j == out) return double(p.labels[i]);
+    return p.samples[i * n + col_of(j)];
+  };
+  auto phys = [&](Index j) -> Index { return j == out ? C : d; };
+
+  // prefix partitions pre[k] for prefixes z[:, :k], k = 0..m; suffix suf[k] for z[:, k:], k = 0..m.
+  std::vector<Partition> pre(size_t(m + 1)), suf(size_t(m + 1));
+  pre[0].id.assign(size_t(N), 0);
+  pre[0].rep = {0};
+  for (Index k = 0; k < m; ++k) {
+    std::map<std::pair<Index, std::uint64_t>, Index> seen;
+    Partition& P = pre[size_t(k + 1)];
+    P.id.resize(size_t(N));
+    for (Index i = 0; i < N; ++i) {
+      auto key = std::make_pair(pre[size_t(k)].id[size_t(i)], key_bits(zval(i, k)));
+      auto it = seen.find(key);
+      if (it == seen.end()) {
+        it = seen.emplace(key, Index(P.rep.size())).first;
+        P.rep.push_back(i);
+      }
+      P.id[size_t(i)] = it->second;
+    }
+  }
+  suf[size_t(m)].id.assign(size_t(N), 0);
+  suf[size_t(m)].rep = {0};
+  for (Index k = m - 1; k >= 0; --k) {
+    std::map<std::pair<Index, std::uint64_t>, Index> seen;
+    Partition& P = suf[size_t(k)];
+    P.id.resize(size_t(N));
+    for (Index i = 0; i < N; ++i) {
+      auto key = std::make_pair(suf[size_t(k + 1)].id[size_t(i)], key_bits(zval(i, k)));
+      auto it = seen.find(key);
+      if (it == seen.end()) {
+        it = seen.emplace(key, Index(P.rep.size())).first;
+        P.rep.push_back(i);
+      }
+      P.id[size_t(i)] = it->second;
+    }
+  }
+
+  Result<T> res;
+  res.cores.resize(size_t(m));
+  Mat<T> A = Mat<T>::Ones(1, 1);  // left partial TT (or sketch) on the unique prefixes
+  Index Dprev = 1;
+  std::vector<double> pts(size_t(batch * n)), vals(size_t(batch * C));
+
+  for (Index k = 0; k < m; ++k) {
+    const Partition& S = pre[size_t(k)];
+    const Partition& Tt = suf[size_t(k + 1)];
+    const Index nS = Index(S.rep.size()), nT = Index(Tt.rep.size());
+    const bool is_out = (k == out);
+    const Index dk = phys(k);
+    const Index ck = is_out ? out : col_of(k);  // first input column not in the prefix
+    const std::vector<double>* X = is_out ? nullptr : &p.domains[size_t(col_of(k))];
+    const Index nX = is_out ? C : Index(X->size());
+
+    // ---- 1. sketch: Phi(a * nX + x, b) = f(s_a, x, t_b)[label] ---------------------------
+    auto t0 = clock_type::now();
+    Mat<T> Phi(nS * nX, nT);
+    const Index rows_total = is_out ? nS * nT : nS * nX * nT;
+    for (Index q0 = 0; q0 < rows_total; q0 += batch) {
+      const Index rows = std::min(batch, rows_total - q0);
+      for (Index r = 0; r < rows; ++r) {
+        const Index q = q0 + r;
+        Index a, x = 0, b;
+        if (is_out) {
+          a = q / nT;
+          b = q % nT;
+        } else {
+          a = q / (nX * nT);
+          x = (q / nT) % nX;
+          b = q % nT;
+        }
+        double* row = pts.data() + r * n;
+        const double* sa = p.samples + S.rep[size_t(a)] * n;
+        const double* tb = p.samples + Tt.rep[size_t(b)] * n;
+        std::copy(sa, sa + ck, row);
+        if (is_out) {
+          std::copy(tb + ck, tb + n, row + ck);
+        } else {
+          row[ck] = (*X)[size_t(x)];
+          std::copy(tb + ck + 1, tb + n, row + ck + 1);
+        }
+      }
+      auto tc = clock_type::now();
+      f(pts.data(), rows, vals.data());
+      res.t_callback += seconds_since(tc);
+      res.n_evals += rows;
+      res.n_calls += 1;
+      for (Index r = 0; r < rows; ++r) {
+        const Index q = q0 + r;
+        const double* v = vals.data() + r * C;
+        if (is_out) {
+          const Index a = q / nT, b = q % nT;
+          for (Index y = 0; y < C; ++y) Phi(a * nX + y, b) = T(v[y]);
+        } else {
+          const Index a = q / (nX * nT), x = (q / nT) % nX, b = q % nT;
+          Index y = 0;
+          if (vec_out) y = (out < k) ? p.labels[S.rep[size_t(a)]] : p.labels[Tt.rep[size_t(b)]];
+          Phi(a * nX + x, b) = T(v[y]);
+        }
+      }
+    }
+    res.grid_sizes.push_back(nS * nX * nT);
+    res.t_sketch += seconds_since(t0);
+
+    // ---- 2. embedding fit: E_k C = Phi per prefix -----------------------------------------
+    t0 = clock_type::now();
+    Mat<T> Cm;
+    if (is_out) {
+      Cm = std::move(Phi);
+    } else {
+      Mat<T> E = p.domain_features[size_t(col_of(k))].template cast<T>();
+      Mat<T> Epinv = lstsq<T>(E, Mat<T>::Identity(nX, nX));  // d x nX
+      Cm.resize(nS * d, nT);
+      for (Index a = 0; a < nS; ++a)
+        Cm.middleRows(a * d, d).noalias() = Epinv * Phi.middleRows(a * nX, nX);
+    }
+    res.t_fit += seconds_since(t0);
+
+    // ---- 3. trim ---------------------------------------------------------------------------
+    t0 = clock_type::now();
+    Mat<T> B;
+    Index Dk = 1;
+    if (k < m - 1) {
+      Mat<T> U, V;
+      Vec<T> s;
+      linalg::svd<T>(Cm, U, s, V);
+      // cap: D_{k-1} * d_k, the product of the remaining physical dimensions, rank
+      Index cap = Dprev * dk;
+      double rest = 1;
+      for (Index j = k + 1; j < m; ++j) rest *= double(phys(j));
+      if (rest < double(cap)) cap = Index(rest);
+      if (opt.rank > 0) cap = std::min(cap, opt.rank);
+      double disc = 0;
+      Dk = choose_rank<T>(s, cap, opt.cutoff, Cm.rows(), Cm.cols(), &disc);
+      B = U.leftCols(Dk);
+      res.bonds.push_back(Dk);
+      res.discarded.push_back(disc);
+    } else {
+      B = std::move(Cm);
+    }
+    res.t_trim += seconds_since(t0);
+
+    // ---- 4. solve A G = B (B reshaped nS x (dk * Dk)) -------------------------------------
+    t0 = clock_type::now();
+    Mat<T> Bres(nS, dk * Dk);
+    for (Index a = 0; a < nS; ++a)
+      for (Index q = 0; q < dk; ++q)
+        for (Index j = 0; j < Dk; ++j) Bres(a, q * Dk + j) = B(a * dk + q, j);
+    Mat<T> G = lstsq<T>(A, Bres);  // Dprev x (dk * Dk)
+    Core3<T> core(Dprev, dk, Dk);
+    core.right() = G;
+    res.cores[size_t(k)] = std::move(core);
+    res.t_solve += seconds_since(t0);
+
+    // ---- 5. recurse: A_k on the unique prefixes of length k + 1 ---------------------------
+    if (k < m - 1) {
+      t0 = clock_type::now();
+      Mat<T> AG = opt.recurse_sketch ? Bres : Mat<T>(linalg::matmul<T>(A, G));  // nS x (dk * Dk)
+      const Partition& S1 = pre[size_t(k + 1)];
+      const Index nS1 = Index(S1.rep.size());
+      Mat<T> Anew = Mat<T>::Zero(nS1, Dk);
+      for (Index a1 = 0; a1 < nS1; ++a1) {
+        const Index i = S1.rep[size_t(a1)];
+        const Index a = S.id[size_t(i)];
+        if (is_out) {
+          const Index y = p.labels[i];
+          Anew.row(a1) = AG.block(a, y * Dk, 1, Dk);
+        } else {
+          const double* ph = p.sample_features + (i * n + col_of(k)) * d;
+          for (Index q = 0; q < d; ++q) Anew.row(a1) += T(ph[q]) * AG.block(a, q * Dk, 1, Dk);
+        }
+      }
+      A = std::move(Anew);
+      Dprev = Dk;
+      res.t_recurse += seconds_since(t0);
+    }
+    if (opt.verbose) {
+      std::printf("tt_rss: site %lld/%lld  |S|=%lld |X|=%lld |T|=%lld  bond=%lld\n", (long long)(k + 1),
+                  (long long)m, (long long)nS, (long long)nX, (long long)nT, (long long)Dk);
+      std::fflush(stdout);
+    }
+  }
+  return res;
+}
+
+// ---- TT-RS ---------------------------------------------------------------------------------
+template <class T>
+RSResult<T> tt_rs(const RSProblem& p, Index rank, double cutoff) {
+  const Index n = p.n, d = p.d, N = p.n_samples;
+  if (n < 2) throw invalid_argument("samples: need at least two variables");
+  if (N < 1) throw invalid_argument("samples: need at least one sample");
+  if (Index(p.left.size()) != n - 1 || Index(p.right.size()) != n - 1)
+    throw invalid_argument("sketch: expected n - 1 left and n - 1 right sketch cores");
+  for (Index i = 0; i < N * n; ++i)
+    if (p.samples[i] < 0 || p.samples[i] >= d) throw invalid_argument("samples: values must lie in [0, d)");
+  for (Index k = 0; k < n - 1; ++k) {
+    const auto& W = p.left[size_t(k)];
+    if (W.d != d || W.rl != (k == 0 ? 1 : p.left[size_t(k - 1)].rr))
+      throw invalid_argument("sketch: left sketch cores have inconsistent shapes");
+    const auto& V = p.right[size_t(k)];
+    if (V.d != d || V.rr != (k == n - 2 ? 1 : p.right[size_t(k + 1)].rl))
+      throw invalid_argument("sketch: right sketch cores have inconsistent shapes");
+  }
+  auto y = [&](Index i, Index k) { return Index(p.samples[i * n + k]); };
+
+  // Right sketch vectors R[k] (N x m'_k) of the suffixes x_{k:n}, k = 1..n (R[n] = 1).
+  std::vector<Mat<double>> R(size_t(n + 1));
+  R[size_t(n)] = Mat<double>::Ones(N, 1);
+  for (Index k = n - 1; k >= 1; --k) {
+    const auto& V = p.right[size_t(k - 1)];
+    Mat<double> Rk(N, V.rl);
+    for (Index i = 0; i < N; ++i) {
+      auto slice = [&](Index a, Index b) { return V(a, y(i, k), b); };
+      for (Index a = 0; a < V.rl; ++a) {
+        double acc = 0;
+        for (Index b = 0; b < V.rr; ++b) acc += slice(a, b) * R[size_t(k + 1)](i, b);
+        Rk(i, a) = acc;
+      }
+    }
+    R[size_t(k)] = std::move(Rk);
+  }
+
+  RSResult<T> res;
+  res.cores.resize(size_t(n));
+  Mat<double> L = Mat<double>::Ones(N, 1);  // left sketch vectors of the prefixes x_{0:k}
+  Mat<T> A = Mat<T>::Ones(1, 1);
+  Index Dprev = 1;
+  for (Index k = 0; k < n; ++k) {
+    const Index mL = L.cols();
+    const Mat<double>& Rk = R[size_t(k + 1)];
+    // Phi((alpha, x), beta) = (1/N) sum_i [y_ik = x] L_i(alpha) R_i(beta)
+    Mat<double> Lx = Mat<double>::Zero(N, mL * d);
+    for (Index i = 0; i < N; ++i)
+      for (Index a = 0; a < mL; ++a) Lx(i, a * d + y(i, k)) = L(i, a);
+    Mat<T> Phi = (linalg::matmul<double>(Lx, Rk, 'T', 'N') / double(N)).template cast<T>();
+    Mat<T> B;
+    Index Dk = 1;
+    if (k < n - 1) {
+      Mat<T> U, V;
+      Vec<T> s;
+      linalg::svd<T>(Phi, U, s, V);
+      Index cap = Dprev * d;
+      double rest = std::pow(double(d), double(n - k - 1));
+      if (rest < double(cap)) cap = Index(rest);
+      if (rank > 0) cap = std::min(cap, rank);
+      double disc = 0;
+      Dk = choose_rank<T>(s, cap, cutoff, Phi.rows(), Phi.cols(), &disc);
+      B = U.leftCols(Dk);
+      res.bonds.push_back(Dk);
+      res.discarded.push_back(disc);
+    } else {
+      B = std::move(Phi);
+    }
+    Mat<T> Bres(mL, d * Dk);
+    for (Index a = 0; a < mL; ++a)
+      for (Index q = 0; q < d; ++q)
+        for (Index j = 0; j < Dk; ++j) Bres(a, q * Dk + j) = B(a * d + q, j);
+    Mat<T> G = lstsq<T>(A, Bres);
+    Core3<T> core(Dprev, d, Dk);
+    core.right() = G;
+    res.cores[size_t(k)] = std::move(core);
+    if (k < n - 1) {
+      // A_k(alpha', :) = sum_{alpha, x} W_k(alpha, x, alpha') B((alpha, x), :)
+      const auto& W = p.left[size_t(k)];
+      Mat<T> Wm = Eigen::Map<const RowMat<double>>(W.data.data(), W.rl * d, W.rr).template cast<T>();
+      A = linalg::matmul<T>(Wm, B, 'T', 'N');
+      // L_i <- L_i W_k[:, y_ik, :]
+      Mat<double> Lnew(N, W.rr);
+      for (Index i = 0; i < N; ++i)
+        for (Index b = 0; b < W.rr; ++b) {
+          double acc = 0;
+          for (Index a = 0; a < mL; ++a) acc += L(i, a) * W(a, y(i, k), b);
+          Lnew(i, b) = acc;
+        }
+      L = std::move(Lnew);
+      Dprev = Dk;
+    }
+  }
+  return res;
+}
+
+#define TNFAST_RSS_INST(T)                                                 \
+  template Mat<T> lstsq<T>(const Mat<T>&, const Mat<T>&);                  \
+  template Result<T> tt_rss<T>(const Problem&, const Options&, const BatchFn&); \
+  template RSResult<T> tt_rs<T>(const RSProblem&, Index, double);
+TNFAST_RSS_INST(float)
+TNFAST_RSS_INST(double)
+
+}  // namespace rss
+}  // namespace tnfast
