@@ -32,20 +32,24 @@ std::uint64_t key_bits(double v) {
 
 // Numerical rank floor: singular values below this fraction of the largest are noise.
 template <class T>
-Index numerical_rank(const Vec<T>& s, Index rows, Index cols) {
+Index numerical_rank(const Vec<T>& s, Index rows, Index cols, double amplification) {
   if (s.size() == 0) return 0;
-  const double tol = double(s(0)) * double(std::max(rows, cols)) * double(std::numeric_limits<T>::epsilon());
+  const double tol =
+      double(s(0)) * double(std::max(rows, cols)) * double(std::numeric_limits<T>::epsilon()) * amplification;
   Index r = 0;
   while (r < s.size() && double(s(r)) > tol) ++r;
   return std::max<Index>(r, 1);
 }
 
-// Rank of a trimmed unfolding with the cap, the threshold and the noise floor.
+// Rank of a trimmed unfolding with the cap, the threshold and the noise floor (singular values
+// below max(rows, cols) * eps * amplification * s_1 are rounding noise; amplification is the
+// condition number of the embedding fit that produced the matrix).
 template <class T>
-Index choose_rank(const Vec<T>& s, Index cap, double cutoff, Index rows, Index cols, double* rel_discarded) {
+Index choose_rank(const Vec<T>& s, Index cap, double cutoff, Index rows, Index cols, double amplification,
+                  double* rel_discarded) {
   double disc = 0;
   Index r = linalg::truncation_rank<T>(s, cap, cutoff > 0 ? cutoff : 0.0, &disc);
-  r = std::min(r, numerical_rank<T>(s, rows, cols));
+  r = std::min(r, numerical_rank<T>(s, rows, cols, amplification));
   double total = 0, kept = 0;
   for (Index i = 0; i < s.size(); ++i) {
     total += double(s(i)) * double(s(i));
@@ -217,11 +221,21 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
     // ---- 2. embedding fit: E_k C = Phi per prefix -----------------------------------------
     t0 = clock_type::now();
     Mat<T> Cm;
+    double cond = 1.0;
     if (is_out) {
       Cm = std::move(Phi);
     } else {
       Mat<T> E = p.domain_features[size_t(col_of(k))].template cast<T>();
       Mat<T> Epinv = lstsq<T>(E, Mat<T>::Identity(nX, nX));  // d x nX
+      {
+        Mat<T> U, V;
+        Vec<T> se;
+        linalg::svd<T>(E, U, se, V);
+        if (se.size() == 0 || !(double(se(se.size() - 1)) > 0))
+          throw invalid_argument("embedding: the embedded domain values of site " + std::to_string(col_of(k)) +
+                                 " do not span R^d (rank-deficient fit); choose other domain values");
+        cond = double(se(0)) / double(se(se.size() - 1));
+      }
       Cm.resize(nS * d, nT);
       for (Index a = 0; a < nS; ++a)
         Cm.middleRows(a * d, d).noalias() = Epinv * Phi.middleRows(a * nX, nX);
@@ -243,7 +257,7 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
       if (rest < double(cap)) cap = Index(rest);
       if (opt.rank > 0) cap = std::min(cap, opt.rank);
       double disc = 0;
-      Dk = choose_rank<T>(s, cap, opt.cutoff, Cm.rows(), Cm.cols(), &disc);
+      Dk = choose_rank<T>(s, cap, opt.cutoff, Cm.rows(), Cm.cols(), cond, &disc);
       B = U.leftCols(Dk);
       res.bonds.push_back(Dk);
       res.discarded.push_back(disc);
@@ -356,7 +370,7 @@ RSResult<T> tt_rs(const RSProblem& p, Index rank, double cutoff) {
       if (rest < double(cap)) cap = Index(rest);
       if (rank > 0) cap = std::min(cap, rank);
       double disc = 0;
-      Dk = choose_rank<T>(s, cap, cutoff, Phi.rows(), Phi.cols(), &disc);
+      Dk = choose_rank<T>(s, cap, cutoff, Phi.rows(), Phi.cols(), 1.0, &disc);
       B = U.leftCols(Dk);
       res.bonds.push_back(Dk);
       res.discarded.push_back(disc);

@@ -108,7 +108,7 @@ def _domains(domain, samples, emb, multiplier, rng, n):
             if u.size > want:
                 u = np.sort(rng.choice(u, size=want, replace=False))
             out.append(u)
-    elif isinstance(domain, (list, tuple)):
+    elif isinstance(domain, (list, tuple)) and len(domain) and all(np.ndim(dj) >= 1 for dj in domain):
         if len(domain) != n:
             raise ValueError(f"domain: expected one domain per input variable ({n}), got {len(domain)}")
         out = [as_array(dj, f"domain[{j}]", ndim=1, allow_complex=False).astype(np.float64)
