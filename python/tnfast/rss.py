@@ -375,13 +375,19 @@ def _cluster_sketch(n, d, size, side):
 
 
 def _random_sketch(n, d, m, side, rng):
+    """Random tensor-train sketch whose slices are blocks of random orthogonal matrices (so the
+    sketch functions of long prefixes / suffixes stay well conditioned)."""
     cores = []
     for k in range(n - 1):
         if side == "left":
             ml, mr = (1 if k == 0 else m), m
         else:
             ml, mr = m, (1 if k == n - 2 else m)
-        cores.append(rng.standard_normal((ml, d, mr)) / np.sqrt(max(1, ml)))
+        W = np.empty((ml, d, mr))
+        for x in range(d):
+            q, _ = np.linalg.qr(rng.standard_normal((max(ml, mr), max(ml, mr))))
+            W[:, x, :] = q[:ml, :mr]
+        cores.append(W)
     return cores
 
 
