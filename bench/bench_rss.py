@@ -191,21 +191,25 @@ def run_tensorkrowch(case):
     f_t = case["f"]
     t_in_f = [0.0]
 
+    # tensorkrowch's vector-output path builds its one-hot label features in float32 and fails
+    # with float64 data, so vector-valued cases run it in float32 (f itself still in float64).
+    fdt = torch.float32 if case["vector"] else torch.float64
+
     def f(x):
         t0 = time.perf_counter()
-        out = f_t(x)
+        out = f_t(x).to(fdt)
         t_in_f[0] += time.perf_counter() - t0
         return out
 
     def emb(x):
         return tk.embeddings.poly(x, degree=1)
-    kw = dict(domain=torch.from_numpy(case["domain"]), rank=case["rank"], cum_percentage=1.0, batch_size=4096,
-              verbose=False)
+    kw = dict(domain=torch.from_numpy(case["domain"]).to(fdt), rank=case["rank"], cum_percentage=1.0,
+              batch_size=4096, verbose=False)
     if case["vector"]:
         kw.update(labels=torch.from_numpy(case["labels"]), out_position=case["out_position"])
     torch.manual_seed(0)
     t0 = time.perf_counter()
-    cores = tk.decompositions.tt_rss(f, emb, torch.from_numpy(case["samples"]), **kw)
+    cores = tk.decompositions.tt_rss(f, emb, torch.from_numpy(case["samples"]).to(fdt), **kw)
     elapsed = time.perf_counter() - t0
     cores = [c.detach().numpy().astype(np.float64) for c in cores]
     cores = [c.reshape(1, *c.shape) if k == 0 else (c.reshape(*c.shape, 1) if c.ndim == 2 else c)

@@ -70,8 +70,8 @@ def test_exact_recovery_random_tt(emb):
         assert info.times[key] >= 0
 
 
-@pytest.mark.parametrize("recursion", ["tt", "sketch"])
-def test_exact_small_dense(recursion):
+@pytest.mark.parametrize("recursion,reuse", [("tt", True), ("sketch", True), ("sketch", False)])
+def test_exact_small_dense(recursion, reuse):
     """n = 6 binary variables: the whole tensor is recovered and compared entry by entry."""
     rng = np.random.default_rng(1)
     n = 6
@@ -79,7 +79,8 @@ def test_exact_small_dense(recursion):
     f = tt_function(cores, Basis(2))
     allx = np.array(list(itertools.product([0, 1], repeat=n)), dtype=float)
     samples = allx[rng.choice(len(allx), 12, replace=False)]
-    tt, info = tt_rss(f, samples, embedding="basis", domain=[0, 1], rank=3, recursion=recursion)
+    tt, info = tt_rss(f, samples, embedding="basis", domain=[0, 1], rank=3, recursion=recursion, reuse=reuse)
+    assert (info.n_reused > 0) == reuse
     dense = tt.full().reshape(-1)
     np.testing.assert_allclose(dense, f(allx), atol=1e-12 * np.abs(f(allx)).max())
 
@@ -122,6 +123,12 @@ def test_vector_outputs(pos):
     assert out.shape == (200, C)
     assert rel_err(out, f(test)) < 1e-10
     assert info.pivot_error < 1e-12
+    # reusing repeated grid points changes nothing but the number of evaluations
+    tt2, info2 = tt_rss(f, samples, embedding="basis", domain=[0, 1], rank=bond, out_position=pos, seed=5,
+                        reuse=False)
+    assert info2.n_reused == 0 and info.n_reused > 0
+    assert info2.n_evals == info.n_evals + info.n_reused
+    np.testing.assert_allclose(tt_evaluate(tt2, test, "basis", out_position=pos), out, rtol=1e-9, atol=1e-12)
 
 
 def test_vector_output_default_position_and_given_labels():
@@ -292,7 +299,7 @@ def test_batches_never_exceed_batch_size():
     tt, info = tt_rss(f, samples, embedding="poly", rank=3, batch_size=7)
     assert max(sizes) <= 7
     assert sum(sizes) == info.n_evals and len(sizes) == info.n_calls
-    assert sum(info.grid_sizes) + 12 == info.n_evals
+    assert sum(info.grid_sizes) + 12 == info.n_evals + info.n_reused
 
 
 def test_torch_like_output():

@@ -31,7 +31,7 @@ template <class T>
 py::dict tt_rss_impl(const py::object& f, const py::handle& samples_obj, const py::handle& labels_obj,
                      const py::handle& features_obj, const py::sequence& domains_obj,
                      const py::sequence& domain_features_obj, Index n_out, Index out_position, Index rank,
-                     double cutoff, Index batch_size, bool recurse_sketch, bool verbose) {
+                     double cutoff, Index batch_size, bool recurse_sketch, bool reuse, bool verbose) {
   auto samples = require<double>(samples_obj, "samples", 2);
   const Index N = samples.shape(0), n = samples.shape(1);
   auto features = require<double>(features_obj, "sample_features", 3);
@@ -66,6 +66,7 @@ py::dict tt_rss_impl(const py::object& f, const py::handle& samples_obj, const p
   opt.cutoff = cutoff;
   opt.batch_size = batch_size;
   opt.recurse_sketch = recurse_sketch;
+  opt.reuse = reuse;
   opt.verbose = verbose;
 
   rss::BatchFn fn = [&f, n, n_out](const double* pts, Index rows, double* out) {
@@ -117,6 +118,7 @@ py::dict tt_rss_impl(const py::object& f, const py::handle& samples_obj, const p
   out["grid_sizes"] = res.grid_sizes;
   out["n_evals"] = res.n_evals;
   out["n_calls"] = res.n_calls;
+  out["n_reused"] = res.n_reused;
   py::dict times;
   times["sketch"] = res.t_sketch;
   times["callback"] = res.t_callback;
@@ -156,7 +158,7 @@ void def_typed(py::module_& m, const char* suffix) {
   m.def((std::string("tt_rss_") + suffix).c_str(), &tt_rss_impl<T>, py::arg("f"), py::arg("samples"),
         py::arg("labels"), py::arg("sample_features"), py::arg("domains"), py::arg("domain_features"),
         py::arg("n_out"), py::arg("out_position"), py::arg("rank"), py::arg("cutoff"), py::arg("batch_size"),
-        py::arg("recurse_sketch"), py::arg("verbose"));
+        py::arg("recurse_sketch"), py::arg("reuse"), py::arg("verbose"));
   m.def((std::string("tt_rs_") + suffix).c_str(), &tt_rs_impl<T>, py::arg("samples"), py::arg("d"),
         py::arg("left_sketch"), py::arg("right_sketch"), py::arg("rank"), py::arg("cutoff"));
   m.def((std::string("rss_lstsq_") + suffix).c_str(), [](const py::handle& a, const py::handle& b) {

@@ -137,8 +137,10 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
   }
   suf[size_t(m)].id.assign(size_t(N), 0);
   suf[size_t(m)].rep = {0};
+  // sufmap[k]: (class of z[:, k+1:], value at k) -> class of z[:, k:]
+  std::vector<std::map<std::pair<Index, std::uint64_t>, Index>> sufmap(size_t(m + 1));
   for (Index k = m - 1; k >= 0; --k) {
-    std::map<std::pair<Index, std::uint64_t>, Index> seen;
+    auto& seen = sufmap[size_t(k)];
     Partition& P = suf[size_t(k)];
     P.id.resize(size_t(N));
     for (Index i = 0; i < N; ++i) {
@@ -157,6 +159,11 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
   Mat<T> A = Mat<T>::Ones(1, 1);  // left partial TT (or sketch) on the unique prefixes
   Index Dprev = 1;
   std::vector<double> pts(size_t(batch * n)), vals(size_t(batch * C));
+  // previous site's sketch, for reusing values of repeated grid points
+  Mat<T> PhiPrev;
+  Index prev_nX = 0;
+  bool have_prev = false;
+  std::map<std::uint64_t, Index> prev_xindex;
 
   for (Index k = 0; k < m; ++k) {
     const Partition& S = pre[size_t(k)];
@@ -169,40 +176,48 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
     const Index nX = is_out ? C : Index(X->size());
 
     // ---- 1. sketch: Phi(a * nX + x, b) = f(s_a, x, t_b)[label] ---------------------------
+    // A grid point whose value was already obtained at site k - 1 is copied from there: the
+    // point (s_a, x, t_b) equals (s_a[:k-1], s_a[k-1], (x, t_b)) of the previous grid when
+    // s_a[k-1] is in X_{k-1} and (x, t_b) is a suffix class there.
     auto t0 = clock_type::now();
     Mat<T> Phi(nS * nX, nT);
     const Index rows_total = is_out ? nS * nT : nS * nX * nT;
-    for (Index q0 = 0; q0 < rows_total; q0 += batch) {
-      const Index rows = std::min(batch, rows_total - q0);
-      for (Index r = 0; r < rows; ++r) {
-        const Index q = q0 + r;
-        Index a, x = 0, b;
-        if (is_out) {
-          a = q / nT;
-          b = q % nT;
+    const bool try_reuse = opt.reuse && k > 0 && !is_out && have_prev;
+    std::vector<Index> prev_row, prev_col;  // per a: previous grid row base (or -1); per (x, b): column
+    if (try_reuse) {
+      prev_row.assign(size_t(nS), -1);
+      for (Index a = 0; a < nS; ++a) {
+        const Index i = S.rep[size_t(a)];
+        const Index ap = pre[size_t(k - 1)].id[size_t(i)];
+        Index xp = -1;
+        if (k - 1 == out) {
+          xp = p.labels[i];
         } else {
-          a = q / (nX * nT);
-          x = (q / nT) % nX;
-          b = q % nT;
+          auto it = prev_xindex.find(key_bits(zval(i, k - 1)));
+          if (it != prev_xindex.end()) xp = it->second;
         }
-        double* row = pts.data() + r * n;
-        const double* sa = p.samples + S.rep[size_t(a)] * n;
-        const double* tb = p.samples + Tt.rep[size_t(b)] * n;
-        std::copy(sa, sa + ck, row);
-        if (is_out) {
-          std::copy(tb + ck, tb + n, row + ck);
-        } else {
-          row[ck] = (*X)[size_t(x)];
-          std::copy(tb + ck + 1, tb + n, row + ck + 1);
-        }
+        if (xp >= 0) prev_row[size_t(a)] = ap * prev_nX + xp;
       }
+      prev_col.assign(size_t(nX * nT), -1);
+      const auto& smap = sufmap[size_t(k)];
+      for (Index x = 0; x < nX; ++x)
+        for (Index b = 0; b < nT; ++b) {
+          auto it = smap.find(std::make_pair(b, key_bits((*X)[size_t(x)])));
+          if (it != smap.end()) prev_col[size_t(x * nT + b)] = it->second;
+        }
+    }
+    std::vector<Index> pending;  // grid indices q of the rows in the current batch
+    pending.reserve(size_t(batch));
+    auto flush = [&]() {
+      const Index rows = Index(pending.size());
+      if (rows == 0) return;
       auto tc = clock_type::now();
       f(pts.data(), rows, vals.data());
       res.t_callback += seconds_since(tc);
       res.n_evals += rows;
       res.n_calls += 1;
       for (Index r = 0; r < rows; ++r) {
-        const Index q = q0 + r;
+        const Index q = pending[size_t(r)];
         const double* v = vals.data() + r * C;
         if (is_out) {
           const Index a = q / nT, b = q % nT;
@@ -214,7 +229,40 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
           Phi(a * nX + x, b) = T(v[y]);
         }
       }
+      pending.clear();
+    };
+    for (Index q = 0; q < rows_total; ++q) {
+      Index a, x = 0, b;
+      if (is_out) {
+        a = q / nT;
+        b = q % nT;
+      } else {
+        a = q / (nX * nT);
+        x = (q / nT) % nX;
+        b = q % nT;
+        if (try_reuse) {
+          const Index pr = prev_row[size_t(a)], pc = prev_col[size_t(x * nT + b)];
+          if (pr >= 0 && pc >= 0) {
+            Phi(a * nX + x, b) = PhiPrev(pr, pc);
+            res.n_reused += 1;
+            continue;
+          }
+        }
+      }
+      double* row = pts.data() + Index(pending.size()) * n;
+      const double* sa = p.samples + S.rep[size_t(a)] * n;
+      const double* tb = p.samples + Tt.rep[size_t(b)] * n;
+      std::copy(sa, sa + ck, row);
+      if (is_out) {
+        std::copy(tb + ck, tb + n, row + ck);
+      } else {
+        row[ck] = (*X)[size_t(x)];
+        std::copy(tb + ck + 1, tb + n, row + ck + 1);
+      }
+      pending.push_back(q);
+      if (Index(pending.size()) == batch) flush();
     }
+    flush();
     res.grid_sizes.push_back(nS * nX * nT);
     res.t_sketch += seconds_since(t0);
 
@@ -223,7 +271,7 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
     Mat<T> Cm;
     double cond = 1.0;
     if (is_out) {
-      Cm = std::move(Phi);
+      Cm = Phi;
     } else {
       Mat<T> E = p.domain_features[size_t(col_of(k))].template cast<T>();
       Mat<T> Epinv = lstsq<T>(E, Mat<T>::Identity(nX, nX));  // d x nX
@@ -299,6 +347,14 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
       A = std::move(Anew);
       Dprev = Dk;
       res.t_recurse += seconds_since(t0);
+    }
+    if (opt.reuse) {
+      PhiPrev = std::move(Phi);
+      prev_nX = nX;
+      prev_xindex.clear();
+      if (!is_out)
+        for (Index x = 0; x < nX; ++x) prev_xindex.emplace(key_bits((*X)[size_t(x)]), x);
+      have_prev = true;
     }
     if (opt.verbose) {
       std::printf("tt_rss: site %lld/%lld  |S|=%lld |X|=%lld |T|=%lld  bond=%lld\n", (long long)(k + 1),

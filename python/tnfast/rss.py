@@ -37,6 +37,8 @@ class RSSInfo:
         Number of points passed to ``f`` (sketches, plus the samples themselves).
     n_calls : int
         Number of calls of ``f``.
+    n_reused : int
+        Grid values copied from the previous site instead of being evaluated again.
     times : dict
         Seconds per phase: ``sketch`` (building batches and calling f; includes ``callback``,
         the time spent inside f), ``fit``, ``trim``, ``solve``, ``recurse``, ``prepare``
@@ -66,6 +68,7 @@ class RSSInfo:
     domains: list
     embedding: Embedding
     grid_sizes: tuple = field(default_factory=tuple)
+    n_reused: int = 0
 
 
 def _to_numpy(out):
@@ -128,7 +131,7 @@ def _domains(domain, samples, emb, multiplier, rng, n):
 
 def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1, rank=None, cutoff=None,
            labels=None, out_position=None, batch_size: int = 4096, seed=None, dtype=np.float64,
-           verbose: bool = False, dim: int | None = None, recursion: str = "tt"):
+           verbose: bool = False, dim: int | None = None, recursion: str = "sketch", reuse: bool = True):
     r"""Tensorize a black-box function into a tensor train from samples (TT-RSS).
 
     One left-to-right pass.  At site k, with S the distinct sample prefixes ``x_{1:k-1}`` and T
@@ -137,8 +140,8 @@ def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1
     embedding is fitted by least squares ``E_k C = Phi`` with ``E_k[i, p] = phi_p(X_k[i])``;
     (3) ``C`` reshaped ``(|S| d) x |T|`` is trimmed by a thin SVD, keeping ``B_k``, the leading
     left singular vectors; (4) the core solves ``min ||A_{k-1} G - B_k||`` where ``A_{k-1}`` is
-    the left partial tensor train evaluated at the embedded prefixes in S; (5) ``A_k`` follows
-    on the prefixes of length k.  The last core absorbs the remaining right factor.  When f is
+    the left factor on the embedded prefixes in S (the partial tensor train there when the
+    equations are consistent); (5) ``A_k`` follows on the prefixes of length k.  The last core absorbs the remaining right factor.  When f is
     a tensor train (in the embedded variables) of bond dimension <= rank and the samples
     are rich enough, the result is exact up to gauge.
 
@@ -181,10 +184,18 @@ def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1
         Print one line per site.
     dim : int, optional
         Embedding dimension when ``embedding`` is a name.
-    recursion : {"tt", "sketch"}
-        ``"tt"``: ``A_k`` is the partial tensor train on the prefixes (default);
-        ``"sketch"``: ``A_k`` is built from the trimmed sketch ``B_k`` (as in TT-RS).  Identical
-        when f is exactly representable.
+    recursion : {"sketch", "tt"}
+        How ``A_k`` (the left factor on the prefixes of length k) is formed.  ``"sketch"``
+        (default, as in TT-RS): ``A_k[s] = sum_p B_k[prefix(s), p, :] phi_p(x_k^(s))``, from the
+        trimmed sketch.  ``"tt"``: ``A_k`` is the left partial tensor train (cores 1..k) evaluated
+        at the embedded prefixes, i.e. ``A_{k-1} G_k`` in place of ``B_k``.  The two coincide when
+        f is exactly representable (``A_{k-1} G_k = B_k``); for approximations the sketch form
+        is measurably better (e.g. a tensorized MNIST MLP: 20 % vs 36 % argmax disagreement).
+    reuse : bool
+        Copy the values of grid points that were already evaluated at the previous site
+        (``(s, x, t)`` at site k is ``(s[:k-1], s[k-1], (x, t))`` at site k - 1 whenever
+        ``s[k-1]`` is in ``X_{k-1}``), instead of calling f again.  Same result, fewer
+        evaluations; f must be deterministic.
 
     Returns
     -------
@@ -264,7 +275,7 @@ def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1
     res = getattr(_core, f"tt_rss_{suffix}")(
         f, samples, lab if lab is not None else np.zeros(0, np.int64), feats, doms, dom_feats,
         int(C), int(out_position) if C > 1 else -1, int(rank or 0), -1.0 if cutoff is None else float(cutoff),
-        int(batch_size), recursion == "sketch", bool(verbose))
+        int(batch_size), recursion == "sketch", bool(reuse), bool(verbose))
     tt = TensorTrain(res["cores"], copy=False)
 
     t0 = time.perf_counter()
@@ -283,7 +294,8 @@ def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1
     info = RSSInfo(pivot_error=piv, pivot_error_max=piv_max, bond_dims=tuple(res["bonds"]),
                    n_evals=int(res["n_evals"]) + N, n_calls=int(res["n_calls"]) + n_calls0, times=times,
                    discarded=tuple(res["discarded"]), out_position=out_position if C > 1 else None,
-                   labels=lab, domains=doms, embedding=emb, grid_sizes=tuple(res["grid_sizes"]))
+                   labels=lab, domains=doms, embedding=emb, grid_sizes=tuple(res["grid_sizes"]),
+                   n_reused=int(res["n_reused"]))
     return tt, info
 
 

@@ -36,7 +36,8 @@ struct Options {
   Index rank = 0;          // maximal bond dimension (<= 0: none)
   double cutoff = -1;      // relative discarded-weight threshold (< 0: none)
   Index batch_size = 4096; // rows per call of f
-  bool recurse_sketch = false;  // A_k from the trimmed sketch B_k instead of the partial TT
+  bool recurse_sketch = true;   // A_k from the trimmed sketch B_k (false: the partial TT)
+  bool reuse = true;            // copy values of grid points already evaluated at the previous site
   bool verbose = false;
 };
 
@@ -48,6 +49,7 @@ struct Result {
   std::vector<Index> grid_sizes;    // per site: |S| * |X| * |T| values obtained
   long long n_evals = 0;            // rows passed to f
   long long n_calls = 0;            // calls of f
+  long long n_reused = 0;           // grid values copied from the previous site's sketch
   double t_sketch = 0, t_callback = 0, t_fit = 0, t_trim = 0, t_solve = 0, t_recurse = 0;
 };
 
