@@ -261,7 +261,8 @@ def run_in_subprocess(method, case_name, repeats):
     for line in out.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[7:])
-    return dict(method=method, case=case_name, error=(out.stderr or out.stdout)[-800:])
+    return dict(method=method, case=case_name,
+                error=f"exit status {out.returncode}: " + (out.stderr or out.stdout)[-800:])
 
 
 def table(cases, repeats):

@@ -107,7 +107,13 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
   if (vec_out)
     for (Index i = 0; i < N; ++i)
       if (p.labels[i] < 0 || p.labels[i] >= C) throw invalid_argument("labels: must lie in [0, C)");
-  const Index batch = std::max<Index>(1, opt.batch_size);
+  // No batch is larger than the largest grid, so the buffers need no more rows than that.
+  const Index max_grid = std::max<Index>(1, N * N * [&] {
+    Index mx = vec_out ? p.n_out : 1;
+    for (const auto& dom : p.domains) mx = std::max<Index>(mx, Index(dom.size()));
+    return mx;
+  }());
+  const Index batch = std::max<Index>(1, std::min(opt.batch_size, max_grid));
 
   // Extended-site value of sample i at site j, and input column of extended site j.
   auto col_of = [&](Index j) -> Index { return (vec_out && j > out) ? j - 1 : j; };
