@@ -453,3 +453,21 @@ def test_tt_rs_bad_arguments():
 def test_registry():
     assert get_embedding("poly", 3).dim == 3
     assert isinstance(get_embedding("basis", 4), Basis)
+
+
+def test_verbose_prints_sites(capfd):
+    samples = np.random.default_rng(0).random((4, 3))
+    tt_rss(lambda x: x.sum(axis=1), samples, rank=2, verbose=True)
+    out = capfd.readouterr().out
+    assert "site 1/3" in out and "site 3/3" in out
+
+
+def test_tt_rs_float32_and_cutoff():
+    rng = np.random.default_rng(22)
+    p0, P = markov_chain(5, 2, rng)
+    y = markov_samples(p0, P, 5, 5000, rng)
+    tt = tt_rs(y, cutoff=1e-3, dtype=np.float32)
+    assert tt.dtype == np.float32
+    truth = markov_dense(p0, P, 5)
+    learned = tt.full().astype(np.float64)
+    assert 0.5 * np.abs(learned / learned.sum() - truth).sum() < 0.1
