@@ -471,3 +471,10 @@ def test_tt_rs_float32_and_cutoff():
     truth = markov_dense(p0, P, 5)
     learned = tt.full().astype(np.float64)
     assert 0.5 * np.abs(learned / learned.sum() - truth).sum() < 0.1
+
+
+def test_rank_deficient_embedded_domain():
+    samples = np.random.default_rng(0).random((4, 3))
+    with pytest.raises(ValueError, match="embedding"):
+        # every domain value has the same Fourier features (period 1): E_k has rank 1 < d
+        tt_rss(lambda x: x.sum(axis=1), samples, embedding=Fourier(3, period=1.0), domain=[0.0, 1.0, 2.0], rank=2)

@@ -285,7 +285,8 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
         Mat<T> U, V;
         Vec<T> se;
         linalg::svd<T>(E, U, se, V);
-        if (se.size() == 0 || !(double(se(se.size() - 1)) > 0))
+        const double tiny = se.size() ? double(se(0)) * double(nX) * double(std::numeric_limits<T>::epsilon()) : 0;
+        if (se.size() < d || !(double(se(se.size() - 1)) > tiny))
           throw invalid_argument("embedding: the embedded domain values of site " + std::to_string(col_of(k)) +
                                  " do not span R^d (rank-deficient fit); choose other domain values");
         cond = double(se(0)) / double(se(se.size() - 1));
