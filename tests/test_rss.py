@@ -478,3 +478,22 @@ def test_rank_deficient_embedded_domain():
     with pytest.raises(ValueError, match="embedding"):
         # every domain value has the same Fourier features (period 1): E_k has rank 1 < d
         tt_rss(lambda x: x.sum(axis=1), samples, embedding=Fourier(3, period=1.0), domain=[0.0, 1.0, 2.0], rank=2)
+
+
+def test_tt_rs_second_order_chain_exact():
+    """A second-order chain (bond 4) given as its exact population: cluster sketches of two
+    variables recover it exactly, one-variable clusters cannot."""
+    n, d = 6, 2
+    p12 = np.array([[0.25, 0.25], [0.125, 0.375]])
+    P = np.array([[[0.5, 0.5], [0.25, 0.75]], [[0.75, 0.25], [0.5, 0.5]]])  # P[x_{k-2}, x_{k-1}, x_k]
+    truth = p12.copy()
+    for _ in range(n - 2):
+        truth = np.einsum("...ab,abc->...abc", truth, P)
+    states = np.array(list(itertools.product(range(d), repeat=n)))
+    counts = np.rint(truth.reshape(-1) * 2 ** 12).astype(int)
+    assert np.allclose(counts / 2 ** 12, truth.reshape(-1))
+    y = np.repeat(states, counts, axis=0)
+    tt = tt_rs(y, rank=4, cluster_size=2)
+    np.testing.assert_allclose(tt.full(), truth, atol=1e-12)
+    tt1 = tt_rs(y, rank=4, cluster_size=1)
+    assert np.abs(tt1.full() - truth).max() > 1e-6
