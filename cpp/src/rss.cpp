@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <array>
+#include <deque>
 #include <limits>
 #include <map>
 #include <string>
@@ -165,11 +167,145 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
   Mat<T> A = Mat<T>::Ones(1, 1);  // left partial TT (or sketch) on the unique prefixes
   Index Dprev = 1;
   std::vector<double> pts(size_t(batch * n)), vals(size_t(batch * C));
-  // previous site's sketch, for reusing values of repeated grid points
-  Mat<T> PhiPrev;
-  Index prev_nX = 0;
-  bool have_prev = false;
-  std::map<std::uint64_t, Index> prev_xindex;
+  // ---- the sketch grids --------------------------------------------------------------
+  // The grid of site j is S_j x X_j x T_j (S_j x T_j with all C outputs at the output site).
+  // Its points do not depend on the results of earlier sites, so a batch of f may hold the
+  // pending points of several consecutive sites.  A point already in the previous site's grid,
+  // (s_a, x, t_b) = (s_a[:j-1], s_a[j-1], (x, t_b)), is copied from there instead.
+  struct Grid {
+    Index nS = 0, nX = 0, nT = 0, ck = 0;
+    bool is_out = false;
+    const std::vector<double>* X = nullptr;
+    Mat<T> Phi;
+    std::vector<Index> todo;                     // grid indices q to evaluate, in order
+    std::vector<std::array<Index, 3>> copies;    // (q, row, col) of the previous site's Phi
+    size_t next = 0, done = 0;                   // todo entries batched / received
+  };
+  auto make_grid = [&](Index j) {
+    Grid G;
+    const Partition& S = pre[size_t(j)];
+    const Partition& Tt = suf[size_t(j + 1)];
+    G.nS = Index(S.rep.size());
+    G.nT = Index(Tt.rep.size());
+    G.is_out = (j == out);
+    G.ck = G.is_out ? out : col_of(j);
+    G.X = G.is_out ? nullptr : &p.domains[size_t(col_of(j))];
+    G.nX = G.is_out ? C : Index(G.X->size());
+    G.Phi.resize(G.nS * G.nX, G.nT);
+    const Index total = G.is_out ? G.nS * G.nT : G.nS * G.nX * G.nT;
+    std::vector<Index> prev_row, prev_col;
+    const bool try_reuse = opt.reuse && j > 0 && !G.is_out;
+    if (try_reuse) {
+      const Index pnX = (j - 1 == out) ? C : Index(p.domains[size_t(col_of(j - 1))].size());
+      std::map<std::uint64_t, Index> xindex;
+      if (j - 1 != out) {
+        const auto& Xp = p.domains[size_t(col_of(j - 1))];
+        for (Index x = 0; x < Index(Xp.size()); ++x) xindex.emplace(key_bits(Xp[size_t(x)]), x);
+      }
+      prev_row.assign(size_t(G.nS), -1);
+      for (Index a = 0; a < G.nS; ++a) {
+        const Index i = S.rep[size_t(a)];
+        const Index ap = pre[size_t(j - 1)].id[size_t(i)];
+        Index xp = -1;
+        if (j - 1 == out) {
+          xp = p.labels[i];
+        } else {
+          auto it = xindex.find(key_bits(zval(i, j - 1)));
+          if (it != xindex.end()) xp = it->second;
+        }
+        if (xp >= 0) prev_row[size_t(a)] = ap * pnX + xp;
+      }
+      prev_col.assign(size_t(G.nX * G.nT), -1);
+      const auto& smap = sufmap[size_t(j)];
+      for (Index x = 0; x < G.nX; ++x)
+        for (Index b = 0; b < G.nT; ++b) {
+          auto it = smap.find(std::make_pair(b, key_bits((*G.X)[size_t(x)])));
+          if (it != smap.end()) prev_col[size_t(x * G.nT + b)] = it->second;
+        }
+    }
+    for (Index q = 0; q < total; ++q) {
+      if (try_reuse) {
+        const Index a = q / (G.nX * G.nT), xb = q % (G.nX * G.nT);
+        const Index pr = prev_row[size_t(a)], pc = prev_col[size_t(xb)];
+        if (pr >= 0 && pc >= 0) {
+          G.copies.push_back({q, pr, pc});
+          continue;
+        }
+      }
+      G.todo.push_back(q);
+    }
+    return G;
+  };
+  std::deque<Grid> grids;  // grids of sites first_grid, first_grid + 1, ...
+  Index first_grid = 0;
+  std::vector<std::pair<Index, Index>> batch_rows;  // (site, q) of each row of the batch
+  batch_rows.reserve(size_t(batch));
+  // Write the point (site j, grid index q) into row r of the batch buffer.
+  auto fill_row = [&](Index j, const Grid& G, Index q, Index r) {
+    Index a, x = 0, b;
+    if (G.is_out) {
+      a = q / G.nT;
+      b = q % G.nT;
+    } else {
+      a = q / (G.nX * G.nT);
+      x = (q / G.nT) % G.nX;
+      b = q % G.nT;
+    }
+    double* row = pts.data() + r * n;
+    const double* sa = p.samples + pre[size_t(j)].rep[size_t(a)] * n;
+    const double* tb = p.samples + suf[size_t(j + 1)].rep[size_t(b)] * n;
+    std::copy(sa, sa + G.ck, row);
+    if (G.is_out) {
+      std::copy(tb + G.ck, tb + n, row + G.ck);
+    } else {
+      row[G.ck] = (*G.X)[size_t(x)];
+      std::copy(tb + G.ck + 1, tb + n, row + G.ck + 1);
+    }
+  };
+  // One call of f on up to `batch` pending points, from site first_grid on.
+  auto run_batch = [&]() {
+    batch_rows.clear();
+    Index ahead_values = 0;  // grid values held for sites after first_grid
+    for (size_t gi = 0; Index(batch_rows.size()) < batch; ++gi) {
+      if (gi == grids.size()) {
+        const Index j = first_grid + Index(gi);
+        if (j >= m || ahead_values >= batch) break;  // bound the look-ahead memory
+        grids.push_back(make_grid(j));
+      }
+      Grid& G = grids[gi];
+      if (gi > 0) ahead_values += G.Phi.size();
+      while (G.next < G.todo.size() && Index(batch_rows.size()) < batch) {
+        fill_row(first_grid + Index(gi), G, G.todo[G.next], Index(batch_rows.size()));
+        batch_rows.emplace_back(Index(gi), G.todo[G.next]);
+        ++G.next;
+      }
+    }
+    const Index rows = Index(batch_rows.size());
+    if (rows == 0) return;
+    auto tc = clock_type::now();
+    f(pts.data(), rows, vals.data());
+    res.t_callback += seconds_since(tc);
+    res.n_evals += rows;
+    res.n_calls += 1;
+    for (Index r = 0; r < rows; ++r) {
+      const Index gi = batch_rows[size_t(r)].first, q = batch_rows[size_t(r)].second;
+      const Index j = first_grid + gi;
+      Grid& G = grids[size_t(gi)];
+      const double* v = vals.data() + r * C;
+      if (G.is_out) {
+        const Index a = q / G.nT, b = q % G.nT;
+        for (Index y = 0; y < C; ++y) G.Phi(a * G.nX + y, b) = T(v[y]);
+      } else {
+        const Index a = q / (G.nX * G.nT), x = (q / G.nT) % G.nX, b = q % G.nT;
+        Index y = 0;
+        if (vec_out)
+          y = (out < j) ? p.labels[pre[size_t(j)].rep[size_t(a)]] : p.labels[suf[size_t(j + 1)].rep[size_t(b)]];
+        G.Phi(a * G.nX + x, b) = T(v[y]);
+      }
+      ++G.done;
+    }
+  };
+  Mat<T> PhiPrev;  // the previous site's complete sketch
 
   for (Index k = 0; k < m; ++k) {
     const Partition& S = pre[size_t(k)];
@@ -177,98 +313,22 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
     const Index nS = Index(S.rep.size()), nT = Index(Tt.rep.size());
     const bool is_out = (k == out);
     const Index dk = phys(k);
-    const Index ck = is_out ? out : col_of(k);  // first input column not in the prefix
     const std::vector<double>* X = is_out ? nullptr : &p.domains[size_t(col_of(k))];
     const Index nX = is_out ? C : Index(X->size());
 
     // ---- 1. sketch: Phi(a * nX + x, b) = f(s_a, x, t_b)[label] ---------------------------
-    // A grid point whose value was already obtained at site k - 1 is copied from there: the
-    // point (s_a, x, t_b) equals (s_a[:k-1], s_a[k-1], (x, t_b)) of the previous grid when
-    // s_a[k-1] is in X_{k-1} and (x, t_b) is a suffix class there.
     auto t0 = clock_type::now();
-    Mat<T> Phi(nS * nX, nT);
-    const Index rows_total = is_out ? nS * nT : nS * nX * nT;
-    const bool try_reuse = opt.reuse && k > 0 && !is_out && have_prev;
-    std::vector<Index> prev_row, prev_col;  // per a: previous grid row base (or -1); per (x, b): column
-    if (try_reuse) {
-      prev_row.assign(size_t(nS), -1);
-      for (Index a = 0; a < nS; ++a) {
-        const Index i = S.rep[size_t(a)];
-        const Index ap = pre[size_t(k - 1)].id[size_t(i)];
-        Index xp = -1;
-        if (k - 1 == out) {
-          xp = p.labels[i];
-        } else {
-          auto it = prev_xindex.find(key_bits(zval(i, k - 1)));
-          if (it != prev_xindex.end()) xp = it->second;
-        }
-        if (xp >= 0) prev_row[size_t(a)] = ap * prev_nX + xp;
-      }
-      prev_col.assign(size_t(nX * nT), -1);
-      const auto& smap = sufmap[size_t(k)];
-      for (Index x = 0; x < nX; ++x)
-        for (Index b = 0; b < nT; ++b) {
-          auto it = smap.find(std::make_pair(b, key_bits((*X)[size_t(x)])));
-          if (it != smap.end()) prev_col[size_t(x * nT + b)] = it->second;
-        }
+    if (grids.empty()) grids.push_back(make_grid(k));
+    while (grids.front().done < grids.front().todo.size()) run_batch();
+    Grid& grid = grids.front();
+    for (const auto& c : grid.copies) {
+      const Index q = c[0], a = q / (nX * nT), x = (q / nT) % nX, b = q % nT;
+      grid.Phi(a * nX + x, b) = PhiPrev(c[1], c[2]);
     }
-    std::vector<Index> pending;  // grid indices q of the rows in the current batch
-    pending.reserve(size_t(batch));
-    auto flush = [&]() {
-      const Index rows = Index(pending.size());
-      if (rows == 0) return;
-      auto tc = clock_type::now();
-      f(pts.data(), rows, vals.data());
-      res.t_callback += seconds_since(tc);
-      res.n_evals += rows;
-      res.n_calls += 1;
-      for (Index r = 0; r < rows; ++r) {
-        const Index q = pending[size_t(r)];
-        const double* v = vals.data() + r * C;
-        if (is_out) {
-          const Index a = q / nT, b = q % nT;
-          for (Index y = 0; y < C; ++y) Phi(a * nX + y, b) = T(v[y]);
-        } else {
-          const Index a = q / (nX * nT), x = (q / nT) % nX, b = q % nT;
-          Index y = 0;
-          if (vec_out) y = (out < k) ? p.labels[S.rep[size_t(a)]] : p.labels[Tt.rep[size_t(b)]];
-          Phi(a * nX + x, b) = T(v[y]);
-        }
-      }
-      pending.clear();
-    };
-    for (Index q = 0; q < rows_total; ++q) {
-      Index a, x = 0, b;
-      if (is_out) {
-        a = q / nT;
-        b = q % nT;
-      } else {
-        a = q / (nX * nT);
-        x = (q / nT) % nX;
-        b = q % nT;
-        if (try_reuse) {
-          const Index pr = prev_row[size_t(a)], pc = prev_col[size_t(x * nT + b)];
-          if (pr >= 0 && pc >= 0) {
-            Phi(a * nX + x, b) = PhiPrev(pr, pc);
-            res.n_reused += 1;
-            continue;
-          }
-        }
-      }
-      double* row = pts.data() + Index(pending.size()) * n;
-      const double* sa = p.samples + S.rep[size_t(a)] * n;
-      const double* tb = p.samples + Tt.rep[size_t(b)] * n;
-      std::copy(sa, sa + ck, row);
-      if (is_out) {
-        std::copy(tb + ck, tb + n, row + ck);
-      } else {
-        row[ck] = (*X)[size_t(x)];
-        std::copy(tb + ck + 1, tb + n, row + ck + 1);
-      }
-      pending.push_back(q);
-      if (Index(pending.size()) == batch) flush();
-    }
-    flush();
+    res.n_reused += Index(grid.copies.size());
+    Mat<T> Phi = std::move(grid.Phi);
+    grids.pop_front();
+    ++first_grid;
     res.grid_sizes.push_back(nS * nX * nT);
     res.t_sketch += seconds_since(t0);
 
@@ -355,14 +415,7 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
       Dprev = Dk;
       res.t_recurse += seconds_since(t0);
     }
-    if (opt.reuse) {
-      PhiPrev = std::move(Phi);
-      prev_nX = nX;
-      prev_xindex.clear();
-      if (!is_out)
-        for (Index x = 0; x < nX; ++x) prev_xindex.emplace(key_bits((*X)[size_t(x)]), x);
-      have_prev = true;
-    }
+    PhiPrev = std::move(Phi);
     if (opt.verbose) {
       std::printf("tt_rss: site %lld/%lld  |S|=%lld |X|=%lld |T|=%lld  bond=%lld\n", (long long)(k + 1),
                   (long long)m, (long long)nS, (long long)nX, (long long)nT, (long long)Dk);
