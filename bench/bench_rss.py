@@ -6,8 +6,11 @@ Cases (same function, samples, domain and embedding for both):
   MLP         Linear(144,500)-ReLU-Linear(500,200)-ReLU-Linear(200,10) trained on MNIST resized
               to 12x12 (binarised pixels), tensorized sqrt(softmax) with rank 10, N training
               images as pivots; metric: % of 1000 test images whose argmax differs from the NN's.
-Each (case, method) runs in its own subprocess; peak memory = rise of the process's peak
-resident set during the call (VmHWM after clearing it just before the call).
+Methods: tnfast (batch_size 4096), tnfast-b1024 (batch_size 1024) and tensorkrowch (batch_size
+4096; it never puts more than one site's grid in a batch).  Each (case, method) runs in its own
+subprocess (timing: best of --repeats); peak memory comes from one more subprocess run: the rise
+of the process's peak resident set during the call (VmHWM cleared just before the call), with
+blocks >= 64 KiB mmapped so that freed memory leaves the resident set.
 
   python bench/bench_rss.py --table            # all cases, prints the table
   python bench/bench_rss.py --table --quick    # n=100 random TT and the MLP with N=30 only
@@ -164,7 +167,7 @@ def _eval_cores_poly(cores, x, out_position=None):
     return v[:, :, 0]
 
 
-def run_tnfast(case):
+def run_tnfast(case, batch_size=4096):
     import torch
     import tnfast
     f_t = case["f"]
@@ -175,7 +178,7 @@ def run_tnfast(case):
         out = f_t(torch.from_numpy(x))
         t_in_f[0] += time.perf_counter() - t0
         return out
-    kw = dict(embedding="poly", domain=case["domain"], rank=case["rank"], batch_size=4096, seed=0)
+    kw = dict(embedding="poly", domain=case["domain"], rank=case["rank"], batch_size=batch_size, seed=0)
     if case["vector"]:
         kw.update(labels=case["labels"], out_position=case["out_position"])
     t0 = time.perf_counter()
@@ -221,7 +224,12 @@ def worker(method, case_name, repeats):
     import torch
     torch.set_num_threads(1)
     case = build_case(case_name)
-    run = run_tnfast if method == "tnfast" else run_tensorkrowch
+    if method == "tensorkrowch":
+        run = run_tensorkrowch
+    elif method == "tnfast":
+        run = run_tnfast
+    else:  # tnfast-b<batch size>
+        run = lambda c: run_tnfast(c, batch_size=int(method.split("-b")[1]))  # noqa: E731
     run(random_tt_case(6, 4, bond=2))  # warm-up: load every code path before measuring memory
     base = _status("VmRSS")
     exact = _reset_peak()
@@ -254,8 +262,13 @@ def worker(method, case_name, repeats):
     print("RESULT " + json.dumps(res))
 
 
-def run_in_subprocess(method, case_name, repeats):
+def _subprocess(method, case_name, repeats, memory_mode):
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    if memory_mode:
+        # Large blocks are mmapped and returned on free, so the resident-set peak follows the
+        # live allocations of the call (and not what the allocator kept from earlier work).
+        # This slows allocation-heavy code, so timings come from a separate run without it.
+        env.update(MALLOC_MMAP_THRESHOLD_="65536", MALLOC_TRIM_THRESHOLD_="0")
     cmd = [sys.executable, __file__, "--worker", method, case_name, "--repeats", str(repeats)]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env)
     for line in out.stdout.splitlines():
@@ -265,20 +278,31 @@ def run_in_subprocess(method, case_name, repeats):
                 error=f"exit status {out.returncode}: " + (out.stderr or out.stdout)[-800:])
 
 
+def run_in_subprocess(method, case_name, repeats):
+    res = _subprocess(method, case_name, repeats, memory_mode=False)
+    if "error" not in res:
+        mem = _subprocess(method, case_name, 1, memory_mode=True)
+        res["peak_bytes"] = mem.get("peak_bytes")
+    return res
+
+
 def table(cases, repeats):
     rows = []
     for name in cases:
         pair = {}
-        for method in ("tnfast", "tensorkrowch"):
+        for method in ("tnfast", "tnfast-b1024", "tensorkrowch"):
             r = run_in_subprocess(method, name, repeats if not name.startswith("tt-500") else 1)
             pair[method] = r
             rows.append(r)
             print(json.dumps(r), file=sys.stderr)
-        a, b = pair["tnfast"], pair["tensorkrowch"]
-        if "error" in a or "error" in b:
+        b = pair["tensorkrowch"]
+        if "error" in b:
             continue
-        a["speedup"] = b["time"] / a["time"]
-        a["speedup_excl_f"] = (b["time"] - b["f_time"]) / max(1e-9, a["time"] - a["f_time"])
+        for a in (pair["tnfast"], pair["tnfast-b1024"]):
+            if "error" in a:
+                continue
+            a["speedup"] = b["time"] / a["time"]
+            a["speedup_excl_f"] = (b["time"] - b["f_time"]) / max(1e-9, a["time"] - a["f_time"])
     hdr = (f"{'case':<12} {'method':<13} {'time s':>9} {'in f s':>8} {'algo s':>8} {'peak MiB':>9} "
            f"{'test err':>10} {'pivot err':>10} {'disagree%':>9} {'speedup':>8} {'algo x':>8}")
     print(hdr)
