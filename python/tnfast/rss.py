@@ -141,9 +141,15 @@ def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1
     (3) ``C`` reshaped ``(|S| d) x |T|`` is trimmed by a thin SVD, keeping ``B_k``, the leading
     left singular vectors; (4) the core solves ``min ||A_{k-1} G - B_k||`` where ``A_{k-1}`` is
     the left factor on the embedded prefixes in S (the partial tensor train there when the
-    equations are consistent); (5) ``A_k`` follows on the prefixes of length k.  The last core absorbs the remaining right factor.  When f is
-    a tensor train (in the embedded variables) of bond dimension <= rank and the samples
-    are rich enough, the result is exact up to gauge.
+    equations are consistent); (5) ``A_k`` follows on the prefixes of length k.  The last core
+    absorbs the remaining right factor.  When f is a tensor train (in the embedded variables)
+    of bond dimension <= rank and the samples are rich enough, the result is exact up to gauge.
+
+    Evaluation: the grids do not depend on earlier results, so one batch may hold the points of
+    several consecutive sites (look-ahead bounded by ``batch_size`` values), and a point that
+    also belongs to the previous site's grid is copied, not re-evaluated (``reuse``).  Peak
+    memory is ``O(batch_size * n + N^2 * max|X_k|)`` besides f's own; at most
+    ``sum_k |S_k| |X_k| |T_k| <= n |X| N^2`` evaluations (plus N on the samples).
 
     Parameters
     ----------
