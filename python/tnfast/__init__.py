@@ -8,11 +8,13 @@ from __future__ import annotations
 from . import _backend, _core
 from ._backend import get_num_threads, set_num_threads
 from ._backend import info as backend_info
-from . import grids
+from . import embeddings, grids
 from .cross import CrossInfo, prrlu, tt_cross, tt_values
 from .decompositions import tt_svd
+from .embeddings import get_embedding
 from .maxvol import maxvol, rect_maxvol
 from .mpo import MPO
+from .rss import RSSInfo, tt_density, tt_evaluate, tt_rs, tt_rss, tt_sample
 from .tensortrain import MPS, TensorTrain, TruncationInfo
 
 __version__ = "0.1.0"
@@ -23,17 +25,25 @@ __all__ = [
     "CrossInfo",
     "MPO",
     "MPS",
+    "RSSInfo",
     "TensorTrain",
     "TruncationInfo",
     "__version__",
     "backend_info",
+    "embeddings",
+    "get_embedding",
     "get_num_threads",
-    "set_num_threads",
     "grids",
     "maxvol",
     "prrlu",
     "rect_maxvol",
+    "set_num_threads",
     "tt_cross",
+    "tt_density",
+    "tt_evaluate",
+    "tt_rs",
+    "tt_rss",
+    "tt_sample",
     "tt_svd",
     "tt_values",
 ]

@@ -1,0 +1,361 @@
+"""TT-RSS: tnfast.tt_rss vs tensorkrowch.decompositions.tt_rss, side by side.
+
+Cases (same function, samples, domain and embedding for both):
+  random TT   d=2, bond 10, n=100 (N=30) and n=500 (N=35), poly embedding (1, x) on {0, 1};
+              test error on 1000 fresh random bitstrings.
+  MLP         Linear(144,500)-ReLU-Linear(500,200)-ReLU-Linear(200,10) trained on MNIST resized
+              to 12x12 (binarised pixels), tensorized sqrt(softmax) with rank 10, N training
+              images as pivots; metric: % of 1000 test images whose argmax differs from the NN's.
+Methods: tnfast (batch_size 4096), tnfast-b1024 (batch_size 1024) and tensorkrowch (batch_size
+4096; it never puts more than one site's grid in a batch).  Each (case, method) runs in its own
+subprocess (timing: best of --repeats); peak memory comes from one more subprocess run: the rise
+of the process's peak resident set during the call (VmHWM cleared just before the call), with
+blocks >= 64 KiB mmapped so that freed memory leaves the resident set.
+
+  python bench/bench_rss.py --table            # all cases, prints the table
+  python bench/bench_rss.py --table --quick    # n=100 random TT and the MLP with N=30 only
+  pytest bench/bench_rss.py                    # pytest-benchmark, n=100 case
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "python"))
+CACHE = pathlib.Path(os.environ.get("TNFAST_CACHE") or pathlib.Path.home() / ".cache" / "tnfast")
+
+
+# ---- memory probes ------------------------------------------------------------------------
+
+def _status(key):
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _reset_peak():
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+# ---- cases --------------------------------------------------------------------------------
+
+def random_tt_case(n, N, bond=10, d=2, seed=0):
+    import torch
+    rng = np.random.default_rng(seed)
+    # well-conditioned random TT: every slice G[:, p, :] is a block of a random orthogonal matrix
+    ranks = [1] + [int(min(bond, d ** min(k + 1, n - k - 1))) for k in range(n - 1)] + [1]
+    cores = []
+    for k in range(n):
+        r, rr = ranks[k], ranks[k + 1]
+        G = np.empty((r, d, rr))
+        for p in range(d):
+            q, _ = np.linalg.qr(rng.standard_normal((max(r, rr), max(r, rr))))
+            G[:, p, :] = q[:r, :rr]
+        cores.append(G)
+    # f(x) = TT contracted with (1 - x, x) per site, for x in {0, 1}: one matmul per site
+    mats = [torch.from_numpy(np.ascontiguousarray(G.reshape(G.shape[0], -1))) for G in cores]
+
+    def f_torch(x):
+        x = x.to(torch.float64)
+        v = torch.ones(x.shape[0], 1, dtype=torch.float64)
+        for k, M in enumerate(mats):
+            rr = M.shape[1] // 2
+            W = v @ M
+            xk = x[:, k:k + 1]
+            v = W[:, :rr] + xk * (W[:, rr:] - W[:, :rr])
+        return v  # (batch, 1)
+
+    samples = rng.integers(0, 2, (N, n)).astype(np.float64)
+    test = rng.integers(0, 2, (1000, n)).astype(np.float64)
+    return dict(f=f_torch, samples=samples, test=test, domain=np.array([0.0, 1.0]), rank=bond, vector=False)
+
+
+def _mnist12():
+    import torch
+    from tnfast.datasets import load_mnist
+    xs = {}
+    for split in ("train", "test"):
+        img, lab = load_mnist(split)
+        t = torch.from_numpy(img.astype(np.float32) / 255.0)[:, None]
+        small = torch.nn.functional.interpolate(t, size=(12, 12), mode="area")[:, 0]
+        xs[split] = ((small.reshape(len(img), -1) > 0.5).to(torch.float64).numpy(), lab)
+    return xs
+
+
+def mlp_case(N, seed=0):
+    import torch
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / "bench_rss_mlp12.pt"
+    data = _mnist12()
+    (xtr, ytr), (xte, yte) = data["train"], data["test"]
+
+    def make():
+        return torch.nn.Sequential(torch.nn.Linear(144, 500), torch.nn.ReLU(), torch.nn.Linear(500, 200),
+                                   torch.nn.ReLU(), torch.nn.Linear(200, 10))
+    model = make()
+    if path.is_file():
+        model.load_state_dict(torch.load(path))
+    else:
+        torch.manual_seed(0)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        X, Y = torch.from_numpy(xtr).float(), torch.from_numpy(ytr)
+        for _ in range(3):
+            perm = torch.randperm(len(X))
+            for i in range(0, len(X), 128):
+                idx = perm[i:i + 128]
+                opt.zero_grad()
+                torch.nn.functional.cross_entropy(model(X[idx]), Y[idx]).backward()
+                opt.step()
+        torch.save(model.state_dict(), path)
+    model = model.double().eval()
+    with torch.no_grad():
+        acc = float((model(torch.from_numpy(xte)).argmax(1).numpy() == yte).mean())
+
+    def f_torch(x):
+        with torch.no_grad():
+            return torch.softmax(model(x.to(torch.float64)), -1).sqrt()
+
+    rng = np.random.default_rng(seed)
+    samples = xtr[rng.choice(len(xtr), N, replace=False)]
+    with torch.no_grad():
+        p = f_torch(torch.from_numpy(samples)).numpy() ** 2
+    labels = np.array([rng.choice(10, p=pi / pi.sum()) for pi in p])
+    return dict(f=f_torch, samples=samples, test=xte[:1000], domain=np.array([0.0, 1.0]), rank=10, vector=True,
+                labels=labels, model=model, nn_acc=acc, out_position=72)
+
+
+def build_case(name):
+    kind, *rest = name.split("-")
+    if kind == "tt":
+        return random_tt_case(int(rest[0]), int(rest[1]))
+    if kind == "mlp":
+        return mlp_case(int(rest[0]))
+    raise ValueError(name)
+
+
+# ---- methods ------------------------------------------------------------------------------
+
+def _eval_cores_poly(cores, x, out_position=None):
+    """Evaluate 3-d cores with the (1, x) embedding; output site left open."""
+    B = x.shape[0]
+    v = np.ones((B, 1, 1))
+    j = 0
+    for k, G in enumerate(cores):
+        r, dk, rr = G.shape
+        W = (v.reshape(-1, r) @ G.reshape(r, dk * rr)).reshape(B, v.shape[1], dk, rr)
+        if k == out_position:
+            v = W.reshape(B, dk, rr)
+        else:
+            v = W[:, :, 0] + x[:, j, None, None] * W[:, :, 1]
+            j += 1
+    return v[:, :, 0]
+
+
+def run_tnfast(case, batch_size=4096):
+    import torch
+    import tnfast
+    f_t = case["f"]
+    t_in_f = [0.0]
+
+    def f(x):
+        t0 = time.perf_counter()
+        out = f_t(torch.from_numpy(x))
+        t_in_f[0] += time.perf_counter() - t0
+        return out
+    kw = dict(embedding="poly", domain=case["domain"], rank=case["rank"], batch_size=batch_size, seed=0)
+    if case["vector"]:
+        kw.update(labels=case["labels"], out_position=case["out_position"])
+    t0 = time.perf_counter()
+    tt, info = tnfast.tt_rss(f, case["samples"], **kw)
+    elapsed = time.perf_counter() - t0
+    cores = tt.cores
+    return elapsed, t_in_f[0], cores, info.out_position
+
+
+def run_tensorkrowch(case):
+    import torch
+    import tensorkrowch as tk
+    f_t = case["f"]
+    t_in_f = [0.0]
+
+    # tensorkrowch's vector-output path builds its one-hot label features in float32 and fails
+    # with float64 data, so vector-valued cases run it in float32 (f itself still in float64).
+    fdt = torch.float32 if case["vector"] else torch.float64
+
+    def f(x):
+        t0 = time.perf_counter()
+        out = f_t(x).to(fdt)
+        t_in_f[0] += time.perf_counter() - t0
+        return out
+
+    def emb(x):
+        return tk.embeddings.poly(x, degree=1)
+    kw = dict(domain=torch.from_numpy(case["domain"]).to(fdt), rank=case["rank"], cum_percentage=1.0,
+              batch_size=4096, verbose=False)
+    if case["vector"]:
+        kw.update(labels=torch.from_numpy(case["labels"]), out_position=case["out_position"])
+    torch.manual_seed(0)
+    t0 = time.perf_counter()
+    cores = tk.decompositions.tt_rss(f, emb, torch.from_numpy(case["samples"]).to(fdt), **kw)
+    elapsed = time.perf_counter() - t0
+    cores = [c.detach().numpy().astype(np.float64) for c in cores]
+    cores = [c.reshape(1, *c.shape) if k == 0 else (c.reshape(*c.shape, 1) if c.ndim == 2 else c)
+             for k, c in enumerate(cores)]
+    return elapsed, t_in_f[0], cores, case.get("out_position")
+
+
+def worker(method, case_name, repeats):
+    import torch
+    torch.set_num_threads(1)
+    case = build_case(case_name)
+    if method == "tensorkrowch":
+        run = run_tensorkrowch
+    elif method == "tnfast":
+        run = run_tnfast
+    else:  # tnfast-b<batch size>
+        run = lambda c: run_tnfast(c, batch_size=int(method.split("-b")[1]))  # noqa: E731
+    run(random_tt_case(6, 4, bond=2))  # warm-up: load every code path before measuring memory
+    base = _status("VmRSS")
+    exact = _reset_peak()
+    elapsed, t_f, cores, outp = run(case)
+    peak = (_status("VmHWM") - base) if exact else None
+    times, f_times = [elapsed], [t_f]
+    for _ in range(repeats - 1):
+        e, tf, _, _ = run(case)
+        times.append(e)
+        f_times.append(tf)
+    best = int(np.argmin(times))
+    import torch as _t
+    x = case["test"]
+    with _t.no_grad():
+        ref = case["f"](_t.from_numpy(x)).numpy()
+    approx = _eval_cores_poly(cores, x, outp if case["vector"] else None)
+    res = dict(method=method, case=case_name, time=times[best], f_time=f_times[best], peak_bytes=peak,
+               bonds=max(c.shape[2] for c in cores[:-1]))
+    if case["vector"]:
+        res["disagree_pct"] = float(100 * np.mean(approx.argmax(1) != ref.argmax(1)))
+        res["test_error"] = float(np.linalg.norm(approx - ref) / np.linalg.norm(ref))
+        res["nn_acc"] = case["nn_acc"]
+    else:
+        res["test_error"] = float(np.linalg.norm(approx[:, 0] - ref[:, 0]) / np.linalg.norm(ref))
+    s = case["samples"]
+    with _t.no_grad():
+        fs = case["f"](_t.from_numpy(s)).numpy()
+    ps = _eval_cores_poly(cores, s, outp if case["vector"] else None)
+    res["pivot_error"] = float(np.linalg.norm(ps - fs) / np.linalg.norm(fs))
+    print("RESULT " + json.dumps(res))
+
+
+def _subprocess(method, case_name, repeats, memory_mode):
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    if memory_mode:
+        # Large blocks are mmapped and returned on free, so the resident-set peak follows the
+        # live allocations of the call (and not what the allocator kept from earlier work).
+        # This slows allocation-heavy code, so timings come from a separate run without it.
+        env.update(MALLOC_MMAP_THRESHOLD_="65536", MALLOC_TRIM_THRESHOLD_="0")
+    cmd = [sys.executable, __file__, "--worker", method, case_name, "--repeats", str(repeats)]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    for line in out.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    return dict(method=method, case=case_name,
+                error=f"exit status {out.returncode}: " + (out.stderr or out.stdout)[-800:])
+
+
+def run_in_subprocess(method, case_name, repeats):
+    res = _subprocess(method, case_name, repeats, memory_mode=False)
+    if "error" not in res:
+        mem = _subprocess(method, case_name, 1, memory_mode=True)
+        res["peak_bytes"] = mem.get("peak_bytes")
+    return res
+
+
+def table(cases, repeats):
+    rows = []
+    for name in cases:
+        pair = {}
+        for method in ("tnfast", "tnfast-b1024", "tensorkrowch"):
+            r = run_in_subprocess(method, name, repeats if not name.startswith("tt-500") else 1)
+            pair[method] = r
+            rows.append(r)
+            print(json.dumps(r), file=sys.stderr)
+        b = pair["tensorkrowch"]
+        if "error" in b:
+            continue
+        for a in (pair["tnfast"], pair["tnfast-b1024"]):
+            if "error" in a:
+                continue
+            a["speedup"] = b["time"] / a["time"]
+            a["speedup_excl_f"] = (b["time"] - b["f_time"]) / max(1e-9, a["time"] - a["f_time"])
+    hdr = (f"{'case':<12} {'method':<13} {'time s':>9} {'in f s':>8} {'algo s':>8} {'peak MiB':>9} "
+           f"{'test err':>10} {'pivot err':>10} {'disagree%':>9} {'speedup':>8} {'algo x':>8}")
+    print(hdr)
+    print("-" * len(hdr))
+    for r in rows:
+        if "error" in r:
+            print(f"{r['case']:<12} {r['method']:<13} FAILED: {r['error'][-200:]!r}")
+            continue
+        mem = f"{r['peak_bytes'] / 2**20:9.1f}" if r.get("peak_bytes") is not None else f"{'n/a':>9}"
+        dis = f"{r['disagree_pct']:9.1f}" if "disagree_pct" in r else f"{'':>9}"
+        sp = f"{r['speedup']:8.1f}" if "speedup" in r else f"{'':>8}"
+        sa = f"{r['speedup_excl_f']:8.1f}" if "speedup_excl_f" in r else f"{'':>8}"
+        print(f"{r['case']:<12} {r['method']:<13} {r['time']:9.3f} {r['f_time']:8.3f} "
+              f"{r['time'] - r['f_time']:8.3f} {mem} {r['test_error']:10.2e} {r['pivot_error']:10.2e} "
+              f"{dis} {sp} {sa}")
+    nn = [r for r in rows if "nn_acc" in r]
+    if nn:
+        print(f"MLP test accuracy (MNIST 12x12 binarised): {nn[0]['nn_acc']:.3f}")
+
+
+# ---- pytest-benchmark ---------------------------------------------------------------------
+
+def _pytest_case():
+    return random_tt_case(100, 30)
+
+
+def test_bench_rss_tnfast(benchmark):
+    case = _pytest_case()
+    benchmark.pedantic(lambda: run_tnfast(case), rounds=3, iterations=1)
+
+
+def test_bench_rss_tensorkrowch(benchmark):
+    pytest = __import__("pytest")
+    pytest.importorskip("tensorkrowch")
+    case = _pytest_case()
+    benchmark.pedantic(lambda: run_tensorkrowch(case), rounds=1, iterations=1)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--table", action="store_true", help="run every case and print the table")
+    ap.add_argument("--quick", action="store_true", help="only the small cases")
+    ap.add_argument("--cases", nargs="*", help="case names, e.g. tt-100-30 tt-500-35 mlp-30 mlp-100")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--worker", nargs=2, metavar=("METHOD", "CASE"), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        worker(args.worker[0], args.worker[1], args.repeats)
+        return
+    cases = args.cases or (["tt-100-30", "mlp-30"] if args.quick else
+                           ["tt-100-30", "tt-500-35", "mlp-30", "mlp-100"])
+    table(cases, args.repeats)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+// Bindings for TT-RSS and TT-RS: convert, validate, release the GIL around the C++ pass and
+// take it back for each call of the user's function.
+#include <cmath>
+#include <cstring>
+#include <sstream>
+
+#include "bind_common.hpp"
+#include "tnfast/rss.hpp"
+
+namespace tnfast {
+namespace bind {
+namespace {
+
+// Thrown from the callback after the Python error indicator has been restored.
+struct CallbackError : std::exception {
+  const char* what() const noexcept override { return "the user's function raised"; }
+};
+
+std::string describe_point(const double* row, Index n) {
+  std::ostringstream os;
+  os.precision(17);
+  os << "[";
+  const Index shown = std::min<Index>(n, 12);
+  for (Index j = 0; j < shown; ++j) os << (j ? ", " : "") << row[j];
+  if (shown < n) os << ", ... (" << n << " values)";
+  os << "]";
+  return os.str();
+}
+
+template <class T>
+py::dict tt_rss_impl(const py::object& f, const py::handle& samples_obj, const py::handle& labels_obj,
+                     const py::handle& features_obj, const py::sequence& domains_obj,
+                     const py::sequence& domain_features_obj, Index n_out, Index out_position, Index rank,
+                     double cutoff, Index batch_size, bool recurse_sketch, bool reuse, bool verbose) {
+  auto samples = require<double>(samples_obj, "samples", 2);
+  const Index N = samples.shape(0), n = samples.shape(1);
+  auto features = require<double>(features_obj, "sample_features", 3);
+  if (features.shape(0) != N || features.shape(1) != n)
+    throw py::value_error("sample_features: expected shape (N, n, d)");
+  const Index d = features.shape(2);
+  rss::Problem p;
+  p.n = n;
+  p.n_out = n_out;
+  p.out_position = out_position;
+  p.n_samples = N;
+  p.d = d;
+  p.samples = samples.data();
+  p.sample_features = features.data();
+  carray<std::int64_t> labels;
+  std::vector<Index> labels_idx;
+  if (n_out > 1) {
+    labels = require<std::int64_t>(labels_obj, "labels", 1);
+    if (labels.shape(0) != N) throw py::value_error("labels: expected one label per sample");
+    labels_idx.assign(labels.data(), labels.data() + N);
+    p.labels = labels_idx.data();
+  }
+  if (Index(py::len(domains_obj)) != n || Index(py::len(domain_features_obj)) != n)
+    throw py::value_error("domain: expected one domain per input variable");
+  for (Index j = 0; j < n; ++j) {
+    auto dom = require<double>(domains_obj[size_t(j)], "domain", 1);
+    p.domains.emplace_back(dom.data(), dom.data() + dom.shape(0));
+    p.domain_features.push_back(to_mat<double>(domain_features_obj[size_t(j)], "domain features"));
+  }
+  rss::Options opt;
+  opt.rank = rank;
+  opt.cutoff = cutoff;
+  opt.batch_size = batch_size;
+  opt.recurse_sketch = recurse_sketch;
+  opt.reuse = reuse;
+  opt.verbose = verbose;
+
+  rss::BatchFn fn = [&f, n, n_out](const double* pts, Index rows, double* out) {
+    py::gil_scoped_acquire gil;
+    py::array_t<double> arr({rows, n});
+    std::memcpy(arr.mutable_data(), pts, size_t(rows * n) * sizeof(double));
+    py::object r;
+    try {
+      r = f(arr);
+      if (py::hasattr(r, "detach") && py::hasattr(r, "cpu")) r = r.attr("detach")().attr("cpu")().attr("numpy")();
+    } catch (py::error_already_set& e) {
+      e.restore();
+      throw CallbackError();
+    }
+    auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(r);
+    if (!a) {
+      PyErr_Clear();
+      throw py::type_error("f: must return a numeric array, got " + std::string(py::str(py::type::of(r))));
+    }
+    const bool ok_shape = (a.ndim() == 1 && n_out == 1 && a.shape(0) == rows) ||
+                          (a.ndim() == 2 && a.shape(0) == rows && a.shape(1) == n_out);
+    if (!ok_shape) {
+      std::string got = "(";
+      for (py::ssize_t i = 0; i < a.ndim(); ++i) got += (i ? ", " : "") + std::to_string(a.shape(i));
+      got += a.ndim() == 1 ? ",)" : ")";
+      throw py::value_error("f: returned an array of shape " + got + " for a batch of " + std::to_string(rows) +
+                            " points; expected (" + std::to_string(rows) + ", " + std::to_string(n_out) + ")" +
+                            (n_out == 1 ? " or (" + std::to_string(rows) + ",)" : ""));
+    }
+    const double* v = a.data();
+    for (Index i = 0; i < rows * n_out; ++i)
+      if (!std::isfinite(v[i]))
+        throw py::value_error("f: returned a non-finite value (" + std::to_string(v[i]) + ") at the point " +
+                              describe_point(pts + (i / n_out) * n, n));
+    std::memcpy(out, v, size_t(rows * n_out) * sizeof(double));
+  };
+
+  rss::Result<T> res;
+  try {
+    py::gil_scoped_release nogil;
+    res = rss::tt_rss<T>(p, opt, fn);
+  } catch (CallbackError&) {
+    throw py::error_already_set();
+  }
+  py::dict out;
+  out["cores"] = from_cores<T>(res.cores);
+  out["bonds"] = res.bonds;
+  out["discarded"] = res.discarded;
+  out["grid_sizes"] = res.grid_sizes;
+  out["n_evals"] = res.n_evals;
+  out["n_calls"] = res.n_calls;
+  out["n_reused"] = res.n_reused;
+  py::dict times;
+  times["sketch"] = res.t_sketch;
+  times["callback"] = res.t_callback;
+  times["fit"] = res.t_fit;
+  times["trim"] = res.t_trim;
+  times["solve"] = res.t_solve;
+  times["recurse"] = res.t_recurse;
+  out["times"] = times;
+  return out;
+}
+
+template <class T>
+py::dict tt_rs_impl(const py::handle& samples_obj, Index d, const py::sequence& left, const py::sequence& right,
+                    Index rank, double cutoff) {
+  auto samples = require<std::int64_t>(samples_obj, "samples", 2);
+  rss::RSProblem p;
+  p.n_samples = samples.shape(0);
+  p.n = samples.shape(1);
+  p.d = d;
+  p.samples = samples.data();
+  p.left = to_cores<double>(left, "left_sketch");
+  p.right = to_cores<double>(right, "right_sketch");
+  rss::RSResult<T> res;
+  {
+    py::gil_scoped_release nogil;
+    res = rss::tt_rs<T>(p, rank, cutoff);
+  }
+  py::dict out;
+  out["cores"] = from_cores<T>(res.cores);
+  out["bonds"] = res.bonds;
+  out["discarded"] = res.discarded;
+  return out;
+}
+
+template <class T>
+void def_typed(py::module_& m, const char* suffix) {
+  m.def((std::string("tt_rss_") + suffix).c_str(), &tt_rss_impl<T>, py::arg("f"), py::arg("samples"),
+        py::arg("labels"), py::arg("sample_features"), py::arg("domains"), py::arg("domain_features"),
+        py::arg("n_out"), py::arg("out_position"), py::arg("rank"), py::arg("cutoff"), py::arg("batch_size"),
+        py::arg("recurse_sketch"), py::arg("reuse"), py::arg("verbose"));
+  m.def((std::string("tt_rs_") + suffix).c_str(), &tt_rs_impl<T>, py::arg("samples"), py::arg("d"),
+        py::arg("left_sketch"), py::arg("right_sketch"), py::arg("rank"), py::arg("cutoff"));
+  m.def((std::string("rss_lstsq_") + suffix).c_str(), [](const py::handle& a, const py::handle& b) {
+    Mat<T> A = to_mat<T>(a, "a"), B = to_mat<T>(b, "b");
+    if (A.rows() != B.rows()) throw py::value_error("lstsq: a and b must have the same number of rows");
+    Mat<T> X;
+    {
+      py::gil_scoped_release nogil;
+      X = rss::lstsq<T>(A, B);
+    }
+    return from_mat<T>(X);
+  }, py::arg("a"), py::arg("b"));
+}
+
+void register_rss(py::module_& m) {
+  def_typed<float>(m, "f32");
+  def_typed<double>(m, "f64");
+}
+
+Registrar reg(40, register_rss);
+
+}  // namespace
+}  // namespace bind
+}  // namespace tnfast

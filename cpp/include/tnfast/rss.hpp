@@ -1,0 +1,88 @@
+// TT-RSS (tensor train via recursive sketching from samples) and TT-RS (tensor train of an
+// empirical distribution via recursive sketching).  Eigen only; no Python here.
+//
+// TT-RSS works on m "extended" sites: the n inputs of the black box f, plus, for a vector
+// valued f with C outputs, one label site (one-hot embedding of dimension C) inserted at
+// position out_position (0..n).  Input site j of f is extended site j (j < out_position) or
+// j + 1 (j >= out_position).
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "tnfast/common.hpp"
+
+namespace tnfast {
+namespace rss {
+
+// The black box: `points` is a (rows x n) row-major array; write rows x n_out values
+// (row-major) to `out`.  Any exception thrown propagates out of tt_rss unchanged.
+using BatchFn = std::function<void(const double* points, Index rows, double* out)>;
+
+struct Problem {
+  Index n = 0;             // number of inputs of f
+  Index n_out = 1;         // C: number of outputs of f (1 for a scalar f)
+  Index out_position = -1; // position of the label site (0..n) when n_out > 1, else -1
+  Index n_samples = 0;     // N
+  Index d = 0;             // embedding dimension of the input sites
+  const double* samples = nullptr;   // N x n row-major sample values
+  const Index* labels = nullptr;     // N labels in [0, n_out) (used when n_out > 1)
+  const double* sample_features = nullptr;  // N x n x d row-major: phi(samples[i, j])
+  std::vector<std::vector<double>> domains;          // per input j: the values X_j
+  std::vector<Mat<double>> domain_features;          // per input j: |X_j| x d, phi(X_j)
+};
+
+struct Options {
+  Index rank = 0;          // maximal bond dimension (<= 0: none)
+  double cutoff = -1;      // relative discarded-weight threshold (< 0: none)
+  Index batch_size = 4096; // rows per call of f
+  bool recurse_sketch = true;   // A_k from the trimmed sketch B_k (false: the partial TT)
+  bool reuse = true;            // copy values of grid points already evaluated at the previous site
+  bool verbose = false;
+};
+
+template <class T>
+struct Result {
+  std::vector<Core3<T>> cores;      // m cores
+  std::vector<Index> bonds;         // m - 1 internal bond dimensions
+  std::vector<double> discarded;    // per bond: sqrt(discarded weight / total weight)
+  std::vector<Index> grid_sizes;    // per site: |S| * |X| * |T| values obtained
+  long long n_evals = 0;            // rows passed to f
+  long long n_calls = 0;            // calls of f
+  long long n_reused = 0;           // grid values copied from the previous site's sketch
+  double t_sketch = 0, t_callback = 0, t_fit = 0, t_trim = 0, t_solve = 0, t_recurse = 0;
+};
+
+// Runs TT-RSS.  Throws invalid_argument on inconsistent input (|X_j| < d, bad labels, ...).
+template <class T>
+Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f);
+
+// Least squares min ||A X - B|| by SVD (minimum-norm; singular values below
+// max(rows, cols) * eps * s_max are treated as zero).
+template <class T>
+Mat<T> lstsq(const Mat<T>& A, const Mat<T>& B);
+
+// ---- TT-RS ---------------------------------------------------------------------------
+// Samples: N x n row-major integers in [0, d).  The left sketch is a tensor train with cores
+// W_k (m_{k-1}, d, m_k), k = 0..n-2 (m_{-1} = 1); the right sketch has cores V_k
+// (m'_k, d, m'_{k+1}), k = 1..n-1 (m'_n = 1).  The sketch functions of a prefix / suffix are
+// the products of these cores along it.
+struct RSProblem {
+  Index n = 0, d = 0, n_samples = 0;
+  const std::int64_t* samples = nullptr;
+  std::vector<Core3<double>> left;   // n - 1 cores
+  std::vector<Core3<double>> right;  // n - 1 cores (for sites 1..n-1)
+};
+
+template <class T>
+struct RSResult {
+  std::vector<Core3<T>> cores;
+  std::vector<Index> bonds;
+  std::vector<double> discarded;
+};
+
+template <class T>
+RSResult<T> tt_rs(const RSProblem& p, Index rank, double cutoff);
+
+}  // namespace rss
+}  // namespace tnfast

@@ -1,0 +1,162 @@
+"""Tensorize a trained PyTorch classifier into a matrix product state with TT-RSS."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+
+from ..rss import tt_evaluate, tt_rss
+
+__all__ = ["tensorize", "model_function", "argmax_disagreement"]
+
+
+def _model_dtype(model: torch.nn.Module):
+    for p in model.parameters():
+        return p.dtype, p.device
+    return torch.get_default_dtype(), torch.device("cpu")
+
+
+def model_function(model: torch.nn.Module, *, softmax_sqrt: bool = True, input_shape=None, dtype=None,
+                   device=None):
+    """Wrap ``model`` as a numpy function ``f(x) -> (batch, C)`` for :func:`tnfast.tt_rss`.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Classifier returning logits of shape (batch, C).
+    softmax_sqrt : bool
+        Return ``sqrt(softmax(logits))`` (square roots of class probabilities) instead of the
+        logits.
+    input_shape : tuple, optional
+        Shape of one input as the model expects it (e.g. ``(1, 12, 12)``); rows of ``x`` are
+        reshaped to it.  Default: the model takes flat rows.
+    dtype : torch.dtype, optional
+        Compute in this dtype (float32 or float64); a copy of the model is cast when it
+        differs.  Default: the dtype of the model's parameters.
+    device : torch.device, optional
+        Default: the device of the model's parameters.
+
+    Returns
+    -------
+    callable
+        Batched, ``torch.no_grad``, eval-mode; returns a float64 numpy array (batch, C).
+        The caller is responsible for restoring the model's training flag (see
+        :func:`tensorize`, which does).
+    """
+    mdt, mdev = _model_dtype(model)
+    dtype = mdt if dtype is None else dtype
+    if dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"dtype: expected torch.float32 or torch.float64, got {dtype}")
+    device = mdev if device is None else torch.device(device)
+    if dtype != mdt or device != mdev:
+        model = copy.deepcopy(model).to(dtype=dtype, device=device)
+    shape = None if input_shape is None else tuple(int(s) for s in input_shape)
+
+    def f(x):
+        t = torch.as_tensor(np.asarray(x), device=device).to(dtype)
+        if shape is not None:
+            t = t.reshape((t.shape[0],) + shape)
+        with torch.no_grad():
+            out = model(t)
+            if out.ndim != 2:
+                raise ValueError(f"model: expected logits of shape (batch, C), got {tuple(out.shape)}")
+            if softmax_sqrt:
+                out = torch.softmax(out, dim=-1).sqrt()
+        return out.detach().to(torch.float64).cpu().numpy()
+
+    f.model = model
+    return f
+
+
+def tensorize(model: torch.nn.Module, samples, *, softmax_sqrt: bool = True, embedding="poly", rank=10,
+              cutoff=None, domain=None, domain_multiplier: int = 1, labels=None, out_position=None,
+              batch_size: int = 4096, seed=None, dtype=np.float64, model_dtype=None, input_shape=None,
+              device=None, verbose: bool = False, dim=None):
+    """Tensorize a classifier ``x -> sqrt(softmax(model(x)))`` into an MPS with TT-RSS.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Returns logits (batch, C).  Put in eval mode for the duration (restored after).
+    samples : array_like or torch.Tensor, shape (N, ...)
+        Pivots (e.g. training inputs); flattened to (N, n).
+    softmax_sqrt : bool
+        Tensorize square roots of probabilities (default) or the raw logits.
+    embedding, rank, cutoff, domain, domain_multiplier, labels, out_position, batch_size, seed,
+    dtype, verbose, dim
+        As in :func:`tnfast.tt_rss` (``rank`` defaults to 10).
+    model_dtype : torch.dtype, optional
+        Dtype in which the model is evaluated (default: its own).
+    input_shape : tuple, optional
+        Shape of one input as the model expects it; default ``samples.shape[1:]``.
+    device : torch.device, optional
+
+    Returns
+    -------
+    tt : TensorTrain
+        n + 1 cores; the output site (dimension C) at ``info.out_position``.
+    info : RSSInfo
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError("model: expected a torch.nn.Module")
+    if isinstance(samples, torch.Tensor):
+        samples = samples.detach().cpu().numpy()
+    samples = np.asarray(samples)
+    if samples.ndim < 2:
+        raise ValueError(f"samples: expected shape (N, ...) with at least 2 dimensions, got {samples.shape}")
+    if input_shape is None:
+        input_shape = samples.shape[1:]
+    flat = samples.reshape(samples.shape[0], -1).astype(np.float64)
+    if isinstance(labels, torch.Tensor):
+        labels = labels.detach().cpu().numpy()
+    was_training = model.training
+    model.eval()
+    try:
+        f = model_function(model, softmax_sqrt=softmax_sqrt, input_shape=input_shape, dtype=model_dtype,
+                           device=device)
+        return tt_rss(f, flat, embedding=embedding, domain=domain, domain_multiplier=domain_multiplier,
+                      rank=rank, cutoff=cutoff, labels=labels, out_position=out_position,
+                      batch_size=batch_size, seed=seed, dtype=dtype, verbose=verbose, dim=dim)
+    finally:
+        model.train(was_training)
+
+
+def argmax_disagreement(tt, model, x, embedding, out_position, *, input_shape=None, batch_size: int = 4096,
+                        model_dtype=None) -> float:
+    """Percentage of inputs where the MPS's argmax class differs from the model's.
+
+    Parameters
+    ----------
+    tt : TensorTrain
+        Result of :func:`tensorize` (n + 1 sites).
+    model : torch.nn.Module
+    x : array_like or torch.Tensor, shape (B, ...)
+        Test inputs (flattened to (B, n) for the MPS).
+    embedding : str or Embedding
+        The embedding used to build ``tt`` (``info.embedding``).
+    out_position : int
+        ``info.out_position``.
+
+    Returns
+    -------
+    float
+        100 * (number of disagreements) / B.
+    """
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().numpy()
+    x = np.asarray(x)
+    if input_shape is None:
+        input_shape = x.shape[1:]
+    flat = x.reshape(x.shape[0], -1).astype(np.float64)
+    was_training = model.training
+    model.eval()
+    try:
+        f = model_function(model, softmax_sqrt=False, input_shape=input_shape, dtype=model_dtype)
+        nn_cls = np.concatenate([f(flat[i:i + batch_size]).argmax(1) for i in range(0, len(flat), batch_size)])
+    finally:
+        model.train(was_training)
+    tt_cls = np.concatenate([tt_evaluate(tt, flat[i:i + batch_size], embedding, out_position).argmax(1)
+                             for i in range(0, len(flat), batch_size)])
+    return float(100.0 * np.mean(nn_cls != tt_cls))
