@@ -27,7 +27,6 @@ import numpy as np
 import pytest
 
 import tnfast
-from tnfast.cross import tt_values
 from tnfast.grids import grid_function, uniform_grid
 
 try:
@@ -111,7 +110,7 @@ def run_teneva(f, shape, rank, sweeps, mode="e", vld=None):
 
 def measure(cores, f, pts, ref):
     tt = tnfast.TensorTrain(cores)
-    val = tt_values(tt, pts)
+    val = tt.evaluate(pts)
     return (float(np.abs(val - ref).max() / np.abs(ref).max()), float(np.linalg.norm(val - ref) / np.linalg.norm(ref)),
             max(tt.bond_dims) if tt.ndim > 1 else 1)
 

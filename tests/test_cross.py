@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import tnfast
-from tnfast.cross import tt_cross, tt_values
+from tnfast.cross import tt_cross
 from tnfast.grids import grid_function, quantics, uniform_grid
 
 
@@ -32,7 +32,7 @@ def fresh_points(rng, shape, p=10_000):
 
 def rel_err(tt, f, pts):
     ref = f(pts)
-    return np.linalg.norm(tt_values(tt, pts) - ref) / np.linalg.norm(ref)
+    return np.linalg.norm(tt.evaluate(pts) - ref) / np.linalg.norm(ref)
 
 
 @pytest.mark.parametrize("search", ["full", "rook"])
@@ -67,7 +67,7 @@ def test_maxvol1_ranks_and_sweeps(rng):
         tt, info = tt_cross(f, shape, method="maxvol1", max_rank=rank, max_sweeps=3, rel_tol=0.0, seed=1)
         assert max(tt.bond_dims) == rank
         assert len(info.sweeps) == 3 and not info.converged
-        errs.append(np.abs(tt_values(tt, pts) - f(pts)).max())
+        errs.append(np.abs(tt.evaluate(pts) - f(pts)).max())
     assert errs[0] > errs[1] > errs[2] and errs[2] < 1e-6
     # bond dimensions are capped by the sizes of the unfoldings
     tt, _ = tt_cross(lambda idx: 1.0 / (1.0 + np.sum(idx ** 2, axis=1)), (2, 2, 16, 2, 2), method="maxvol1",
@@ -100,7 +100,7 @@ def test_smooth_lorentzian_10d(rng, search):
     f = grid_function(lambda x: 1.0 / (1.0 + np.sum(x ** 2, axis=1)), [g] * 10)
     tt, info = tt_cross(f, shape, rel_tol=1e-11, pivot_search=search, seed=2)
     pts = fresh_points(rng, shape)
-    err = np.abs(tt_values(tt, pts) - f(pts)).max()
+    err = np.abs(tt.evaluate(pts) - f(pts)).max()
     assert err < 1e-8
 
 
@@ -111,7 +111,7 @@ def test_smooth_sine_of_sum(rng):
     tt, info = tt_cross(f, shape, rel_tol=1e-12, seed=3)
     assert max(tt.bond_dims) == 2  # sin(a + b) has rank 2
     pts = fresh_points(rng, shape)
-    assert np.abs(tt_values(tt, pts) - f(pts)).max() < 1e-8
+    assert np.abs(tt.evaluate(pts) - f(pts)).max() < 1e-8
 
 
 @pytest.mark.parametrize("search", ["full", "rook"])
@@ -120,7 +120,7 @@ def test_quantics_oscillating_30_bits(rng, search):
     tt, info = tt_cross(qf, qf.shape, rel_tol=1e-12, seed=4, pivot_search=search)
     assert len(tt.cores) == 30 and tt.shape == (2,) * 30
     pts = fresh_points(rng, qf.shape, 5000)
-    err = np.abs(tt_values(tt, pts) - qf(pts)).max()
+    err = np.abs(tt.evaluate(pts) - qf(pts)).max()
     assert err < 1e-8
     assert max(tt.bond_dims) < 30
     assert info.evals < 2 ** 16  # a tiny fraction of the 2**30 points
@@ -134,7 +134,7 @@ def test_pivot_error_tracks_true_error(rng):
     ref = f(pts)
     for max_rank in (2, 3, 4):
         tt, info = tt_cross(f, shape, max_rank=max_rank, max_sweeps=4, seed=5)
-        true = np.abs(tt_values(tt, pts) - ref).max() / info.max_abs
+        true = np.abs(tt.evaluate(pts) - ref).max() / info.max_abs
         assert info.pivot_error / 10 <= true <= 10 * info.pivot_error, (max_rank, true, info.pivot_error)
 
 
@@ -189,11 +189,11 @@ def test_global_pivots_find_a_second_bump(rng):
     tt0, _ = tt_cross(f, shape, initial_pivots=start, rel_tol=1e-10, seed=1)
     tt1, info1 = tt_cross(f, shape, initial_pivots=start, rel_tol=1e-10, global_pivots=2, seed=1)
     ref = f(probe)[0]
-    assert abs(tt_values(tt0, probe)[0] - ref) > 0.5 * ref  # the plain run misses the second bump
-    assert abs(tt_values(tt1, probe)[0] - ref) < 1e-6 * ref
+    assert abs(tt0.evaluate(probe)[0] - ref) > 0.5 * ref  # the plain run misses the second bump
+    assert abs(tt1.evaluate(probe)[0] - ref) < 1e-6 * ref
     assert sum(s.global_added for s in info1.sweeps) >= 1
     pts = fresh_points(rng, shape, 5000)
-    assert np.abs(tt_values(tt1, pts) - f(pts)).max() < 1e-6
+    assert np.abs(tt1.evaluate(pts) - f(pts)).max() < 1e-6
 
 
 def test_max_rank_caps_bonds(rng):
@@ -328,18 +328,6 @@ def test_sparse_and_partly_zero_functions(search):
     tt, _ = tt_cross(g, shape, pivot_search=search, seed=1)
     grid = np.indices(shape).reshape(5, -1).T
     assert np.abs(tt.full().ravel() - g(grid)).max() < 1e-12
-
-
-def test_tt_values_matches_evaluate(rng):
-    shape = (3, 4, 5, 2)
-    tt = tnfast.TensorTrain(random_tt_cores(rng, shape, 3))
-    idx = fresh_points(rng, shape, 200)
-    assert np.allclose(tt_values(tt, idx), tt.evaluate(idx), rtol=1e-13, atol=1e-13)
-    assert np.allclose(tt_values(tt, idx), np.array([tt.full()[tuple(i)] for i in idx]))
-    with pytest.raises(ValueError, match="indices"):
-        tt_values(tt, idx[:, :3])
-    with pytest.raises(ValueError, match="out of range"):
-        tt_values(tt, np.array([[0, 0, 5, 0]]))
 
 
 @pytest.mark.parametrize("search", ["full", "rook"])

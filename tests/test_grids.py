@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from tnfast.cross import tt_cross, tt_values
+from tnfast.cross import tt_cross
 from tnfast.grids import (GridFunction, gauss_legendre_grid, points_to_quantics, quantics, quantics_shape,
                           quantics_to_points, uniform_grid)
 
@@ -99,4 +99,4 @@ def test_quantics_2d_cross(rng, layout):
     extra = dict(global_pivots=4) if layout == "interleaved" else {}
     tt, info = tt_cross(qf, qf.shape, rel_tol=1e-12, seed=0, **extra)
     idx = np.stack([rng.integers(0, d, 2000) for d in qf.shape], axis=1)
-    assert np.abs(tt_values(tt, idx) - qf(idx)).max() < 1e-9
+    assert np.abs(tt.evaluate(idx) - qf(idx)).max() < 1e-9

@@ -153,23 +153,6 @@ void def_typed(py::module_& m, const char* suffix) {
         py::arg("rook_restarts"), py::arg("check_samples"), py::arg("check_factor"), py::arg("on_sweep"));
   m.def((std::string("prrlu_") + suffix).c_str(), &run_prrlu<T>, py::arg("a"), py::arg("max_rank"),
         py::arg("abs_tol"), py::arg("rook"), py::arg("seed"));
-  m.def((std::string("tt_values_") + suffix).c_str(), [](const py::sequence& cores, const py::handle& idx) {
-    auto cs = to_cores<T>(cores, "cores");
-    auto p = require<int64_t>(idx, "indices", 2);
-    if (p.shape(1) != py::ssize_t(cs.size())) throw py::value_error("indices: expected one column per core");
-    for (py::ssize_t a = 0; a < p.shape(0); ++a)
-      for (py::ssize_t k = 0; k < p.shape(1); ++k) {
-        const int64_t v = p.data()[a * p.shape(1) + k];
-        if (v < 0 || v >= cs[size_t(k)].d)
-          throw py::value_error("indices[" + std::to_string(a) + ", " + std::to_string(k) + "] is out of range");
-      }
-    py::array_t<T> out(p.shape(0));
-    {
-      py::gil_scoped_release nogil;
-      cross::tt_values<T>(cs, p.data(), Index(p.shape(0)), out.mutable_data());
-    }
-    return out;
-  });
 }
 
 void register_cross(py::module_& m) {

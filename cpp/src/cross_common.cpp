@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "tnfast/cross.hpp"
+#include "tnfast/tt.hpp"
 
 namespace tnfast {
 namespace cross {
@@ -260,28 +261,7 @@ void CachedFunction<T>::evaluate(const int64_t* points, Index p, T* out) {
 
 template <class T>
 void tt_values(const std::vector<Core3<T>>& cores, const int64_t* points, Index p, T* out) {
-  const Index n = Index(cores.size());
-  Index rmax = 1;
-  for (const auto& c : cores) rmax = std::max(rmax, std::max(c.rl, c.rr));
-  std::vector<T> v(static_cast<size_t>(rmax)), w(static_cast<size_t>(rmax));
-  for (Index a = 0; a < p; ++a) {
-    const int64_t* idx = points + a * n;
-    v[0] = T(1);
-    Index r = 1;
-    for (Index k = 0; k < n; ++k) {
-      const Core3<T>& c = cores[size_t(k)];
-      const Index i = Index(idx[k]);
-      std::fill(w.begin(), w.begin() + c.rr, T(0));
-      for (Index l = 0; l < r; ++l) {
-        const T vl = v[size_t(l)];
-        const T* row = &c.data[size_t((l * c.d + i) * c.rr)];
-        for (Index b = 0; b < c.rr; ++b) w[size_t(b)] += vl * row[b];
-      }
-      r = c.rr;
-      std::swap(v, w);
-    }
-    out[a] = v[0];
-  }
+  tt::evaluate<T>(cores, points, p, out, 1);
 }
 
 template class CachedFunction<double>;

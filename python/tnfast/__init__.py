@@ -9,7 +9,7 @@ from . import _backend, _core
 from ._backend import get_num_threads, set_num_threads
 from ._backend import info as backend_info
 from . import embeddings, grids
-from .cross import CrossInfo, prrlu, tt_cross, tt_values
+from .cross import CrossInfo, prrlu, tt_cross
 from .decompositions import tt_svd
 from .embeddings import get_embedding
 from .maxvol import maxvol, rect_maxvol
@@ -45,5 +45,4 @@ __all__ = [
     "tt_rss",
     "tt_sample",
     "tt_svd",
-    "tt_values",
 ]

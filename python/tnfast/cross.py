@@ -28,7 +28,7 @@ from . import _core
 from ._validate import as_array, as_float, as_int
 from .tensortrain import TensorTrain
 
-__all__ = ["tt_cross", "CrossInfo", "SweepRecord", "prrlu", "PrrLUResult", "tt_values"]
+__all__ = ["tt_cross", "CrossInfo", "SweepRecord", "prrlu", "PrrLUResult"]
 
 
 @dataclass
@@ -273,33 +273,6 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
                      pivot_error=float(out["pivot_error"]), converged=bool(out["converged"]),
                      seconds=float(out["seconds"]))
     return tt, info
-
-
-def tt_values(tt: TensorTrain, indices) -> np.ndarray:
-    """Entries of a tensor train at given multi-indices (the kernel ``tt_cross`` uses).
-
-    Gives the same numbers as ``TensorTrain.evaluate`` (in float64 or complex128).
-
-    Parameters
-    ----------
-    tt : TensorTrain
-    indices : array_like of int, shape (p, n)
-
-    Returns
-    -------
-    values : ndarray, shape (p,)
-        ``tt[indices[a]]`` for each row ``a`` (float64 or complex128).
-    """
-    if not isinstance(tt, TensorTrain):
-        raise TypeError(f"tt: expected a TensorTrain, got {type(tt).__name__}")
-    idx = np.asarray(indices)
-    if idx.ndim != 2 or idx.shape[1] != tt.ndim or idx.dtype.kind not in "iu":
-        raise ValueError(f"indices: expected integers of shape (p, {tt.ndim}), got dtype {idx.dtype} and "
-                         f"shape {idx.shape}")
-    cplx = np.iscomplexobj(tt.cores[0])
-    dt = np.complex128 if cplx else np.float64
-    fn = _core.tt_values_c128 if cplx else _core.tt_values_f64
-    return fn([np.ascontiguousarray(c, dtype=dt) for c in tt.cores], np.ascontiguousarray(idx, dtype=np.int64))
 
 
 @dataclass
