@@ -246,7 +246,7 @@ class Boom(Exception):
 
 def test_bad_function_output():
     shape = (3, 3, 3)
-    with pytest.raises(ValueError, match=r"f returned an array of shape \(\d+,\) for a batch of"):
+    with pytest.raises(ValueError, match=r"f: returned an array of shape \(\d+,\) for a batch of"):
         tt_cross(lambda idx: np.ones(len(idx) + 1), shape)
     with pytest.raises(ValueError, match=r"f returned NaN at index \(2, 1, 0\)"):
         tt_cross(lambda idx: np.where(np.all(idx == [2, 1, 0], axis=1), np.nan, 1.0 + idx.sum(1)), shape,

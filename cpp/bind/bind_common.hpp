@@ -7,6 +7,7 @@
 #include <pybind11/stl.h>
 
 #include <functional>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,38 @@ py::list from_cores(const std::vector<Core3<T>>& cores) {
   py::list out;
   for (const auto& c : cores) out.append(from_core(c));
   return out;
+}
+
+// What a user's batch function returned for `rows` points, checked the same way by every
+// black-box entry point: a torch tensor is converted; the values must be numbers (complex
+// only when T is complex; `complex_hint` says what to do otherwise); the shape must be
+// (rows,) when n_out == 1, or (rows, n_out).  Returns a C-contiguous array of T holding
+// rows * n_out values.  `asarray` is numpy.asarray, fetched once by the caller.
+template <class T>
+carray<T> batch_values(py::object r, const py::object& asarray, Index rows, Index n_out,
+                       const std::string& complex_hint) {
+  if (py::hasattr(r, "detach") && py::hasattr(r, "cpu") && py::hasattr(r, "numpy"))  // a torch tensor
+    r = r.attr("detach")().attr("cpu")().attr("numpy")();
+  py::array a = asarray(r);
+  const char kind = a.dtype().kind();
+  constexpr bool complex_t = !std::is_floating_point<T>::value;
+  if (kind == 'c' && !complex_t)
+    throw py::type_error("f: returned complex values (dtype " + std::string(py::str(a.dtype())) + "); " + complex_hint);
+  if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b' && kind != 'c')
+    throw py::type_error("f: must return numbers; got an array of dtype " + std::string(py::str(a.dtype())));
+  const bool ok = (a.ndim() == 1 && n_out == 1 && a.shape(0) == rows) ||
+                  (a.ndim() == 2 && a.shape(0) == rows && a.shape(1) == n_out);
+  if (!ok) {
+    std::string got = "(";
+    for (py::ssize_t k = 0; k < a.ndim(); ++k) got += (k ? ", " : "") + std::to_string(a.shape(k));
+    got += a.ndim() == 1 ? ",)" : ")";
+    const std::string R = std::to_string(rows);
+    throw py::value_error("f: returned an array of shape " + got + " for a batch of " + R + " points; expected (" + R +
+                          (n_out == 1 ? ",)" : ", " + std::to_string(n_out) + ")"));
+  }
+  auto v = carray<T>::ensure(a.attr("astype")(py::dtype::of<T>()));
+  if (!v) throw py::type_error("f: returned values that cannot be converted to numbers");
+  return v;
 }
 
 }  // namespace bind

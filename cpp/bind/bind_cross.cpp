@@ -23,28 +23,7 @@ struct PyBatchFunction {
     std::memcpy(arg.mutable_data(), idx, size_t(batch * n) * sizeof(int64_t));
     const py::object& f = *fp;
     const py::object& asarray = *asarrayp;
-    py::object r = f(arg);
-    if (py::hasattr(r, "detach") && py::hasattr(r, "cpu") && py::hasattr(r, "numpy"))  // a torch tensor
-      r = r.attr("detach")().attr("cpu")().attr("numpy")();
-    py::array a = asarray(r);
-    const char kind = a.dtype().kind();
-    const bool complex_t = !std::is_same<T, double>::value;
-    if (kind == 'c' && !complex_t)
-      throw py::type_error("f returned complex values (dtype " + std::string(py::str(a.dtype())) +
-                           "); pass dtype=complex to tt_cross");
-    if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b' && kind != 'c')
-      throw py::type_error("f must return numbers; got an array of dtype " + std::string(py::str(a.dtype())));
-    const bool ok_shape = (a.ndim() == 1 && a.shape(0) == batch) ||
-                          (a.ndim() == 2 && a.shape(0) == batch && a.shape(1) == 1);
-    if (!ok_shape) {
-      std::string shape = "(";
-      for (py::ssize_t k = 0; k < a.ndim(); ++k) shape += (k ? ", " : "") + std::to_string(a.shape(k));
-      shape += a.ndim() == 1 ? ",)" : ")";
-      throw py::value_error("f returned an array of shape " + shape + " for a batch of " + std::to_string(batch) +
-                            " points; expected shape (" + std::to_string(batch) + ",)");
-    }
-    auto v = carray<T>::ensure(a.attr("astype")(py::dtype::of<T>()).attr("ravel")());
-    if (!v) throw py::type_error("f returned values that cannot be converted to numbers");
+    auto v = batch_values<T>(f(arg), asarray, batch, 1, "pass dtype=complex to tt_cross");
     std::memcpy(out, v.data(), size_t(batch) * sizeof(T));
   }
 };

@@ -69,33 +69,20 @@ py::dict tt_rss_impl(const py::object& f, const py::handle& samples_obj, const p
   opt.reuse = reuse;
   opt.verbose = verbose;
 
-  rss::BatchFn fn = [&f, n, n_out](const double* pts, Index rows, double* out) {
+  py::object asarray = py::module_::import("numpy").attr("asarray");
+  const py::object* asarrayp = &asarray;
+  rss::BatchFn fn = [&f, asarrayp, n, n_out](const double* pts, Index rows, double* out) {
     py::gil_scoped_acquire gil;
     py::array_t<double> arr({rows, n});
     std::memcpy(arr.mutable_data(), pts, size_t(rows * n) * sizeof(double));
     py::object r;
     try {
       r = f(arr);
-      if (py::hasattr(r, "detach") && py::hasattr(r, "cpu")) r = r.attr("detach")().attr("cpu")().attr("numpy")();
     } catch (py::error_already_set& e) {
       e.restore();
       throw CallbackError();
     }
-    auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(r);
-    if (!a) {
-      PyErr_Clear();
-      throw py::type_error("f: must return a numeric array, got " + std::string(py::str(py::type::of(r))));
-    }
-    const bool ok_shape = (a.ndim() == 1 && n_out == 1 && a.shape(0) == rows) ||
-                          (a.ndim() == 2 && a.shape(0) == rows && a.shape(1) == n_out);
-    if (!ok_shape) {
-      std::string got = "(";
-      for (py::ssize_t i = 0; i < a.ndim(); ++i) got += (i ? ", " : "") + std::to_string(a.shape(i));
-      got += a.ndim() == 1 ? ",)" : ")";
-      throw py::value_error("f: returned an array of shape " + got + " for a batch of " + std::to_string(rows) +
-                            " points; expected (" + std::to_string(rows) + ", " + std::to_string(n_out) + ")" +
-                            (n_out == 1 ? " or (" + std::to_string(rows) + ",)" : ""));
-    }
+    auto a = batch_values<double>(std::move(r), *asarrayp, rows, n_out, "f must be real-valued");
     const double* v = a.data();
     for (Index i = 0; i < rows * n_out; ++i)
       if (!std::isfinite(v[i]))
