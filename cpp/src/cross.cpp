@@ -53,9 +53,6 @@ struct IndexSet {
   }
 };
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 template <class T>
 class TCI2 {
@@ -388,19 +385,7 @@ CrossResult<T> TCI2<T>::run(const SweepCallback& on_sweep) {
   const auto t_start = std::chrono::steady_clock::now();
   CrossResult<T> res;
   if (n_ == 1) {
-    const Index d = shape_[0];
-    std::vector<int64_t> pts(static_cast<size_t>(d));
-    std::iota(pts.begin(), pts.end(), int64_t(0));
-    Core3<T> c(1, d, 1);
-    F_.evaluate(pts.data(), d, c.data.data());
-    res.cores.push_back(std::move(c));
-    SweepInfo info;
-    info.evals = F_.evals();
-    info.calls = F_.calls();
-    info.seconds = seconds_since(t_start);
-    res.sweeps.push_back(info);
-    if (on_sweep) on_sweep(0, info);
-    res.converged = true;
+    single_site<T>(F_, shape_[0], t_start, on_sweep, res);
   } else {
     initialize();
     cores_.assign(size_t(n_), Core3<T>());

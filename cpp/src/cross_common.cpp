@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <numeric>
 #include <sstream>
 
 #include "tnfast/cross.hpp"
@@ -264,8 +265,29 @@ void tt_values(const std::vector<Core3<T>>& cores, const int64_t* points, Index 
   tt::evaluate<T>(cores, points, p, out, 1);
 }
 
+template <class T>
+void single_site(CachedFunction<T>& F, Index d, std::chrono::steady_clock::time_point t_start,
+                 const SweepCallback& on_sweep, CrossResult<T>& res) {
+  std::vector<int64_t> pts(static_cast<size_t>(d));
+  std::iota(pts.begin(), pts.end(), int64_t(0));
+  Core3<T> c(1, d, 1);
+  F.evaluate(pts.data(), d, c.data.data());
+  res.cores.push_back(std::move(c));
+  SweepInfo info;
+  info.evals = F.evals();
+  info.calls = F.calls();
+  info.seconds = seconds_since(t_start);
+  res.sweeps.push_back(info);
+  if (on_sweep) on_sweep(0, info);
+  res.converged = true;
+}
+
 template class CachedFunction<double>;
 template class CachedFunction<cdouble>;
+template void single_site<double>(CachedFunction<double>&, Index, std::chrono::steady_clock::time_point,
+                                  const SweepCallback&, CrossResult<double>&);
+template void single_site<cdouble>(CachedFunction<cdouble>&, Index, std::chrono::steady_clock::time_point,
+                                   const SweepCallback&, CrossResult<cdouble>&);
 template void tt_values<double>(const std::vector<Core3<double>>&, const int64_t*, Index, double*);
 template void tt_values<cdouble>(const std::vector<Core3<cdouble>>&, const int64_t*, Index, cdouble*);
 

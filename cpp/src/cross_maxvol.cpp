@@ -16,9 +16,6 @@ namespace cross {
 
 namespace {
 
-double elapsed(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // Multi-indices of one length, row-major.
 struct Sets {
@@ -43,18 +40,7 @@ CrossResult<T> cross_maxvol(const BatchFunction<T>& f, const std::vector<Index>&
   CrossResult<T> res;
 
   if (n == 1) {
-    std::vector<int64_t> pts(static_cast<size_t>(shape[0]));
-    std::iota(pts.begin(), pts.end(), int64_t(0));
-    Core3<T> c(1, shape[0], 1);
-    F.evaluate(pts.data(), shape[0], c.data.data());
-    res.cores.push_back(std::move(c));
-    SweepInfo info;
-    info.evals = F.evals();
-    info.calls = F.calls();
-    info.seconds = elapsed(t_start);
-    res.sweeps.push_back(info);
-    if (on_sweep) on_sweep(0, info);
-    res.converged = true;
+    single_site<T>(F, shape[0], t_start, on_sweep, res);
   } else {
     // Ranks r_b = min(rank, prod d_{<b}, prod d_{>=b}) for bonds b = 1..n-1.
     const Index cap = opt.max_rank;
@@ -183,7 +169,7 @@ CrossResult<T> cross_maxvol(const BatchFunction<T>& f, const std::vector<Index>&
       info.evals = F.evals() - e0;
       info.cache_hits = F.hits() - h0;
       info.calls = F.calls() - c0;
-      info.seconds = elapsed(t0);
+      info.seconds = seconds_since(t0);
       res.sweeps.push_back(info);
       if (on_sweep) on_sweep(sweep, info);
       res.pivot_error = err;
@@ -199,7 +185,7 @@ CrossResult<T> cross_maxvol(const BatchFunction<T>& f, const std::vector<Index>&
   res.calls = F.calls();
   res.cache_size = F.cache_size();
   res.max_abs = F.max_abs();
-  res.seconds = elapsed(t_start);
+  res.seconds = seconds_since(t_start);
   return res;
 }
 

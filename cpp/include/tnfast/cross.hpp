@@ -10,6 +10,8 @@
 // once (a cache keyed by the packed multi-index).
 #pragma once
 
+#include <chrono>
+
 #include <cstdint>
 #include <functional>
 #include <random>
@@ -147,6 +149,17 @@ CrossResult<T> cross_maxvol(const BatchFunction<T>& f, const std::vector<Index>&
 // Values of a tensor train at p multi-indices (row-major p x n).
 template <class T>
 void tt_values(const std::vector<Core3<T>>& cores, const int64_t* points, Index p, T* out);
+
+// Seconds elapsed since t0.
+inline double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// The whole tensor when there is a single site of dimension d: d evaluations of F, one core
+// and one sweep record, written into res (converged).
+template <class T>
+void single_site(CachedFunction<T>& F, Index d, std::chrono::steady_clock::time_point t_start,
+                 const SweepCallback& on_sweep, CrossResult<T>& res);
 
 // Argument checks shared by the drivers (throw invalid_argument).
 void check_shape(const std::vector<Index>& shape);
