@@ -16,7 +16,6 @@ namespace cross {
 
 namespace {
 
-
 // Multi-indices of one length, row-major.
 struct Sets {
   Index len = 0;
