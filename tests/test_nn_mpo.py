@@ -89,12 +89,14 @@ def test_all_paths_match_dense_float64(inm, outm, d, bias):
     params = [x, *layer.cores] + ([layer.bias] if bias else [])
     gref = torch.autograd.grad(ref, params, gy)
     paths = list(_partitions(len(inm))) + ["dense", "sequential", None]
-    for path in paths:
-        y = layer(x, path=path)
-        assert torch.allclose(y, ref, atol=1e-12, rtol=1e-10), path
-        g = torch.autograd.grad(y, params, gy)
-        for a, b in zip(g, gref):
-            assert torch.allclose(a, b, atol=1e-11, rtol=1e-9), path
+    for engine in ("native", "torch"):
+        layer.engine = engine
+        for path in paths:
+            y = layer(x, path=path)
+            assert torch.allclose(y, ref, atol=1e-12, rtol=1e-10), (engine, path)
+            g = torch.autograd.grad(y, params, gy)
+            for a, b in zip(g, gref):
+                assert torch.allclose(a, b, atol=1e-11, rtol=1e-9), (engine, path)
 
 
 @pytest.mark.parametrize("inm,outm,d", CASES[:3])
@@ -102,10 +104,12 @@ def test_float32_matches_dense(inm, outm, d):
     layer = _layer(inm, outm, d, dtype=torch.float32)
     x = torch.randn(33, layer.in_features)
     ref = x @ layer.to_dense().T + layer.bias
-    for path in ("sequential", "dense", None):
-        y = layer(x, path=path)
-        assert y.dtype == torch.float32
-        assert torch.allclose(y, ref, atol=1e-5, rtol=1e-4)
+    for engine in ("native", "torch"):
+        layer.engine = engine
+        for path in ("sequential", "dense", None):
+            y = layer(x, path=path)
+            assert y.dtype == torch.float32
+            assert torch.allclose(y, ref, atol=1e-5, rtol=1e-4), (engine, path)
 
 
 def test_input_without_grad_and_leading_dims():
@@ -360,7 +364,7 @@ def test_gram_route_for_large_splits(monkeypatch):
 def test_kept_states_give_same_gradients(budget):
     torch.manual_seed(7)
     layer = MPOLinear(64, 48, (2, 4, 8), (4, 3, 4), bond_dim=3, dtype=torch.float64, activation_budget=budget,
-                      path=(1, 1, 1))
+                      path=(1, 1, 1), engine="torch")
     x = torch.randn(10, 64, dtype=torch.float64, requires_grad=True)
     params = [x, *layer.cores, layer.bias]
     ref = x @ layer.to_dense().T + layer.bias
@@ -376,3 +380,85 @@ def test_kept_states_give_same_gradients(budget):
         assert torch.allclose(a, b, atol=1e-11)
     with pytest.raises(ValueError, match="activation_budget"):
         MPOLinear(64, 48, activation_budget=-1)
+
+
+# ------------------------------------------------------------------ compiled sweep
+@pytest.mark.parametrize("batch", [1, 15, 16, 17, 300])
+@pytest.mark.parametrize("threads", [1, 3])
+def test_native_sweep_chunks_and_threads_match_dense(batch, threads):
+    # 4096 -> 4096 style shapes have large states: several chunks even at small batches
+    torch.manual_seed(3)
+    layer = MPOLinear(512, 384, (8, 8, 8), (8, 6, 8), bond_dim=5, dtype=torch.float64, engine="native")
+    x = torch.randn(batch, 512, dtype=torch.float64, requires_grad=True)
+    params = [x, *layer.cores, layer.bias]
+    ref = x @ layer.to_dense().T + layer.bias
+    gy = torch.randn_like(ref)
+    gref = torch.autograd.grad(ref, params, gy)
+    old = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        for path in ((1, 1, 1), (2, 1), (1, 2)):
+            y = layer(x, path=path)
+            assert torch.allclose(y, ref, atol=1e-12, rtol=1e-10), path
+            for a, b in zip(torch.autograd.grad(y, params, gy), gref):
+                assert torch.allclose(a, b, atol=1e-10, rtol=1e-9), path
+    finally:
+        torch.set_num_threads(old)
+
+
+def test_native_chunk_size_follows_state_size():
+    from tnfast import _core
+    small = [(1, 16, 28, 4), (4, 16, 28, 1)]          # 784 -> 256
+    large = [(1, 16, 16, 4), (4, 8, 8, 4), (4, 32, 32, 1)]  # 4096 -> 4096
+    cs, cl = (_core.mpo_sweep_chunk(s, 4096, 1, True) for s in (small, large))
+    assert cs % 16 == 0 and cl % 16 == 0
+    assert cs > cl >= 16
+    # never more than one thread's share of the batch (rounded up to the padding)
+    assert _core.mpo_sweep_chunk(small, 40, 2, False) == 32
+
+
+def test_native_gradcheck_and_once_differentiable():
+    from tnfast.nn.mpo_layers import _apply_native, _group_matrix
+    torch.manual_seed(1)
+    layer = _layer((2, 3), (2, 2), 2)
+    x = torch.randn(5, 6, dtype=torch.float64, requires_grad=True)
+    c0, c1 = (c.detach().clone().requires_grad_(True) for c in layer.cores)
+
+    def f(xx, a, b):
+        return _apply_native(xx, [_group_matrix(a), _group_matrix(b)], [tuple(a.shape), tuple(b.shape)])
+
+    assert torch.autograd.gradcheck(f, (x, c0, c1))
+    y = f(x, c0, c1)
+    (g,) = torch.autograd.grad(y.sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError):
+        g.sum().backward()
+
+
+def test_native_engine_rejects_what_it_cannot_run():
+    layer = MPOLinear(12, 6, (2, 3, 2), (3, 1, 2), bond_dim=2, dtype=torch.float16, engine="native")
+    with pytest.raises(RuntimeError, match="engine='native'"):
+        layer(torch.randn(4, 12, dtype=torch.float16))
+    auto = MPOLinear(12, 6, (2, 3, 2), (3, 1, 2), bond_dim=2, dtype=torch.bfloat16)
+    assert auto(torch.randn(4, 12, dtype=torch.bfloat16), path="sequential").shape == (4, 6)
+    with pytest.raises(ValueError, match="engine"):
+        MPOLinear(12, 6, engine="gpu")
+
+
+def test_native_core_bad_arguments():
+    from tnfast import _core
+    shapes = [(1, 2, 3, 2), (2, 3, 2, 1)]
+    mats = [np.zeros((4, 3)), np.zeros((3, 4))]
+    x = np.zeros((5, 6))
+    assert _core.mpo_sweep_forward_f64(x, mats, shapes).shape == (5, 6)
+    with pytest.raises(ValueError, match="x"):
+        _core.mpo_sweep_forward_f64(np.zeros((5, 7)), mats, shapes)
+    with pytest.raises(ValueError, match=r"mats\[1\]"):
+        _core.mpo_sweep_forward_f64(x, [mats[0], np.zeros((4, 4))], shapes)
+    with pytest.raises(ValueError, match="bond"):
+        _core.mpo_sweep_forward_f64(x, mats, [(1, 2, 3, 2), (3, 3, 2, 1)])
+    with pytest.raises(ValueError, match="left bond"):
+        _core.mpo_sweep_forward_f64(x, mats, [(2, 2, 3, 2), (2, 3, 2, 1)])
+    with pytest.raises(TypeError, match="dtype"):
+        _core.mpo_sweep_forward_f64(x.astype(np.float32), mats, shapes)
+    with pytest.raises(ValueError, match="gy"):
+        _core.mpo_sweep_backward_f64(x, mats, shapes, np.zeros((4, 6)), True)

@@ -16,6 +16,12 @@ autograd function that keeps only the input (and the merged cores) for the backw
 and recomputes the intermediate states there, so its activation memory stays that of
 :class:`torch.nn.Linear`; states that fit into one extra input-sized budget are kept
 instead of recomputed.
+
+On CPU tensors of float32/float64 the sweep runs in the compiled core (``engine="auto"`` or
+``"native"``): the batch is cut into chunks whose states stay in cache, the chunks are spread
+over threads, and the backward pass recomputes each chunk's states and accumulates every
+gradient in one fused pass.  Elsewhere (GPU, half precision, double backward) the torch sweep
+runs.
 """
 
 from __future__ import annotations
@@ -157,6 +163,87 @@ class _MPOSweep(torch.autograd.Function):
 
 def _apply_sweep(x2, mats, shapes, saved_states):
     return _MPOSweep.apply(x2, tuple(shapes), tuple(saved_states), *mats)
+
+
+def _native_core():
+    try:
+        from .. import _core
+    except ImportError:  # pragma: no cover - the extension is part of the package
+        return None
+    return _core if hasattr(_core, "mpo_sweep_forward_f32") else None
+
+
+_NATIVE_SUFFIX = {torch.float32: "f32", torch.float64: "f64"}
+
+
+def native_available(x):
+    """Whether the compiled sweep serves a tensor like ``x`` (CPU, float32 or float64)."""
+    return x.device.type == "cpu" and x.dtype in _NATIVE_SUFFIX and _native_core() is not None
+
+
+class _MPOSweepNative(torch.autograd.Function):
+    """The group sweep in the compiled core: batch chunks that stay in cache, spread over threads.
+
+    Only the input and the group matrices are kept for the backward pass, which recomputes the
+    states chunk by chunk, so the activation memory is that of :class:`torch.nn.Linear`.
+    """
+
+    @staticmethod
+    def forward(ctx, x2, shapes, threads, *mats):
+        core = _native_core()
+        sfx = _NATIVE_SUFFIX[x2.dtype]
+        xn = x2.detach().contiguous()
+        mn = [m.detach().contiguous() for m in mats]
+        y = getattr(core, "mpo_sweep_forward_" + sfx)(xn.numpy(), [m.numpy() for m in mn], shapes, threads)
+        ctx.save_for_backward(xn, *mn)
+        ctx.shapes, ctx.threads, ctx.sfx = shapes, threads, sfx
+        return torch.from_numpy(y)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, gy):
+        xn, *mn = ctx.saved_tensors
+        need_dx = bool(ctx.needs_input_grad[0])
+        dx, dm = getattr(_native_core(), "mpo_sweep_backward_" + ctx.sfx)(
+            xn.numpy(), [m.numpy() for m in mn], ctx.shapes, gy.contiguous().numpy(), need_dx, ctx.threads)
+        dx = torch.from_numpy(dx) if dx is not None else None
+        return (dx, None, None, *[torch.from_numpy(d) for d in dm])
+
+
+def _apply_native(x2, mats, shapes):
+    return _MPOSweepNative.apply(x2, tuple(shapes), int(torch.get_num_threads()), *mats)
+
+
+def _native_plan_cost(out_modes, in_modes, ranks, sizes, batch, input_grad=True):
+    """Flop count of forward + backward of the compiled sweep for a grouping.
+
+    The compiled sweep recomputes every state but the output in backward, accumulates the
+    gradient of every group matrix and (if asked) the input gradient.  One group is the dense
+    path (``F.linear`` on the rebuilt weight), whose library GEMM runs about twice as fast per
+    flop as the sweep's small products.
+    """
+    shapes = _group_shapes(out_modes, in_modes, ranks, sizes)
+    n_out, n_in = math.prod(out_modes), math.prod(in_modes)
+    merge = 0.0
+    k = 0
+    for s in sizes:
+        da, acc_i, acc_j = ranks[k], out_modes[k], in_modes[k]
+        for t in range(k + 1, k + s):
+            merge += 2.0 * da * acc_i * acc_j * ranks[t] * out_modes[t] * in_modes[t] * ranks[t + 1]
+            acc_i *= out_modes[t]
+            acc_j *= in_modes[t]
+        k += s
+    if len(shapes) == 1:
+        return 3.0 * merge + 0.5 * (3.0 if input_grad else 2.0) * 2.0 * batch * n_in * n_out
+    steps = []
+    a, jr = 1, n_in
+    for (da, ig, jg, db) in shapes:
+        jr //= jg
+        steps.append(2.0 * batch * a * (ig * db) * (da * jg) * jr)
+        a *= ig
+    fwd = sum(steps)
+    total = fwd + (fwd - steps[-1]) + fwd + (fwd if input_grad else fwd - steps[0])
+    return total + 3.0 * merge
 
 
 # ----------------------------------------------------------------------------------------------
@@ -390,14 +477,24 @@ class MPOLinear(nn.Module):
         Intermediate states kept for the backward pass, in units of the input's size (the
         input itself is always kept, as by :class:`torch.nn.Linear`); the other states are
         recomputed.  ``1.0`` caps the activation memory at twice that of ``nn.Linear``;
-        ``float("inf")`` keeps them all (fastest, most memory).
+        ``float("inf")`` keeps them all (fastest, most memory).  The compiled sweep keeps
+        only the input whatever the budget.
+    engine : "auto", "native" or "torch"
+        Who runs the sweep.  ``"native"``: the compiled core (CPU, float32/float64): the batch
+        is cut into chunks whose intermediate states stay in cache, spread over
+        ``torch.get_num_threads()`` threads, with a fused backward pass.  ``"torch"``: batched
+        torch matrix products (any device and dtype, double backward).  ``"auto"`` (default)
+        takes the compiled sweep wherever it applies.
 
     Input ``(..., in_features)``, output ``(..., out_features)``.
     """
 
     def __init__(self, in_features, out_features, in_modes=None, out_modes=None, bond_dim=4, bias=True,
-                 dtype=None, device=None, path="auto", activation_budget=1.0):
+                 dtype=None, device=None, path="auto", activation_budget=1.0, engine="auto"):
         super().__init__()
+        if engine not in ("auto", "native", "torch"):
+            raise ValueError(f"engine: expected 'auto', 'native' or 'torch', got {engine!r}")
+        self.engine = engine
         if isinstance(activation_budget, bool) or not isinstance(activation_budget, numbers.Real) \
                 or not activation_budget >= 0:
             raise ValueError(f"activation_budget: expected a real number >= 0, got {activation_budget!r}")
@@ -598,9 +695,16 @@ class MPOLinear(nn.Module):
         return torch.tensor(out, dtype=torch.float64)
 
     # -- forward -----------------------------------------------------------------------------
-    def plan(self, batch, input_grad=True):
-        """The grouping used for a batch of ``batch`` rows: ``(group sizes, kept states, cost)``."""
-        key = (int(batch), bool(input_grad), self.path if isinstance(self.path, str) else tuple(self.path))
+    def plan(self, batch, input_grad=True, native=None):
+        """The grouping used for a batch of ``batch`` rows: ``(group sizes, kept states, cost)``.
+
+        ``native`` selects the cost model: the compiled sweep (the default where it serves the
+        layer's parameters, see ``engine``) or the torch sweep.
+        """
+        if native is None:
+            native = self._native_for(self.cores[0])
+        key = (int(batch), bool(input_grad), bool(native),
+               self.path if isinstance(self.path, str) else tuple(self.path))
         if key in self._plans:
             return self._plans[key]
         n = len(self.in_modes)
@@ -615,15 +719,31 @@ class MPOLinear(nn.Module):
             cands = [self.path]
         best = None
         for sizes in cands:
-            cost, keep, _ = _plan_cost(self.out_modes, self.in_modes, self.ranks, sizes, batch, budget, input_grad)
+            if native:
+                cost, keep = _native_plan_cost(self.out_modes, self.in_modes, self.ranks, sizes, batch,
+                                               input_grad), ()
+            else:
+                cost, keep, _ = _plan_cost(self.out_modes, self.in_modes, self.ranks, sizes, batch, budget,
+                                           input_grad)
             if best is None or cost < best[2]:
                 best = (sizes, keep, cost)
         self._plans[key] = best
         return best
 
+    def _native_for(self, x):
+        engine = getattr(self, "engine", "auto")
+        if engine == "torch":
+            return False
+        ok = native_available(x)
+        if engine == "native" and not ok:
+            raise RuntimeError("engine='native' needs CPU float32/float64 tensors and the compiled extension; "
+                               f"got {x.device.type} {x.dtype}")
+        return ok
+
     def _contract(self, x2, sizes=None):
+        native = self._native_for(x2) and x2.dtype == self.cores[0].dtype
         if sizes is None:
-            sizes, keep, _ = self.plan(x2.shape[0], x2.requires_grad)
+            sizes, keep, _ = self.plan(x2.shape[0], x2.requires_grad, native)
         else:
             keep = ()
         cores = list(self.cores)
@@ -636,6 +756,8 @@ class MPOLinear(nn.Module):
             k += s
         shapes = [tuple(int(d) for d in g.shape) for g in groups]
         mats = [_group_matrix(g) for g in groups]
+        if native:
+            return _apply_native(x2, mats, shapes)
         return _apply_sweep(x2, mats, shapes, keep)
 
     def forward(self, x, path=None):
@@ -683,7 +805,7 @@ class MPOConv2d(nn.Module):
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, in_modes=None, out_modes=None,
-                 bond_dim=4, bias=True, dtype=None, device=None, path="auto"):
+                 bond_dim=4, bias=True, dtype=None, device=None, path="auto", engine="auto"):
         super().__init__()
         in_channels = _check_int(in_channels, "in_channels")
         out_channels = _check_int(out_channels, "out_channels")
@@ -705,7 +827,7 @@ class MPOConv2d(nn.Module):
         kk = self.kernel_size[0] * self.kernel_size[1]
         self.channel_in_modes, self.channel_out_modes = in_modes, out_modes
         self.mpo = MPOLinear(in_channels * kk, out_channels, in_modes=in_modes + (kk,), out_modes=out_modes + (1,),
-                             bond_dim=bond_dim, bias=bias, dtype=dtype, device=device, path=path)
+                             bond_dim=bond_dim, bias=bias, dtype=dtype, device=device, path=path, engine=engine)
         self.reset_parameters()
 
     @property
