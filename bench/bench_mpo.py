@@ -9,7 +9,9 @@ Same shapes, ranks, batch (256), float32, CPU threads (2) for the three, side by
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import pathlib
 import time
 
 import pytest
@@ -44,6 +46,8 @@ def make(case, kind, input_grad=True):
         layer = torch.nn.Linear(nin, nout)
     elif kind == "mpo":
         layer = MPOLinear(nin, nout, inm, outm, bond_dim=d)
+    elif kind == "mpo-torch":
+        layer = MPOLinear(nin, nout, inm, outm, bond_dim=d, engine="torch")
     elif kind == "tltorch":
         layer = _tltorch_layer(inm, outm, d)
     else:
@@ -68,7 +72,7 @@ def _threads():
     torch.set_num_threads(old)
 
 
-@pytest.mark.parametrize("kind", ["dense", "mpo", "tltorch"])
+@pytest.mark.parametrize("kind", ["dense", "mpo", "mpo-torch", "tltorch"])
 @pytest.mark.parametrize("case", list(CASES))
 def test_fwd_bwd(benchmark, case, kind):
     layer, x = make(case, kind)
@@ -92,12 +96,13 @@ def _best(f, repeat, clock=time.perf_counter):
 def table(repeat=20, threads=THREADS, cpu_time=False):
     torch.set_num_threads(threads)
     clock = time.process_time if cpu_time else time.perf_counter
+    record = []
     print(f"forward+backward, batch {BATCH}, float32, {threads} threads, best of {repeat} "
           f"({'process CPU time' if cpu_time else 'wall time'}, ms); "
           f"ratio = time of the baseline / time of MPOLinear")
     for case, input_grad in [(c, g) for c in CASES for g in (True, False)]:
         inm, outm, d = CASES[case]
-        layers = {k: make(case, k, input_grad) for k in ("dense", "mpo", "tltorch")}
+        layers = {k: make(case, k, input_grad) for k in ("dense", "mpo", "mpo-torch", "tltorch")}
         params = {k: sum(p.numel() for p in v[0].parameters()) for k, v in layers.items() if v[0] is not None}
         times = {}
         # interleave the three so that load changes hit all of them alike
@@ -113,11 +118,19 @@ def table(repeat=20, threads=THREADS, cpu_time=False):
               f"MPO plan (group sizes) {plan}")
         print(f"  {'layer':<28}{'params':>12}{'ms':>10}{'vs MPO':>10}")
         for k, label in (("dense", "torch.nn.Linear"), ("mpo", "tnfast.nn.MPOLinear"),
+                         ("mpo-torch", "MPOLinear, engine='torch'"),
                          ("tltorch", "tltorch FactorizedLinear(blocktt)")):
             if k not in best:
-                print(f"  {label:<28}{'n/a':>12}")
+                print(f"  {label:<34}{'n/a':>12}")
                 continue
-            print(f"  {label:<28}{params[k]:>12,}{best[k]:>10.3f}{best[k] / best['mpo']:>9.2f}x")
+            print(f"  {label:<34}{params[k]:>12,}{best[k]:>10.3f}{best[k] / best['mpo']:>9.2f}x")
+        record.append(dict(case=case, input_grad=input_grad, plan=list(plan), ms=best,
+                           ratio={k: best[k] / best["mpo"] for k in best}))
+    out = pathlib.Path(__file__).parent / "results" / "mpo.json"
+    out.write_text(json.dumps(dict(batch=BATCH, threads=threads, clock="cpu" if cpu_time else "wall",
+                                   repeat=repeat, date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                                   cases=record), indent=1))
+    print(f"\nwritten {out}")
 
 
 if __name__ == "__main__":

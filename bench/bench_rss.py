@@ -2,7 +2,9 @@
 
 Cases (same function, samples, domain and embedding for both):
   random TT   d=2, bond 10, n=100 (N=30) and n=500 (N=35), poly embedding (1, x) on {0, 1};
-              test error on 1000 fresh random bitstrings.
+              test error on 1000 fresh random bitstrings.  f contracts the TT in torch, one
+              small product per site ("tt-<n>-<N>"), or with tnfast's compiled batched
+              evaluation ("ttc-<n>-<N>": a cheap black box, where the algorithm's cost decides).
   MLP         Linear(144,500)-ReLU-Linear(500,200)-ReLU-Linear(200,10) trained on MNIST resized
               to 12x12 (binarised pixels), tensorized sqrt(softmax) with rank 10, N training
               images as pivots; metric: % of 1000 test images whose argmax differs from the NN's.
@@ -55,7 +57,7 @@ def _reset_peak():
 
 # ---- cases --------------------------------------------------------------------------------
 
-def random_tt_case(n, N, bond=10, d=2, seed=0):
+def random_tt_case(n, N, bond=10, d=2, seed=0, compiled_f=False):
     import torch
     rng = np.random.default_rng(seed)
     # well-conditioned random TT: every slice G[:, p, :] is a block of a random orthogonal matrix
@@ -81,9 +83,20 @@ def random_tt_case(n, N, bond=10, d=2, seed=0):
             v = W[:, :rr] + xk * (W[:, rr:] - W[:, :rr])
         return v  # (batch, 1)
 
+    f = f_torch
+    if compiled_f:
+        # the same function, evaluated by a compiled batched kernel (tnfast's TT evaluation):
+        # the regime of a cheap black box, where the algorithm's own cost decides
+        import tnfast
+        tt = tnfast.TensorTrain(cores)
+
+        def f_compiled(x):
+            idx = x.numpy().astype(np.int64)
+            return torch.from_numpy(tt.evaluate(idx, num_threads=1)[:, None])
+        f = f_compiled
     samples = rng.integers(0, 2, (N, n)).astype(np.float64)
     test = rng.integers(0, 2, (1000, n)).astype(np.float64)
-    return dict(f=f_torch, samples=samples, test=test, domain=np.array([0.0, 1.0]), rank=bond, vector=False)
+    return dict(f=f, samples=samples, test=test, domain=np.array([0.0, 1.0]), rank=bond, vector=False)
 
 
 def _mnist12():
@@ -144,6 +157,8 @@ def build_case(name):
     kind, *rest = name.split("-")
     if kind == "tt":
         return random_tt_case(int(rest[0]), int(rest[1]))
+    if kind == "ttc":
+        return random_tt_case(int(rest[0]), int(rest[1]), compiled_f=True)
     if kind == "mlp":
         return mlp_case(int(rest[0]))
     raise ValueError(name)
@@ -171,12 +186,13 @@ def run_tnfast(case, batch_size=4096):
     import torch
     import tnfast
     f_t = case["f"]
-    t_in_f = [0.0]
+    t_in_f = [0.0, 0]
 
     def f(x):
         t0 = time.perf_counter()
         out = f_t(torch.from_numpy(x))
         t_in_f[0] += time.perf_counter() - t0
+        t_in_f[1] += x.shape[0]
         return out
     kw = dict(embedding="poly", domain=case["domain"], rank=case["rank"], batch_size=batch_size, seed=0)
     if case["vector"]:
@@ -185,14 +201,14 @@ def run_tnfast(case, batch_size=4096):
     tt, info = tnfast.tt_rss(f, case["samples"], **kw)
     elapsed = time.perf_counter() - t0
     cores = tt.cores
-    return elapsed, t_in_f[0], cores, info.out_position
+    return elapsed, t_in_f[0], cores, info.out_position, t_in_f[1]
 
 
 def run_tensorkrowch(case):
     import torch
     import tensorkrowch as tk
     f_t = case["f"]
-    t_in_f = [0.0]
+    t_in_f = [0.0, 0]
 
     # tensorkrowch's vector-output path builds its one-hot label features in float32 and fails
     # with float64 data, so vector-valued cases run it in float32 (f itself still in float64).
@@ -202,6 +218,7 @@ def run_tensorkrowch(case):
         t0 = time.perf_counter()
         out = f_t(x).to(fdt)
         t_in_f[0] += time.perf_counter() - t0
+        t_in_f[1] += x.shape[0]
         return out
 
     def emb(x):
@@ -217,7 +234,7 @@ def run_tensorkrowch(case):
     cores = [c.detach().numpy().astype(np.float64) for c in cores]
     cores = [c.reshape(1, *c.shape) if k == 0 else (c.reshape(*c.shape, 1) if c.ndim == 2 else c)
              for k, c in enumerate(cores)]
-    return elapsed, t_in_f[0], cores, case.get("out_position")
+    return elapsed, t_in_f[0], cores, case.get("out_position"), t_in_f[1]
 
 
 def worker(method, case_name, repeats):
@@ -233,11 +250,11 @@ def worker(method, case_name, repeats):
     run(random_tt_case(6, 4, bond=2))  # warm-up: load every code path before measuring memory
     base = _status("VmRSS")
     exact = _reset_peak()
-    elapsed, t_f, cores, outp = run(case)
+    elapsed, t_f, cores, outp, evals = run(case)
     peak = (_status("VmHWM") - base) if exact else None
     times, f_times = [elapsed], [t_f]
     for _ in range(repeats - 1):
-        e, tf, _, _ = run(case)
+        e, tf, _, _, _ = run(case)
         times.append(e)
         f_times.append(tf)
     best = int(np.argmin(times))
@@ -246,7 +263,7 @@ def worker(method, case_name, repeats):
     with _t.no_grad():
         ref = case["f"](_t.from_numpy(x)).numpy()
     approx = _eval_cores_poly(cores, x, outp if case["vector"] else None)
-    res = dict(method=method, case=case_name, time=times[best], f_time=f_times[best], peak_bytes=peak,
+    res = dict(method=method, case=case_name, time=times[best], f_time=f_times[best], peak_bytes=peak, evals=evals,
                bonds=max(c.shape[2] for c in cores[:-1]))
     if case["vector"]:
         res["disagree_pct"] = float(100 * np.mean(approx.argmax(1) != ref.argmax(1)))
@@ -291,7 +308,7 @@ def table(cases, repeats):
     for name in cases:
         pair = {}
         for method in ("tnfast", "tnfast-b1024", "tensorkrowch"):
-            r = run_in_subprocess(method, name, repeats if not name.startswith("tt-500") else 1)
+            r = run_in_subprocess(method, name, repeats if "-500-" not in name else 1)
             pair[method] = r
             rows.append(r)
             print(json.dumps(r), file=sys.stderr)
@@ -303,7 +320,7 @@ def table(cases, repeats):
                 continue
             a["speedup"] = b["time"] / a["time"]
             a["speedup_excl_f"] = (b["time"] - b["f_time"]) / max(1e-9, a["time"] - a["f_time"])
-    hdr = (f"{'case':<12} {'method':<13} {'time s':>9} {'in f s':>8} {'algo s':>8} {'peak MiB':>9} "
+    hdr = (f"{'case':<12} {'method':<13} {'time s':>9} {'in f s':>8} {'algo s':>8} {'evals':>8} {'peak MiB':>9} "
            f"{'test err':>10} {'pivot err':>10} {'disagree%':>9} {'speedup':>8} {'algo x':>8}")
     print(hdr)
     print("-" * len(hdr))
@@ -316,7 +333,7 @@ def table(cases, repeats):
         sp = f"{r['speedup']:8.1f}" if "speedup" in r else f"{'':>8}"
         sa = f"{r['speedup_excl_f']:8.1f}" if "speedup_excl_f" in r else f"{'':>8}"
         print(f"{r['case']:<12} {r['method']:<13} {r['time']:9.3f} {r['f_time']:8.3f} "
-              f"{r['time'] - r['f_time']:8.3f} {mem} {r['test_error']:10.2e} {r['pivot_error']:10.2e} "
+              f"{r['time'] - r['f_time']:8.3f} {r.get('evals', 0):8d} {mem} {r['test_error']:10.2e} {r['pivot_error']:10.2e} "
               f"{dis} {sp} {sa}")
     nn = [r for r in rows if "nn_acc" in r]
     if nn:
@@ -352,8 +369,8 @@ def main(argv=None):
     if args.worker:
         worker(args.worker[0], args.worker[1], args.repeats)
         return
-    cases = args.cases or (["tt-100-30", "mlp-30"] if args.quick else
-                           ["tt-100-30", "tt-500-35", "mlp-30", "mlp-100"])
+    cases = args.cases or (["tt-100-30", "ttc-100-30", "mlp-30"] if args.quick else
+                           ["tt-100-30", "ttc-100-30", "tt-500-35", "ttc-500-35", "mlp-30", "mlp-100"])
     table(cases, args.repeats)
 
 

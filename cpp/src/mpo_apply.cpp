@@ -2,6 +2,7 @@
 #include "tnfast/mpo_apply.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -215,28 +216,26 @@ int pick_threads(int num_threads, const Plan& p, Index batch) {
   return (work >= 2e6 && hw >= 2) ? int(std::min(hw, 8u)) : 1;
 }
 
-// Run fn(chunk_begin, chunk_end, thread) over the batch in chunks of `chunk`, spread over threads.
+// Run fn(chunk_begin, chunk_end, thread) over the batch in chunks of `chunk`, spread over threads;
+// chunks are handed out one at a time, so a thread slowed down by other work takes fewer.
 template <class F>
 void parallel_chunks(Index batch, Index chunk, int threads, F&& fn) {
   const Index nchunks = (batch + chunk - 1) / chunk;
   threads = int(std::max<Index>(1, std::min<Index>(threads, nchunks)));
+  std::atomic<Index> next{0};
   auto worker = [&](int t) {
-    for (Index c = t; c < nchunks; c += threads) fn(c * chunk, std::min(batch, (c + 1) * chunk), t);
+    for (Index c = next++; c < nchunks; c = next++) fn(c * chunk, std::min(batch, (c + 1) * chunk), t);
   };
   std::vector<std::thread> pool;
-  int started = 1;
   for (int t = 1; t < threads; ++t) {
     try {
       pool.emplace_back(worker, t);
-      ++started;
     } catch (...) {
-      break;
+      break;  // the chunks are taken by the threads that did start
     }
   }
   worker(0);
   for (auto& th : pool) th.join();
-  // threads that could not be started: run their chunks here
-  for (int t = started; t < threads; ++t) worker(t);
 }
 
 }  // namespace
