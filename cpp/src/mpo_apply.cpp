@@ -149,7 +149,7 @@ int active_isa() {
 
 template <class T>
 struct Kernels {
-  void (*nn)(Index, Index, Index, const T*, const T*, T*);
+  void (*nn)(Index, Index, Index, const T*, const T*, T*, T*);
   void (*nt)(Index, Index, Index, Index, const T*, const T*, T*);
 };
 
@@ -172,6 +172,7 @@ struct Plan {
   Index G = 0, n_in = 1, n_out = 1;
   std::vector<Index> A, K, P, Jr, s;
   Index smax = 0, ssum = 0;  // max over s[0..G], sum over s[0..G-1]
+  Index pack = 0;            // elements of a packed panel (inner dimension x 64 columns)
 };
 
 Plan make_plan(const std::vector<GroupShape>& sh) {
@@ -194,6 +195,7 @@ Plan make_plan(const std::vector<GroupShape>& sh) {
   p.s.push_back(p.n_out);
   for (Index g = 0; g <= p.G; ++g) p.smax = std::max(p.smax, p.s[size_t(g)]);
   for (Index g = 0; g < p.G; ++g) p.ssum += p.s[size_t(g)];
+  for (Index g = 0; g < p.G; ++g) p.pack = std::max(p.pack, 64 * std::max(p.K[size_t(g)], p.P[size_t(g)]));
   return p;
 }
 
@@ -271,10 +273,11 @@ void sweep_forward(const T* x, Index batch, const std::vector<const T*>& mats, c
   const int threads = pick_threads(num_threads, p, batch);
   const Index bp = pick_chunk(p, batch, threads, false, sizeof(T));
   const int nthreads = int(std::max<Index>(1, std::min<Index>(threads, (batch + bp - 1) / bp)));
-  std::vector<std::vector<T>> scratch(size_t(nthreads), std::vector<T>(size_t(2 * p.smax * bp)));
+  std::vector<std::vector<T>> scratch(size_t(nthreads), std::vector<T>(size_t(2 * p.smax * bp + p.pack)));
   parallel_chunks(batch, bp, nthreads, [&](Index b0, Index b1, int t) {
     T* s0 = scratch[size_t(t)].data();
     T* s1 = s0 + p.smax * bp;
+    T* pk = s1 + p.smax * bp;
     const Index nb = b1 - b0;
     for (Index kk = 0; kk < p.n_in; ++kk) {
       T* row = s0 + kk * bp;
@@ -286,7 +289,7 @@ void sweep_forward(const T* x, Index batch, const std::vector<const T*>& mats, c
     for (Index g = 0; g < p.G; ++g) {
       const size_t gi = size_t(g);
       const Index N = p.Jr[gi] * bp, Kg = p.K[gi], Pg = p.P[gi];
-      for (Index a = 0; a < p.A[gi]; ++a) k.nn(Pg, Kg, N, mats[gi], cur + a * Kg * N, nxt + a * Pg * N);
+      for (Index a = 0; a < p.A[gi]; ++a) k.nn(Pg, Kg, N, mats[gi], cur + a * Kg * N, nxt + a * Pg * N, pk);
       std::swap(cur, nxt);
     }
     const T* out = cur;
@@ -321,7 +324,8 @@ void sweep_backward(const T* x, Index batch, const std::vector<const T*>& mats,
     msize += Pg * Kg;
   }
   const int nthreads = int(std::max<Index>(1, std::min<Index>(threads, (batch + bp - 1) / bp)));
-  std::vector<std::vector<T>> scratch(size_t(nthreads), std::vector<T>(size_t((p.ssum + 2 * p.smax) * bp)));
+  std::vector<std::vector<T>> scratch(size_t(nthreads),
+                                      std::vector<T>(size_t((p.ssum + 2 * p.smax) * bp + p.pack)));
   std::vector<std::vector<T>> grads(size_t(nthreads), std::vector<T>(size_t(msize), T(0)));
   parallel_chunks(batch, bp, nthreads, [&](Index b0, Index b1, int t) {
     auto& buf = scratch[size_t(t)];
@@ -334,6 +338,7 @@ void sweep_backward(const T* x, Index batch, const std::vector<const T*>& mats,
     }
     T* d0 = buf.data() + off;
     T* d1 = d0 + p.smax * bp;
+    T* pk = d1 + p.smax * bp;
     const Index nb = b1 - b0;
     T* s0 = states[0];
     for (Index kk = 0; kk < p.n_in; ++kk) {
@@ -345,7 +350,8 @@ void sweep_backward(const T* x, Index batch, const std::vector<const T*>& mats,
     for (Index g = 0; g + 1 < p.G; ++g) {
       const size_t gi = size_t(g);
       const Index N = p.Jr[gi] * bp, Kg = p.K[gi], Pg = p.P[gi];
-      for (Index a = 0; a < p.A[gi]; ++a) k.nn(Pg, Kg, N, mats[gi], states[gi] + a * Kg * N, states[gi + 1] + a * Pg * N);
+      for (Index a = 0; a < p.A[gi]; ++a)
+        k.nn(Pg, Kg, N, mats[gi], states[gi] + a * Kg * N, states[gi + 1] + a * Pg * N, pk);
     }
     for (Index o = 0; o < p.n_out; ++o) {
       T* row = d0 + o * bp;
@@ -360,7 +366,7 @@ void sweep_backward(const T* x, Index batch, const std::vector<const T*>& mats,
       T* G = gacc.data() + goff;
       k.nt(p.A[gi], Pg, Kg, N, d0, states[gi], G);
       if (g == 0 && !dx) break;
-      for (Index a = 0; a < p.A[gi]; ++a) k.nn(Kg, Pg, N, mt[gi].data(), d0 + a * Pg * N, d1 + a * Kg * N);
+      for (Index a = 0; a < p.A[gi]; ++a) k.nn(Kg, Pg, N, mt[gi].data(), d0 + a * Pg * N, d1 + a * Kg * N, pk);
       std::swap(d0, d1);
     }
     if (dx) {
