@@ -95,7 +95,8 @@ struct CrossOptions {
   // pass that passes the random-point check (check_samples).
   Index max_sweeps = 20;
   bool rook = false;           // tci2: rook pivot search instead of full search
-  Index rook_restarts = 1;     // tci2, rook: random restarts before a search gives up
+  Index rook_restarts = 1;     // tci2, rook: extra random lines probed before a bond's search stops
+  double rook_tol = 1.0;       // tci2, rook: PrrLUOptions::rook_tol (>= 1)
   Index global_pivots = 0;     // tci2: points of largest error added after each sweep
   Index global_starts = 0;     // tci2: random starts of that search (<= 0: automatic)
   // tci2 without global pivots: when a pass leaves no pivot above rel_tol (a right-to-left
