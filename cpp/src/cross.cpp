@@ -285,10 +285,12 @@ double TCI2<T>::update(Index b, bool forward) {
       for (Index c = 0; c < nc; ++c) F_.request(make_point(r, c), out + c);
       F_.flush();
     };
-    EntriesFn<T> entries = [&](const Index* r, const Index* c, Index count, T* out) {
-      for (Index t = 0; t < count; ++t) F_.request(make_point(r[t], c[t]), out + t);
-      F_.flush();
-    };
+    EntriesFn<T> entries;
+    if (opt_.rook_entry_probes)
+      entries = [&](const Index* r, const Index* c, Index count, T* out) {
+        for (Index t = 0; t < count; ++t) F_.request(make_point(r[t], c[t]), out + t);
+        F_.flush();
+      };
     lu = prrlu_rook<T>(m, nc, column, row, entries, po, rng_, start_cols, start_rows);
   }
 

@@ -397,10 +397,7 @@ PrrLU<T> prrlu_rook(const CMatRef<T>& A, const PrrLUOptions& opt, std::mt19937_6
   const Index m = A.rows(), n = A.cols();
   ColumnFn<T> column = [&](Index j, T* out) { Eigen::Map<Vec<T>>(out, m) = A.col(j); };
   RowFn<T> row = [&](Index i, T* out) { Eigen::Map<Vec<T>>(out, n) = A.row(i).transpose(); };
-  EntriesFn<T> entries = [&](const Index* r, const Index* c, Index count, T* out) {
-    for (Index t = 0; t < count; ++t) out[t] = A(r[t], c[t]);
-  };
-  return prrlu_rook<T>(m, n, column, row, entries, opt, rng, start_cols, start_rows);
+  return prrlu_rook<T>(m, n, column, row, opt, rng, start_cols, start_rows);
 }
 
 #define TNFAST_INSTANTIATE_PRRLU(T)                                                                           \

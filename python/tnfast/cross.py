@@ -136,7 +136,7 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
              initial_pivots=None, pivot_search: str = "full", global_pivots: int = 0, cache: bool = True,
              batch_size: int = 65536, seed=None, verbose: bool = False, dtype=np.float64, init_samples: int = 64,
              global_starts=None, maxvol_tol: float = 1.05, rook_restarts: int = 1, rook_tol: float = 1.0,
-             check_samples: int = 64, check_factor: float = 1.0):
+             rook_probe: str = "lines", check_samples: int = 64, check_factor: float = 1.0):
     """Tensor train of a function of a multi-index by cross interpolation.
 
     Parameters
@@ -191,10 +191,16 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
         factorization is kept (never read twice); each pivot search takes the largest
         residual entry on them and, while that entry's row or column has not been read,
         reads it and looks again.  When no entry read exceeds the tolerance, ``1 +
-        rook_restarts`` probes of ``min(rows, columns)`` random entries off the lines read
-        (one call of ``f`` each) look for one that does, before the bond's search concludes
-        that no pivot above tolerance is left; an entry above it restarts the search from
-        the shorter line through it.
+        rook_restarts`` probes (see ``rook_probe``) look for one that does before the bond's
+        search concludes that no pivot above tolerance is left; an entry above it restarts
+        the search from there.
+    rook_probe : {"lines", "entries"}
+        tci2 with rook search: a probe reads a random unread line (a column if the 2-site
+        matrix has no more rows than columns, else a row) and the line across it through its
+        largest residual entry (``"lines"``, a rook step from a random start), or
+        ``min(rows, columns)`` random entries off the lines read, in one call (``"entries"``:
+        fewer evaluations, but a residual left on a few rows or columns is more easily
+        missed, so the error spreads further above ``rel_tol``).
     rook_tol : float
         tci2 with rook search (>= 1): settle on the largest entry whose row and column were
         both read as soon as no entry read so far exceeds it by more than this factor
@@ -225,6 +231,8 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
         raise ValueError(f"method: expected 'tci2' or 'maxvol1', got {method!r}")
     if pivot_search not in ("full", "rook"):
         raise ValueError(f"pivot_search: expected 'full' or 'rook', got {pivot_search!r}")
+    if rook_probe not in ("lines", "entries"):
+        raise ValueError(f"rook_probe: expected 'lines' or 'entries', got {rook_probe!r}")
     rel_tol = as_float(rel_tol, "rel_tol", minimum=0.0)
     max_rank = as_int(max_rank, "max_rank", minimum=1, allow_none=True)
     if method == "maxvol1" and max_rank is None:
@@ -277,8 +285,8 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
     run = getattr(_core, "tt_cross_" + suffix)
     out = run(f, dims, method, rel_tol, 0 if max_rank is None else max_rank, max_sweeps,
               pivot_search == "rook", global_pivots, 0 if global_starts is None else global_starts, bool(cache),
-              batch_size, seed, pivots, init_samples, maxvol_tol, rook_restarts, rook_tol, check_samples,
-              check_factor, on_sweep)
+              batch_size, seed, pivots, init_samples, maxvol_tol, rook_restarts, rook_tol,
+              rook_probe == "entries", check_samples, check_factor, on_sweep)
     tt = TensorTrain(out["cores"], copy=False)
     info = CrossInfo(method=method, sweeps=[_record(d) for d in out["sweeps"]], evals=int(out["evals"]),
                      cache_hits=int(out["cache_hits"]), calls=int(out["calls"]),
