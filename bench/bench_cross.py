@@ -21,7 +21,8 @@ earlier stopping rule's baseline.
 Evaluations are counted by wrapping f, so they include everything either side asks for:
 tnfast's random-point stopping check, its initial samples and probes; teneva's count adds
 the 1000 points of its validation set.  The error/evaluations trade-off of each side is
-shown by tnfast rook at looser ``rel_tol`` and teneva (with validation) at a higher rank;
+shown by tnfast rook at looser ``rel_tol`` (and with ``rook_probe="entries"``) and teneva
+(with validation) at a higher rank;
 the summary compares each teneva run with the tnfast runs whose relative L2 error is equal
 or better (below 1e-13 both count as round-off).
 """
@@ -98,12 +99,14 @@ class Counting:
 
 
 # ---- runners: each returns (list of cores, evaluations, distinct points evaluated) ---------
-def run_tnfast(f, shape, rank, sweeps, method="tci2", search="full", check=True, rel_tol=1e-12):
+def run_tnfast(f, shape, rank, sweeps, method="tci2", search="full", check=True, rel_tol=1e-12, probe="lines"):
     kw = dict(rel_tol=rel_tol, seed=0)
     if method == "maxvol1":
         kw.update(method="maxvol1", max_rank=rank, max_sweeps=sweeps)
     else:
         kw.update(pivot_search=search)
+        if search == "rook":
+            kw.update(rook_probe=probe)
         if not check:
             kw.update(check_samples=0)
     cf = Counting(f)
@@ -160,6 +163,11 @@ def table(repeats=3):
              lambda: run_tnfast(f, shape, rank, sweeps, search="rook", rel_tol=1e-11)),
             ("tnfast tci2 rook, rel_tol=1e-10",
              lambda: run_tnfast(f, shape, rank, sweeps, search="rook", rel_tol=1e-10)),
+            # probes of random entries instead of lines
+            ("tnfast tci2 rook, entry probes",
+             lambda: run_tnfast(f, shape, rank, sweeps, search="rook", probe="entries")),
+            ("tnfast tci2 rook, entries, 1e-11",
+             lambda: run_tnfast(f, shape, rank, sweeps, search="rook", probe="entries", rel_tol=1e-11)),
             ("tnfast maxvol1", lambda: run_tnfast(f, shape, rank, sweeps, method="maxvol1")),
             # without the random-point check: converged only after a confirming pass
             ("tnfast tci2 full, no check", lambda: run_tnfast(f, shape, rank, sweeps, check=False)),

@@ -34,7 +34,7 @@ struct PrrLUOptions {
   double abs_tol = 0;       // stop when the best pivot found has |value| <= abs_tol
   Index min_rank = 0;       // take at least this many pivots (while a nonzero one exists)
   Index rook_iters = 8;     // rook: after 2 * rook_iters lines read for one pivot, take the best crossing
-  Index rook_restarts = 2;  // rook: extra random lines probed before concluding that no pivot is left
+  Index rook_restarts = 2;  // rook: extra probes (see prrlu_rook) before concluding that no pivot is left
   // rook: accept an entry whose row and column were both read once no entry read so far
   // exceeds it by more than this factor (>= 1; 1: a strict rook pivot).
   double rook_tol = 1.0;
@@ -57,8 +57,9 @@ using RowFn = std::function<void(Index i, T* out)>;
 // largest residual entry of its row, of its column and of every line read (with
 // rook_tol > 1: within that factor of it).  No line is read twice; only the lines visited
 // are read.  `start_cols` and `start_rows` are read first; when no entry read exceeds the
-// tolerance, 1 + rook_restarts random unread lines (columns if m <= n, else rows) are
-// read before the factorization stops.
+// tolerance, 1 + rook_restarts probes are made before the factorization stops: each reads a
+// random unread line (a column if m <= n, else a row) and the line across it through its
+// largest residual entry, and the search goes on if they hold an entry above tolerance.
 template <class T>
 PrrLU<T> prrlu_rook(Index m, Index n, const ColumnFn<T>& column, const RowFn<T>& row, const PrrLUOptions& opt,
                     std::mt19937_64& rng, const std::vector<Index>& start_cols = {},
