@@ -335,6 +335,10 @@ def prrlu(a, *, max_rank=None, abs_tol: float = 0.0, rel_tol: float = 0.0, pivot
     abs_tol, rel_tol : float
         Stop when the best pivot found has ``|value| <= max(abs_tol, rel_tol * max|a|)``.
     pivot_search : {"full", "rook"}
+        Full search of the residual, or rook search: every row and column read is kept, each
+        pivot is the largest residual entry of its row, its column and every line read, and
+        before stopping three probes (a random line and the line across it through its
+        largest entry) confirm that no entry above tolerance is left.
     seed : int
         Seed of the rook search's random lines.
     rook_tol : float
