@@ -388,3 +388,52 @@ def test_random_check_complex(rng, search):
     assert info.converged and any(s.checked for s in info.sweeps)
     assert max(tt.bond_dims) <= 3
     assert rel_err(tt, f, fresh_points(rng, shape, 2000)) < 1e-11
+
+
+@pytest.mark.parametrize("probe,bound", [("lines", 38_000), ("entries", 35_000)])
+def test_rook_counts_every_point_and_reads_few(rng, probe, bound):
+    # Every point f receives is counted once (no repeats, probes and the random-point check
+    # included), and the rook search's lines are never read twice: on the 10-d Lorentzian
+    # it needs far fewer points than a full search, at the same accuracy.
+    shape = (16,) * 10
+    g = uniform_grid(-1.0, 1.0, 16)
+    f = Recorder(grid_function(lambda x: 1.0 / (1.0 + np.sum(x ** 2, axis=1)), [g] * 10))
+    tt, info = tt_cross(f, shape, rel_tol=1e-12, pivot_search="rook", rook_probe=probe, seed=0)
+    allpts = np.concatenate(f.batches)
+    assert len(allpts) == info.evals == info.cache_size
+    assert len(np.unique(allpts, axis=0)) == len(allpts)
+    assert len(f.batches) == info.calls
+    assert info.converged
+    pts = fresh_points(rng, shape)
+    assert rel_err(tt, f.f, pts) < 1e-12
+    # the strict rook search before lines were kept needed 42,478 points here
+    assert info.evals < bound
+
+
+@pytest.mark.parametrize("rook_tol", [1.0, 2.0, 4.0])
+def test_rook_tol_exact_recovery(rng, rook_tol):
+    shape = (3, 5, 4, 3, 5, 4, 3, 5)
+    f = tt_function(random_tt_cores(rng, shape, 4))
+    tt, info = tt_cross(f, shape, pivot_search="rook", rook_tol=rook_tol, rel_tol=1e-12, seed=7)
+    assert info.converged and max(tt.bond_dims) <= 4
+    assert rel_err(tt, f, fresh_points(rng, shape)) < 1e-12
+
+
+@pytest.mark.parametrize("cplx", [False, True])
+def test_entry_probes_exact_recovery(rng, cplx):
+    shape = (4,) * 8
+    f = tt_function(random_tt_cores(rng, shape, 3, cplx=cplx))
+    tt, info = tt_cross(f, shape, pivot_search="rook", rook_probe="entries", rel_tol=1e-12, seed=2,
+                        dtype=complex if cplx else float)
+    assert info.converged and max(tt.bond_dims) <= 3
+    assert rel_err(tt, f, fresh_points(rng, shape, 2000)) < 1e-11
+
+
+def test_rook_tol_argument():
+    f = lambda idx: np.ones(len(idx))  # noqa: E731
+    with pytest.raises(ValueError, match="rook_probe"):
+        tt_cross(f, (3, 3), pivot_search="rook", rook_probe="points")
+    with pytest.raises(ValueError, match="rook_tol"):
+        tt_cross(f, (3, 3), pivot_search="rook", rook_tol=0.9)
+    with pytest.raises(ValueError, match="rook_tol"):
+        tt_cross(f, (3, 3), rook_tol=float("inf"))

@@ -98,3 +98,41 @@ def test_bad_input():
 
 def test_exported():
     assert tnfast.prrlu is prrlu
+
+
+def _pivot_ratios(a, res):
+    """For each pivot: |pivot| over the largest residual entry of its row and column."""
+    r = np.array(a, dtype=complex if np.iscomplexobj(a) else float)
+    used_r, used_c, ratios = [], [], []
+    for i, j in zip(res.rows, res.cols):
+        row = np.abs(r[i]).copy()
+        col = np.abs(r[:, j]).copy()
+        row[used_c] = 0
+        col[used_r] = 0
+        ratios.append(abs(r[i, j]) / max(row.max(), col.max()))
+        r = r - np.outer(r[:, j], r[i, :]) / r[i, j]
+        used_r.append(i)
+        used_c.append(j)
+    return np.array(ratios)
+
+
+@pytest.mark.parametrize("cplx", [False, True])
+def test_rook_pivots_dominate_their_row_and_column(rng, cplx):
+    a = low_rank(rng, 70, 50, 9, cplx) + 1e-9 * rng.standard_normal((70, 50))
+    strict = prrlu(a, rel_tol=1e-7, pivot_search="rook", seed=2)
+    assert strict.rank == 9
+    assert np.all(_pivot_ratios(a, strict) >= 1 - 1e-9)  # strict rook pivots
+    loose = prrlu(a, rel_tol=1e-7, pivot_search="rook", seed=2, rook_tol=3.0)
+    assert loose.rank == 9
+    assert np.all(_pivot_ratios(a, loose) >= 1 / 3 - 1e-9)  # threshold pivots
+    for res in (strict, loose):
+        assert np.abs(a - res.L @ res.U).max() < 1e-6 * np.abs(a).max()
+        # the error reported is a residual entry actually seen, never above the true largest one
+        assert res.error <= np.abs(a - res.L @ res.U).max() + 1e-12 * np.abs(a).max()
+
+
+def test_rook_tol_argument():
+    with pytest.raises(ValueError, match="rook_tol"):
+        prrlu(np.eye(3), pivot_search="rook", rook_tol=0.5)
+    with pytest.raises(TypeError, match="rook_tol"):
+        prrlu(np.eye(3), pivot_search="rook", rook_tol="2")

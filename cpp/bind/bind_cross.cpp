@@ -46,8 +46,8 @@ template <class T>
 py::dict run_cross(const py::object& f, const std::vector<Index>& shape, const std::string& method, double rel_tol,
                    Index max_rank, Index max_sweeps, bool rook, Index global_pivots, Index global_starts, bool cache,
                    Index batch_size, uint64_t seed, const py::object& initial_pivots, Index init_samples,
-                   double maxvol_tol, Index rook_restarts, Index check_samples, double check_factor,
-                   const py::object& on_sweep) {
+                   double maxvol_tol, Index rook_restarts, double rook_tol, bool rook_entry_probes,
+                   Index check_samples, double check_factor, const py::object& on_sweep) {
   if (!PyCallable_Check(f.ptr())) throw py::type_error("f: expected a callable");
   cross::CrossOptions opt;
   opt.rel_tol = rel_tol;
@@ -62,6 +62,8 @@ py::dict run_cross(const py::object& f, const std::vector<Index>& shape, const s
   opt.init_samples = init_samples;
   opt.maxvol_tol = maxvol_tol;
   opt.rook_restarts = rook_restarts;
+  opt.rook_tol = rook_tol;
+  opt.rook_entry_probes = rook_entry_probes;
   opt.check_samples = check_samples;
   opt.check_factor = check_factor;
   if (!initial_pivots.is_none()) {
@@ -106,12 +108,13 @@ py::dict run_cross(const py::object& f, const std::vector<Index>& shape, const s
 }
 
 template <class T>
-py::tuple run_prrlu(const py::handle& a, Index max_rank, double abs_tol, bool rook, uint64_t seed) {
+py::tuple run_prrlu(const py::handle& a, Index max_rank, double abs_tol, bool rook, uint64_t seed, double rook_tol) {
   Mat<T> A = to_mat<T>(a, "a");
   if (!A.allFinite()) throw py::value_error("a: holds NaN or Inf");
   PrrLUOptions opt;
   opt.max_rank = max_rank;
   opt.abs_tol = abs_tol;
+  opt.rook_tol = rook_tol;
   PrrLU<T> lu;
   {
     py::gil_scoped_release nogil;
@@ -129,9 +132,10 @@ void def_typed(py::module_& m, const char* suffix) {
         py::arg("method"), py::arg("rel_tol"), py::arg("max_rank"), py::arg("max_sweeps"), py::arg("rook"),
         py::arg("global_pivots"), py::arg("global_starts"), py::arg("cache"), py::arg("batch_size"),
         py::arg("seed"), py::arg("initial_pivots"), py::arg("init_samples"), py::arg("maxvol_tol"),
-        py::arg("rook_restarts"), py::arg("check_samples"), py::arg("check_factor"), py::arg("on_sweep"));
+        py::arg("rook_restarts"), py::arg("rook_tol"), py::arg("rook_entry_probes"), py::arg("check_samples"),
+        py::arg("check_factor"), py::arg("on_sweep"));
   m.def((std::string("prrlu_") + suffix).c_str(), &run_prrlu<T>, py::arg("a"), py::arg("max_rank"),
-        py::arg("abs_tol"), py::arg("rook"), py::arg("seed"));
+        py::arg("abs_tol"), py::arg("rook"), py::arg("seed"), py::arg("rook_tol"));
 }
 
 void register_cross(py::module_& m) {

@@ -192,6 +192,7 @@ double TCI2<T>::update(Index b, bool forward) {
   po.max_rank = opt_.max_rank;
   po.min_rank = 1;
   po.rook_restarts = opt_.rook_restarts;
+  po.rook_tol = opt_.rook_tol;
   PrrLU<T> lu;
   if (!opt_.rook) {
     // Entries whose row and column were both in this bond's previous matrix are copied
@@ -248,25 +249,49 @@ double TCI2<T>::update(Index b, bool forward) {
         if (c >= 0) start_cols.insert(start_cols.begin(), c);
       }
     }
-    if (opt_.cache) {
-      std::vector<T> scratch(static_cast<size_t>((Index(start_cols.size()) * m) + Index(start_rows.size()) * nc));
+    // The starting lines are read first, in one batch (with the cache; without it each is
+    // read as the search needs it).
+    std::vector<T> pre;
+    std::vector<Index> pre_col(size_t(nc), -1), pre_row(size_t(m), -1);
+    if (opt_.cache && !(start_cols.empty() && start_rows.empty())) {
+      pre.resize(size_t(Index(start_cols.size()) * m + Index(start_rows.size()) * nc));
       size_t t = 0;
-      for (Index c : start_cols)
-        for (Index r = 0; r < m; ++r) F_.request(make_point(r, c), &scratch[t++]);
-      for (Index r : start_rows)
-        for (Index c = 0; c < nc; ++c) F_.request(make_point(r, c), &scratch[t++]);
+      for (Index c : start_cols) {
+        if (pre_col[size_t(c)] >= 0) continue;
+        pre_col[size_t(c)] = Index(t);
+        for (Index r = 0; r < m; ++r) F_.request(make_point(r, c), &pre[t++]);
+      }
+      for (Index r : start_rows) {
+        if (pre_row[size_t(r)] >= 0) continue;
+        pre_row[size_t(r)] = Index(t);
+        for (Index c = 0; c < nc; ++c) F_.request(make_point(r, c), &pre[t++]);
+      }
       F_.flush();
     }
     po.abs_tol = opt_.rel_tol * F_.max_abs();
     ColumnFn<T> column = [&](Index c, T* out) {
+      if (pre_col[size_t(c)] >= 0) {
+        std::copy_n(pre.data() + pre_col[size_t(c)], m, out);
+        return;
+      }
       for (Index r = 0; r < m; ++r) F_.request(make_point(r, c), out + r);
       F_.flush();
     };
     RowFn<T> row = [&](Index r, T* out) {
+      if (pre_row[size_t(r)] >= 0) {
+        std::copy_n(pre.data() + pre_row[size_t(r)], nc, out);
+        return;
+      }
       for (Index c = 0; c < nc; ++c) F_.request(make_point(r, c), out + c);
       F_.flush();
     };
-    lu = prrlu_rook<T>(m, nc, column, row, po, rng_, start_cols, start_rows);
+    EntriesFn<T> entries;
+    if (opt_.rook_entry_probes)
+      entries = [&](const Index* r, const Index* c, Index count, T* out) {
+        for (Index t = 0; t < count; ++t) F_.request(make_point(r[t], c[t]), out + t);
+        F_.flush();
+      };
+    lu = prrlu_rook<T>(m, nc, column, row, entries, po, rng_, start_cols, start_rows);
   }
 
   const Index k = lu.rank();

@@ -97,6 +97,13 @@ PrrLU<T> prrlu_full(const CMatRef<T>& A, const PrrLUOptions& opt) {
 template <class T>
 PrrLU<T> prrlu_rook(Index m, Index n, const ColumnFn<T>& column, const RowFn<T>& row, const PrrLUOptions& opt,
                     std::mt19937_64& rng, const std::vector<Index>& start_cols, const std::vector<Index>& start_rows) {
+  return prrlu_rook<T>(m, n, column, row, EntriesFn<T>(), opt, rng, start_cols, start_rows);
+}
+
+template <class T>
+PrrLU<T> prrlu_rook(Index m, Index n, const ColumnFn<T>& column, const RowFn<T>& row, const EntriesFn<T>& entries,
+                    const PrrLUOptions& opt, std::mt19937_64& rng, const std::vector<Index>& start_cols,
+                    const std::vector<Index>& start_rows) {
   Index cap = std::min(m, n);
   if (opt.max_rank > 0) cap = std::min(cap, opt.max_rank);
   PrrLU<T> out;
@@ -107,61 +114,198 @@ PrrLU<T> prrlu_rook(Index m, Index n, const ColumnFn<T>& column, const RowFn<T>&
     return out;
   }
   const Index full = std::min(m, n);
+  const double accept = std::max(opt.rook_tol, 1.0);
   std::vector<char> row_used(size_t(m), 0), col_used(size_t(n), 0);
   Index k = 0;
-  size_t next_start = 0, next_start_row = 0;
 
-  auto res_col = [&](Index j, Vec<T>& v) {
-    column(j, v.data());
-    if (k > 0) v.noalias() -= out.L.leftCols(k) * out.U.col(j).head(k);
-    for (Index r : out.rows) v[r] = T(0);
+  // Every line read is kept with its residual (updated after each pivot) and the position
+  // of its largest residual entry off the pivot rows/columns: no line is read twice, and
+  // every search sees all the entries read so far.
+  struct Line {
+    Index index;
+    Vec<T> res;
+    double max = 0;
+    Index arg = -1;
   };
-  auto res_row = [&](Index i, Vec<T>& v) {
-    row(i, v.data());
-    if (k > 0) v.noalias() -= out.U.topRows(k).transpose() * out.L.row(i).head(k).transpose();
-    for (Index c : out.cols) v[c] = T(0);
-  };
-  auto argmax = [](const Vec<T>& v, const std::vector<char>& used, double& best) {
-    Index at = -1;
-    best = -1;
-    for (Index t = 0; t < v.size(); ++t) {
+  std::vector<Line> kcols, krows;
+  std::vector<Index> col_at(size_t(n), -1), row_at(size_t(m), -1);  // position in kcols/krows
+  Index unread_cols = n, unread_rows = m;
+
+  auto rescan = [](Line& l, const std::vector<char>& used) {
+    l.max = -1;
+    l.arg = -1;
+    for (Index t = 0; t < l.res.size(); ++t) {
       if (used[size_t(t)]) continue;
-      const double a = absval(v[t]);
-      if (!std::isfinite(a)) throw invalid_argument("prrlu: the matrix holds NaN or Inf");
+      const double a = absval(l.res[t]);
+      if (a > l.max) {
+        l.max = a;
+        l.arg = t;
+      }
+    }
+  };
+  auto check_finite = [](const Vec<T>& v) {
+    for (Index t = 0; t < v.size(); ++t)
+      if (!std::isfinite(absval(v[t]))) throw invalid_argument("prrlu: the matrix holds NaN or Inf");
+  };
+  auto read_col = [&](Index j) {
+    Line l{j, Vec<T>(m)};
+    column(j, l.res.data());
+    check_finite(l.res);
+    if (k > 0) l.res.noalias() -= out.L.leftCols(k) * out.U.col(j).head(k);
+    for (Index r : out.rows) l.res[r] = T(0);
+    rescan(l, row_used);
+    col_at[size_t(j)] = Index(kcols.size());
+    kcols.push_back(std::move(l));
+    --unread_cols;
+  };
+  auto read_row = [&](Index i) {
+    Line l{i, Vec<T>(n)};
+    row(i, l.res.data());
+    check_finite(l.res);
+    if (k > 0) l.res.noalias() -= out.U.topRows(k).transpose() * out.L.row(i).head(k).transpose();
+    for (Index c : out.cols) l.res[c] = T(0);
+    rescan(l, col_used);
+    row_at[size_t(i)] = Index(krows.size());
+    krows.push_back(std::move(l));
+    --unread_rows;
+  };
+  // Largest residual entry on the lines read (off the pivot rows and columns).
+  auto best_read = [&](Index& bi, Index& bj) {
+    double best = -1;
+    bi = bj = -1;
+    for (const Line& l : kcols)
+      if (!col_used[size_t(l.index)] && l.max > best) {
+        best = l.max;
+        bi = l.arg;
+        bj = l.index;
+      }
+    for (const Line& l : krows)
+      if (!row_used[size_t(l.index)] && l.max > best) {
+        best = l.max;
+        bi = l.index;
+        bj = l.arg;
+      }
+    return best;
+  };
+  // Largest residual entry whose row and column were both read.
+  auto best_crossing = [&](Index& bi, Index& bj) {
+    double best = -1;
+    bi = bj = -1;
+    for (const Line& l : kcols) {
+      if (col_used[size_t(l.index)]) continue;
+      for (const Line& r : krows) {
+        if (row_used[size_t(r.index)]) continue;
+        const double a = absval(l.res[r.index]);
+        if (a > best) {
+          best = a;
+          bi = r.index;
+          bj = l.index;
+        }
+      }
+    }
+    return best;
+  };
+  // Read a random unread line (a column when columns are not longer than rows or no row is
+  // left, else a row) and the line across it through its largest residual entry.  False
+  // when every line was read.
+  // With `entries`: min(m, n) random entries off the lines read instead (their largest
+  // residual goes into probe_max); when one exceeds the tolerance, the shorter line through
+  // it is read and the search goes on from there.
+  double probe_max = 0;
+  std::vector<Index> pr_rows, pr_cols;
+  std::vector<T> pr_vals;
+  auto probe_entries = [&]() {
+    if (unread_rows == 0 || unread_cols == 0) return false;  // every entry is known
+    std::vector<Index> free_rows, free_cols;
+    for (Index r = 0; r < m; ++r)
+      if (row_at[size_t(r)] < 0) free_rows.push_back(r);
+    for (Index c = 0; c < n; ++c)
+      if (col_at[size_t(c)] < 0) free_cols.push_back(c);
+    const Index avail = Index(free_rows.size()) * Index(free_cols.size());
+    const Index want = std::min(std::min(m, n), avail);
+    std::uniform_int_distribution<Index> dist(0, avail - 1);
+    std::vector<Index> picks;
+    picks.reserve(size_t(want));
+    if (want == avail) {
+      for (Index t = 0; t < avail; ++t) picks.push_back(t);
+    } else {
+      std::vector<char> taken;
+      if (avail <= (Index(1) << 22)) taken.assign(size_t(avail), 0);
+      while (Index(picks.size()) < want) {
+        const Index t = dist(rng);
+        if (!taken.empty()) {
+          if (taken[size_t(t)]) continue;
+          taken[size_t(t)] = 1;
+        }
+        picks.push_back(t);
+      }
+    }
+    pr_rows.resize(picks.size());
+    pr_cols.resize(picks.size());
+    pr_vals.resize(picks.size());
+    const Index nf = Index(free_cols.size());
+    for (size_t t = 0; t < picks.size(); ++t) {
+      pr_rows[t] = free_rows[size_t(picks[t] / nf)];
+      pr_cols[t] = free_cols[size_t(picks[t] % nf)];
+    }
+    entries(pr_rows.data(), pr_cols.data(), Index(picks.size()), pr_vals.data());
+    double best = -1;
+    size_t at = 0;
+    for (size_t t = 0; t < picks.size(); ++t) {
+      T v = pr_vals[t];
+      if (!std::isfinite(absval(v))) throw invalid_argument("prrlu: the matrix holds NaN or Inf");
+      if (k > 0) v -= (out.L.row(pr_rows[t]).head(k) * out.U.col(pr_cols[t]).head(k)).value();  // no conjugation
+      const double a = absval(v);
       if (a > best) {
         best = a;
         at = t;
       }
     }
-    return at;
-  };
-  auto random_unused_col = [&]() -> Index {
-    std::uniform_int_distribution<Index> dist(0, n - 1);
-    for (int t = 0; t < 64; ++t) {
-      Index c = dist(rng);
-      if (!col_used[size_t(c)]) return c;
+    probe_max = std::max(probe_max, best);
+    if (best > opt.abs_tol || (k < opt.min_rank && best > 0)) {
+      if (m <= n)
+        read_col(pr_cols[at]);
+      else
+        read_row(pr_rows[at]);
     }
-    std::vector<Index> free;
-    for (Index c = 0; c < n; ++c)
-      if (!col_used[size_t(c)]) free.push_back(c);
-    return free[size_t(std::uniform_int_distribution<size_t>(0, free.size() - 1)(rng))];
+    return true;
   };
-  auto next_col = [&]() -> Index {
-    while (next_start < start_cols.size()) {
-      Index c = start_cols[next_start++];
-      if (c >= 0 && c < n && !col_used[size_t(c)]) return c;
+  auto probe = [&]() {
+    if (entries) return probe_entries();
+    const bool want_col = unread_cols > 0 && (m <= n || unread_rows == 0);
+    if (!want_col && unread_rows == 0) return false;
+    const Index len = want_col ? n : m;
+    const std::vector<Index>& at = want_col ? col_at : row_at;
+    std::uniform_int_distribution<Index> dist(0, len - 1);
+    Index pick = -1;
+    for (int t = 0; t < 64 && pick < 0; ++t) {
+      const Index c = dist(rng);
+      if (at[size_t(c)] < 0) pick = c;
     }
-    return -1;
-  };
-  auto next_row = [&]() -> Index {
-    while (next_start_row < start_rows.size()) {
-      Index r = start_rows[next_start_row++];
-      if (r >= 0 && r < m && !row_used[size_t(r)]) return r;
+    if (pick < 0) {
+      std::vector<Index> unread;
+      for (Index c = 0; c < len; ++c)
+        if (at[size_t(c)] < 0) unread.push_back(c);
+      pick = unread[size_t(std::uniform_int_distribution<size_t>(0, unread.size() - 1)(rng))];
     }
-    return -1;
+    // The probe is a rook step: the line, then the perpendicular line through its largest
+    // residual entry.
+    if (want_col) {
+      read_col(pick);
+      const Line& l = kcols.back();
+      if (l.arg >= 0 && row_at[size_t(l.arg)] < 0) read_row(l.arg);
+    } else {
+      read_row(pick);
+      const Line& l = krows.back();
+      if (l.arg >= 0 && col_at[size_t(l.arg)] < 0) read_col(l.arg);
+    }
+    return true;
   };
 
-  Vec<T> colv(m), rowv(n), best_col(m), best_row(n);
+  for (Index c : start_cols)
+    if (c >= 0 && c < n && col_at[size_t(c)] < 0) read_col(c);
+  for (Index r : start_rows)
+    if (r >= 0 && r < m && row_at[size_t(r)] < 0) read_row(r);
   for (;;) {
     if (k >= full) {
       out.error = 0;
@@ -169,65 +313,78 @@ PrrLU<T> prrlu_rook(Index m, Index n, const ColumnFn<T>& column, const RowFn<T>&
     }
     const bool estimating = k >= cap;
     if (estimating && !opt.estimate_error) break;
-    // One rook search per attempt; stop at the first pivot above tolerance.
-    double best = -1;
+    const auto worth = [&](double v) { return v > opt.abs_tol || (!estimating && k < opt.min_rank && v > 0); };
+    // Rook search with memory.  Take the largest residual entry on the lines read so far;
+    // if its row and column were both read it is the largest of both (a rook pivot), else
+    // read the missing line and look again.  With rook_tol > 1 the search settles earlier
+    // for an entry whose row and column were both read and which is within that factor of
+    // the largest entry seen.  When nothing read exceeds the tolerance, random unread lines
+    // are probed before concluding.
+    const Index max_probes = estimating ? 1 : 1 + std::max<Index>(opt.rook_restarts, 0);
+    const Index max_moves = 2 * std::max<Index>(opt.rook_iters, 1);
+    Index probes = 0, moves = 0;
+    probe_max = 0;
     Index bi = -1, bj = -1;
-    const Index attempts = estimating ? 1 : 1 + std::max<Index>(opt.rook_restarts, 0);
-    for (Index att = 0; att < attempts; ++att) {
-      // Start from a given column, else from a given row (its best column first), else
-      // from a random column.
-      Index c = next_col();
-      double vc = 0;
-      if (c < 0) {
-        const Index r0 = next_row();
-        if (r0 >= 0) {
-          res_row(r0, rowv);
-          double v0 = 0;
-          c = argmax(rowv, col_used, v0);
-        } else {
-          c = random_unused_col();
+    double best = 0;
+    bool found = false;
+    for (;;) {
+      best = best_read(bi, bj);
+      if (worth(best)) {
+        if (col_at[size_t(bj)] >= 0 && row_at[size_t(bi)] >= 0) {
+          found = true;
+          break;
         }
+        if (accept > 1 || moves >= max_moves) {
+          Index ci, cj;
+          const double v = best_crossing(ci, cj);
+          if (worth(v) && (v * accept >= best || moves >= max_moves)) {
+            bi = ci;
+            bj = cj;
+            best = v;
+            found = true;
+            break;
+          }
+        }
+        ++moves;
+        if (col_at[size_t(bj)] < 0)
+          read_col(bj);
+        else
+          read_row(bi);
+        continue;
       }
-      res_col(c, colv);
-      Index i = argmax(colv, row_used, vc);
-      double vr = -1;
-      bool have_row = false;
-      for (Index it = 0; it < std::max<Index>(opt.rook_iters, 1); ++it) {
-        res_row(i, rowv);
-        have_row = true;
-        Index j = argmax(rowv, col_used, vr);
-        if (j == c || vr <= vc) break;  // (i, c) is the largest of its row and column
-        c = j;
-        res_col(c, colv);
-        Index i2 = argmax(colv, row_used, vc);
-        if (i2 == i || vc <= vr) break;  // rowv still holds row i
-        i = i2;
-        have_row = false;
-      }
-      if (!have_row) res_row(i, rowv);
-      const double v = absval(colv[i]);
-      if (v > best) {
-        best = v;
-        bi = i;
-        bj = c;
-        best_col = colv;
-        best_row = rowv;
-      }
-      if (best > opt.abs_tol || (k < opt.min_rank && best > 0)) break;
+      if (probes >= max_probes || !probe()) break;
+      ++probes;
     }
-    if (estimating || best == 0 || (best <= opt.abs_tol && k >= opt.min_rank)) {
-      out.error = std::max(best, 0.0);
+    if (estimating || !found) {
+      out.error = std::max(std::max(best, probe_max), 0.0);
       break;
     }
-    const T p = best_col[bi];
-    out.L.col(k) = best_col / p;
-    out.U.row(k) = best_row.transpose();
+    const Vec<T>& pc = kcols[size_t(col_at[size_t(bj)])].res;
+    const Vec<T>& pr = krows[size_t(row_at[size_t(bi)])].res;
+    const T p = pc[bi];
+    out.L.col(k) = pc / p;
+    out.U.row(k) = pr.transpose();
     out.L(bi, k) = T(1);
     row_used[size_t(bi)] = 1;
     col_used[size_t(bj)] = 1;
     out.rows.push_back(bi);
     out.cols.push_back(bj);
     out.pivot_abs.push_back(best);
+    // Residuals of the lines read after the new pivot (zero on its row and column).
+    const auto lk = out.L.col(k);
+    const auto uk = out.U.row(k);
+    for (Line& l : kcols) {
+      if (col_used[size_t(l.index)]) continue;
+      l.res.noalias() -= lk * uk[l.index];
+      l.res[bi] = T(0);
+      rescan(l, row_used);
+    }
+    for (Line& l : krows) {
+      if (row_used[size_t(l.index)]) continue;
+      l.res.noalias() -= uk.transpose() * lk[l.index];
+      l.res[bj] = T(0);
+      rescan(l, col_used);
+    }
     ++k;
   }
   finish(out, m, n, k);
@@ -248,6 +405,9 @@ PrrLU<T> prrlu_rook(const CMatRef<T>& A, const PrrLUOptions& opt, std::mt19937_6
   template PrrLU<T> prrlu_full<T>(const CMatRef<T>&, const PrrLUOptions&);                                   \
   template PrrLU<T> prrlu_rook<T>(Index, Index, const ColumnFn<T>&, const RowFn<T>&, const PrrLUOptions&,    \
                                   std::mt19937_64&, const std::vector<Index>&, const std::vector<Index>&);   \
+  template PrrLU<T> prrlu_rook<T>(Index, Index, const ColumnFn<T>&, const RowFn<T>&, const EntriesFn<T>&,    \
+                                  const PrrLUOptions&, std::mt19937_64&, const std::vector<Index>&,          \
+                                  const std::vector<Index>&);                                                \
   template PrrLU<T> prrlu_rook<T>(const CMatRef<T>&, const PrrLUOptions&, std::mt19937_64&,                 \
                                   const std::vector<Index>&, const std::vector<Index>&);
 

@@ -135,8 +135,8 @@ def _check_shape(shape) -> list:
 def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank=None, max_sweeps: int = 20,
              initial_pivots=None, pivot_search: str = "full", global_pivots: int = 0, cache: bool = True,
              batch_size: int = 65536, seed=None, verbose: bool = False, dtype=np.float64, init_samples: int = 64,
-             global_starts=None, maxvol_tol: float = 1.05, rook_restarts: int = 1, check_samples: int = 64,
-             check_factor: float = 1.0):
+             global_starts=None, maxvol_tol: float = 1.05, rook_restarts: int = 1, rook_tol: float = 1.0,
+             rook_probe: str = "lines", check_samples: int = 64, check_factor: float = 1.0):
     """Tensor train of a function of a multi-index by cross interpolation.
 
     Parameters
@@ -166,7 +166,7 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
         ``init_samples`` random points.
     pivot_search : {"full", "rook"}
         tci2 only: search the whole 2-site matrix, or alternate row/column searches
-        evaluating only what they visit.
+        evaluating only the rows and columns they visit (see ``rook_tol``).
     global_pivots : int
         tci2 only: after each sweep, add up to this many points where ``|f - tt|`` is largest
         (random starts improved one index at a time, in batches).
@@ -187,8 +187,26 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
     maxvol_tol : float
         maxvol1 only: the maxvol swap tolerance (>= 1).
     rook_restarts : int
-        tci2 with rook search: random starting columns tried before a bond's search concludes
-        that no pivot above tolerance is left.
+        tci2 with rook search.  Every row and column of a 2-site matrix read during its
+        factorization is kept (never read twice); each pivot search takes the largest
+        residual entry on them and, while that entry's row or column has not been read,
+        reads it and looks again.  When no entry read exceeds the tolerance, ``1 +
+        rook_restarts`` probes (see ``rook_probe``) look for one that does before the bond's
+        search concludes that no pivot above tolerance is left; an entry above it restarts
+        the search from there.
+    rook_probe : {"lines", "entries"}
+        tci2 with rook search: a probe reads a random unread line (a column if the 2-site
+        matrix has no more rows than columns, else a row) and the line across it through its
+        largest residual entry (``"lines"``, a rook step from a random start), or
+        ``min(rows, columns)`` random entries off the lines read, in one call (``"entries"``:
+        fewer evaluations, but a residual left on a few rows or columns is more easily
+        missed, so the error spreads further above ``rel_tol``).
+    rook_tol : float
+        tci2 with rook search (>= 1): settle on the largest entry whose row and column were
+        both read as soon as no entry read so far exceeds it by more than this factor
+        (threshold pivoting).  The default 1 takes strict rook pivots (the largest residual
+        entry of its row, its column and every line read); larger values read fewer lines
+        per pivot but see less of each matrix, which can end a search early.
     check_samples : int
         tci2 only (without global pivots): when a pass left no pivot above ``rel_tol`` (for a
         right-to-left pass: nor did the left-to-right pass before it) but the usual rule does
@@ -213,6 +231,8 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
         raise ValueError(f"method: expected 'tci2' or 'maxvol1', got {method!r}")
     if pivot_search not in ("full", "rook"):
         raise ValueError(f"pivot_search: expected 'full' or 'rook', got {pivot_search!r}")
+    if rook_probe not in ("lines", "entries"):
+        raise ValueError(f"rook_probe: expected 'lines' or 'entries', got {rook_probe!r}")
     rel_tol = as_float(rel_tol, "rel_tol", minimum=0.0)
     max_rank = as_int(max_rank, "max_rank", minimum=1, allow_none=True)
     if method == "maxvol1" and max_rank is None:
@@ -224,6 +244,7 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
     init_samples = as_int(init_samples, "init_samples", minimum=1)
     maxvol_tol = as_float(maxvol_tol, "maxvol_tol", minimum=1.0)
     rook_restarts = as_int(rook_restarts, "rook_restarts", minimum=0)
+    rook_tol = as_float(rook_tol, "rook_tol", minimum=1.0)
     check_samples = as_int(check_samples, "check_samples", minimum=0)
     check_factor = as_float(check_factor, "check_factor", minimum=1.0)
     if not isinstance(cache, (bool, np.bool_)):
@@ -264,8 +285,8 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
     run = getattr(_core, "tt_cross_" + suffix)
     out = run(f, dims, method, rel_tol, 0 if max_rank is None else max_rank, max_sweeps,
               pivot_search == "rook", global_pivots, 0 if global_starts is None else global_starts, bool(cache),
-              batch_size, seed, pivots, init_samples, maxvol_tol, rook_restarts, check_samples, check_factor,
-              on_sweep)
+              batch_size, seed, pivots, init_samples, maxvol_tol, rook_restarts, rook_tol,
+              rook_probe == "entries", check_samples, check_factor, on_sweep)
     tt = TensorTrain(out["cores"], copy=False)
     info = CrossInfo(method=method, sweeps=[_record(d) for d in out["sweeps"]], evals=int(out["evals"]),
                      cache_hits=int(out["cache_hits"]), calls=int(out["calls"]),
@@ -302,7 +323,7 @@ class PrrLUResult:
 
 
 def prrlu(a, *, max_rank=None, abs_tol: float = 0.0, rel_tol: float = 0.0, pivot_search: str = "full",
-          seed=0) -> PrrLUResult:
+          seed=0, rook_tol: float = 1.0) -> PrrLUResult:
     """Partial rank-revealing LU of a dense matrix with full or rook pivoting.
 
     Parameters
@@ -314,8 +335,16 @@ def prrlu(a, *, max_rank=None, abs_tol: float = 0.0, rel_tol: float = 0.0, pivot
     abs_tol, rel_tol : float
         Stop when the best pivot found has ``|value| <= max(abs_tol, rel_tol * max|a|)``.
     pivot_search : {"full", "rook"}
+        Full search of the residual, or rook search: every row and column read is kept, each
+        pivot is the largest residual entry of its row, its column and every line read, and
+        before stopping three probes (a random line and the line across it through its
+        largest entry) confirm that no entry above tolerance is left.
     seed : int
-        Seed of the rook search's random starting columns.
+        Seed of the rook search's random lines.
+    rook_tol : float
+        Rook search only (>= 1): accept an entry whose row and column were both read once no
+        entry of the rows and columns read so far exceeds it by more than this factor
+        (1: strict rook pivots, each the largest residual entry of its row and column).
 
     Returns
     -------
@@ -328,11 +357,12 @@ def prrlu(a, *, max_rank=None, abs_tol: float = 0.0, rel_tol: float = 0.0, pivot
     abs_tol = as_float(abs_tol, "abs_tol", minimum=0.0)
     rel_tol = as_float(rel_tol, "rel_tol", minimum=0.0)
     seed = as_int(seed, "seed", minimum=0)
+    rook_tol = as_float(rook_tol, "rook_tol", minimum=1.0)
     cplx = np.iscomplexobj(A)
     A = A.astype(np.complex128 if cplx else np.float64)
     tol = max(abs_tol, rel_tol * (float(np.abs(A).max()) if A.size else 0.0))
     fn = _core.prrlu_c128 if cplx else _core.prrlu_f64
     L, U, rows, cols, piv, err, left, right = fn(A, 0 if max_rank is None else max_rank, tol,
-                                                pivot_search == "rook", seed)
+                                                pivot_search == "rook", seed, rook_tol)
     return PrrLUResult(L=L, U=U, rows=np.asarray(rows, dtype=np.int64), cols=np.asarray(cols, dtype=np.int64),
                        pivots=np.asarray(piv, dtype=np.float64), error=float(err), left=left, right=right)

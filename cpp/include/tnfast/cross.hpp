@@ -95,7 +95,11 @@ struct CrossOptions {
   // pass that passes the random-point check (check_samples).
   Index max_sweeps = 20;
   bool rook = false;           // tci2: rook pivot search instead of full search
-  Index rook_restarts = 1;     // tci2, rook: random restarts before a search gives up
+  Index rook_restarts = 1;     // tci2, rook: extra probes before a bond's search stops (PrrLUOptions)
+  double rook_tol = 1.0;       // tci2, rook: PrrLUOptions::rook_tol (>= 1)
+  // tci2, rook: probe with min(rows, cols) random entries instead of a random line and the
+  // line across it (fewer evaluations, less sensitive to residuals on a few lines).
+  bool rook_entry_probes = false;
   Index global_pivots = 0;     // tci2: points of largest error added after each sweep
   Index global_starts = 0;     // tci2: random starts of that search (<= 0: automatic)
   // tci2 without global pivots: when a pass leaves no pivot above rel_tol (a right-to-left

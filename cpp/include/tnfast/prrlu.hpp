@@ -33,8 +33,11 @@ struct PrrLUOptions {
   Index max_rank = 0;       // <= 0: no cap (min(m, n))
   double abs_tol = 0;       // stop when the best pivot found has |value| <= abs_tol
   Index min_rank = 0;       // take at least this many pivots (while a nonzero one exists)
-  Index rook_iters = 8;     // rook: alternating row/column searches per pivot
-  Index rook_restarts = 2;  // rook: extra random starting columns tried before stopping
+  Index rook_iters = 8;     // rook: after 2 * rook_iters lines read for one pivot, take the best crossing
+  Index rook_restarts = 2;  // rook: extra probes (see prrlu_rook) before concluding that no pivot is left
+  // rook: accept an entry whose row and column were both read once no entry read so far
+  // exceeds it by more than this factor (>= 1; 1: a strict rook pivot).
+  double rook_tol = 1.0;
   bool estimate_error = true;  // rook: search once more after the last pivot to estimate the error
 };
 
@@ -48,14 +51,32 @@ using ColumnFn = std::function<void(Index j, T* out)>;
 template <class T>
 using RowFn = std::function<void(Index i, T* out)>;
 
-// Rook search: alternately the largest residual entry of a column, then of a row, until
-// an entry is the largest of both; only the visited rows and columns of A are read.
-// Searches start from `start_cols` (in order, while unused), then from `start_rows` (the
-// search reads the row and continues from its largest residual column), then from random
-// columns.
+// Rook search with memory: the rows and columns of A read so far are kept with their
+// residuals; each pivot search takes the largest residual entry on them, and while that
+// entry's row or column was not read, reads it and looks again, so that the pivot is the
+// largest residual entry of its row, of its column and of every line read (with
+// rook_tol > 1: within that factor of it).  No line is read twice; only the lines visited
+// are read.  `start_cols` and `start_rows` are read first; when no entry read exceeds the
+// tolerance, 1 + rook_restarts probes are made before the factorization stops: each reads a
+// random unread line (a column if m <= n, else a row) and the line across it through its
+// largest residual entry, and the search goes on if they hold an entry above tolerance.
 template <class T>
 PrrLU<T> prrlu_rook(Index m, Index n, const ColumnFn<T>& column, const RowFn<T>& row, const PrrLUOptions& opt,
                     std::mt19937_64& rng, const std::vector<Index>& start_cols = {},
+                    const std::vector<Index>& start_rows = {});
+
+// Entries A(rows[t], cols[t]) for t < count into out[0..count).
+template <class T>
+using EntriesFn = std::function<void(const Index* rows, const Index* cols, Index count, T* out)>;
+
+// The same search; when no entry read exceeds the tolerance, each probe reads min(m, n)
+// random entries off the lines read (through `entries`, one call) instead of a random line
+// and the line across it; an entry above the tolerance restarts the search from the
+// shorter line through it.  The error reported is the largest residual seen, probes
+// included.
+template <class T>
+PrrLU<T> prrlu_rook(Index m, Index n, const ColumnFn<T>& column, const RowFn<T>& row, const EntriesFn<T>& entries,
+                    const PrrLUOptions& opt, std::mt19937_64& rng, const std::vector<Index>& start_cols = {},
                     const std::vector<Index>& start_rows = {});
 
 // Rook search over a dense matrix (same pivots as the lazy version would find).
