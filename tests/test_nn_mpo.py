@@ -406,6 +406,33 @@ def test_native_sweep_chunks_and_threads_match_dense(batch, threads):
         torch.set_num_threads(old)
 
 
+@pytest.mark.parametrize("level", [0, 1, 2])
+def test_native_sweep_every_instruction_set(level):
+    from tnfast import _core
+    if level > _core._simd_level():
+        pytest.skip("instruction set not available on this CPU")
+    torch.manual_seed(5)
+    layer = MPOLinear(96, 60, (4, 6, 4), (3, 5, 4), bond_dim=3, dtype=torch.float64, engine="native")
+    x = torch.randn(37, 96, dtype=torch.float64, requires_grad=True)
+    params = [x, *layer.cores, layer.bias]
+    ref = x @ layer.to_dense().T + layer.bias
+    gy = torch.randn_like(ref)
+    gref = torch.autograd.grad(ref, params, gy)
+    _core._set_simd_level(level)
+    try:
+        for dtype, tol in ((torch.float64, 1e-10), (torch.float32, 1e-4)):
+            lay = layer.to(dtype)
+            xx = x.detach().to(dtype).requires_grad_()
+            y = lay(xx, path=(1, 2))
+            assert torch.allclose(y.double(), ref, atol=tol, rtol=tol)
+            g = torch.autograd.grad(y, [xx, *lay.cores, lay.bias], gy.to(dtype))
+            for a, b in zip(g, gref):
+                assert torch.allclose(a.double(), b, atol=tol, rtol=tol)
+            layer.to(torch.float64)
+    finally:
+        _core._set_simd_level(-1)
+
+
 def test_native_chunk_size_follows_state_size():
     from tnfast import _core
     small = [(1, 16, 28, 4), (4, 16, 28, 1)]          # 784 -> 256

@@ -27,12 +27,12 @@ def unfold_svals(A, k):
 
 @pytest.fixture(params=[0, 1, 2], ids=["baseline", "avx2", "avx512"])
 def isa(request):
-    _core._tt_set_eval_isa(-1)
-    if request.param > _core._tt_eval_isa():
+    _core._set_simd_level(-1)
+    if request.param > _core._simd_level():
         pytest.skip("instruction set not available on this CPU")
-    _core._tt_set_eval_isa(request.param)
+    _core._set_simd_level(request.param)
     yield request.param
-    _core._tt_set_eval_isa(-1)
+    _core._set_simd_level(-1)
 
 
 # ---- constructors ------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // Bindings of the tensor-train / MPO algebra (tnfast/tt.hpp).  Conversion and validation
 // only; the cores produced by the C++ core are handed to numpy without a copy.
 #include "bind_common.hpp"
+#include "tnfast/simd.hpp"
 #include "tnfast/tt.hpp"
 
 namespace tnfast {
@@ -259,9 +260,9 @@ void register_tt(py::module_& m) {
   def_typed<double>(m, "f64");
   def_typed<cfloat>(m, "c64");
   def_typed<cdouble>(m, "c128");
-  m.def("_tt_set_eval_isa", &tt::set_eval_isa, py::arg("isa"),
-        "Cap the instruction set of the evaluation kernels (0 baseline, 1 AVX2, 2 AVX-512; -1 detect).");
-  m.def("_tt_eval_isa", &tt::eval_isa);
+  m.def("_set_simd_level", &simd::set_level_cap, py::arg("level"),
+        "Cap the instruction set of the vectorized kernels (0 portable, 1 AVX2, 2 AVX-512; -1 detect).");
+  m.def("_simd_level", &simd::active_level);
 }
 
 Registrar reg(20, register_tt);

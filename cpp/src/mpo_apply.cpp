@@ -1,5 +1,6 @@
 // Forward and backward sweeps of an MPO over a batch (see tnfast/mpo_apply.hpp).
 #include "tnfast/mpo_apply.hpp"
+#include "tnfast/simd.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -132,21 +133,6 @@ struct Tr<double> {
 #pragma GCC pop_options
 #endif
 
-int active_isa() {
-#if TNFAST_MPO_X86
-  static const int isa = [] {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
-      return 2;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
-    return 0;
-  }();
-  return isa;
-#else
-  return 0;
-#endif
-}
-
 template <class T>
 struct Kernels {
   void (*nn)(Index, Index, Index, const T*, const T*, T*, T*);
@@ -156,8 +142,9 @@ struct Kernels {
 template <class T>
 Kernels<T> kernels() {
 #if TNFAST_MPO_X86
-  if (active_isa() == 2) return {&kavx512::nn<T>, &kavx512::nt<T>};
-  if (active_isa() == 1) return {&kavx2::nn<T>, &kavx2::nt<T>};
+  const int level = simd::active_level();
+  if (level == 2) return {&kavx512::nn<T>, &kavx512::nt<T>};
+  if (level == 1) return {&kavx2::nn<T>, &kavx2::nt<T>};
 #endif
   return {&kgen::nn<T>, &kgen::nt<T>};
 }

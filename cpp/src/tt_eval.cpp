@@ -13,6 +13,7 @@
 #include <immintrin.h>
 #endif
 
+#include "tnfast/simd.hpp"
 #include "tt_detail.hpp"
 
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
@@ -337,28 +338,7 @@ TNFAST_TT_KERNELS(avx2, __attribute__((target("avx2,fma"))))
 TNFAST_TT_KERNELS(avx512, __attribute__((target("avx512f,avx512vl,avx2,fma"))))
 #endif
 
-// Instruction set used by the kernels: 0 generic, 1 AVX2+FMA, 2 AVX-512; -1 = detect.
-std::atomic<int> g_isa_override{-1};
-
-int detected_isa() {
-#if TNFAST_TT_X86
-  static const int isa = [] {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) return 2;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
-    return 0;
-  }();
-  return isa;
-#else
-  return 0;
-#endif
-}
-
-int active_isa() {
-  const int o = g_isa_override.load();
-  const int det = detected_isa();
-  return o >= 0 ? std::min(o, det) : det;
-}
+int active_isa() { return simd::active_level(); }
 
 constexpr int kWidths[] = {2, 4, 8, 10, 12, 16, 24, 32};
 
@@ -527,8 +507,6 @@ void evaluate_embedded(const Cores<T>& cores, const std::vector<const T*>& featu
   run<T, true>(cores, job, batch, out, num_threads);
 }
 
-void set_eval_isa(int isa) { g_isa_override.store(isa < 0 ? -1 : std::min(isa, 2)); }
-int eval_isa() { return active_isa(); }
 
 #define TNFAST_INST(T)                                                                                         \
   template void evaluate<T>(const Cores<T>&, const std::int64_t*, Index, T*, int);                            \

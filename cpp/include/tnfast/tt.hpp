@@ -69,11 +69,7 @@ template <class T>
 void evaluate_embedded(const Cores<T>& cores, const std::vector<const T*>& features,
                        const std::vector<Index>& row_stride, Index batch, T* out, int num_threads = 0);
 
-// Instruction set of the evaluation kernels: 0 baseline, 1 AVX2+FMA, 2 AVX-512 (x86-64 with
-// GCC/Clang; elsewhere always 0).  set_eval_isa caps the detected one (for testing every
-// path); a negative value restores detection.
-void set_eval_isa(int isa);
-int eval_isa();
+// The evaluation kernels are vectorized for the level of tnfast/simd.hpp.
 
 // ---- algebra --------------------------------------------------------------------------------
 
