@@ -134,3 +134,21 @@ def test_mnist_job_quick(data_dir, tmp_path):
     assert [d["mpo_core_params"] for d in layers] == [1024, 736]
     assert res["results"]["fc2"]["final_test_acc"]["dense"] > 0.8
     assert (tmp_path / "accuracy_vs_epoch.png").is_file()
+
+
+def test_random_shift_translates_digits():
+    from tnfast.nn.training import random_shift
+    x = torch.full((6, 1, 8, 8), -1.0)
+    x[:, 0, 3, 4] = 5.0  # one bright pixel on a -1 background
+    gen = torch.Generator().manual_seed(0)
+    y = random_shift(x, gen, pad=2)
+    assert y.shape == x.shape
+    moved = 0
+    for t in range(6):
+        pos = (y[t, 0] == 5.0).nonzero()
+        assert len(pos) == 1  # the pixel survives (shifts of at most 2 px keep it inside)
+        r, c = pos[0].tolist()
+        assert abs(r - 3) <= 2 and abs(c - 4) <= 2
+        moved += (r, c) != (3, 4)
+        assert torch.all(y[t][y[t] != 5.0] == -1.0)  # the border is filled with the background
+    assert moved > 0

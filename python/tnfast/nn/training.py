@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["TensorLoader", "train", "fine_tune", "evaluate", "random_crop_flip"]
+__all__ = ["TensorLoader", "train", "fine_tune", "evaluate", "random_crop_flip", "random_shift"]
 
 
 class TensorLoader:
@@ -51,6 +51,22 @@ class TensorLoader:
             if self.transform is not None:
                 xb = self.transform(xb, self._gen)
             yield xb, yb
+
+
+def random_shift(x, gen, pad=2):
+    """Digit-style augmentation of a batch ``(B, C, H, W)``: random shifts by up to ``pad`` px.
+
+    The border is filled with the batch's minimum (the background of normalized digit images);
+    no flips, which would change what a digit is.
+    """
+    b, c, h, w = x.shape
+    xp = F.pad(x, (pad, pad, pad, pad), value=float(x.min()))
+    dx = torch.randint(0, 2 * pad + 1, (b,), generator=gen)
+    dy = torch.randint(0, 2 * pad + 1, (b,), generator=gen)
+    out = torch.empty_like(x)
+    for t in range(b):
+        out[t] = xp[t, :, dy[t]:dy[t] + h, dx[t]:dx[t] + w]
+    return out
 
 
 def random_crop_flip(x, gen, pad=4):
