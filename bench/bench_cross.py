@@ -23,8 +23,8 @@ tnfast's random-point stopping check, its initial samples and probes; teneva's c
 the 1000 points of its validation set.  The error/evaluations trade-off of each side is
 shown by tnfast rook at looser ``rel_tol`` (and with ``rook_probe="entries"``) and teneva
 (with validation) at a higher rank;
-rows with two probes per bond (``rook_restarts=1``, the earlier default) and threshold rook
-pivots (``rook_tol=1.25``) show those options;
+rows with strict rook pivots (``rook_tol=1``; with two probes per bond,
+``rook_restarts=1``, the earlier default) show what the default threshold and single probe save;
 the summary compares each teneva run with the tnfast runs whose relative L2 error is equal
 or better (below 1e-13 both count as round-off).
 """
@@ -166,11 +166,12 @@ def table(repeats=3):
              lambda: run_tnfast(f, shape, rank, sweeps, search="rook", rel_tol=1e-11)),
             ("tnfast tci2 rook, rel_tol=1e-10",
              lambda: run_tnfast(f, shape, rank, sweeps, search="rook", rel_tol=1e-10)),
-            # two probes per bond (the earlier default) and threshold rook pivots (opt-in)
-            ("tnfast tci2 rook, 2 probes/bond",
-             lambda: run_tnfast(f, shape, rank, sweeps, search="rook", rook_restarts=1)),
-            ("tnfast tci2 rook, 2 probes, tol 1.25",
-             lambda: run_tnfast(f, shape, rank, sweeps, search="rook", rook_restarts=1, rook_tol=1.25)),
+            # strict rook pivots (rook_tol=1), with one and two probes per bond (the latter
+            # was the earlier default)
+            ("tnfast tci2 rook, strict pivots",
+             lambda: run_tnfast(f, shape, rank, sweeps, search="rook", rook_tol=1.0)),
+            ("tnfast tci2 rook, strict, 2 probes",
+             lambda: run_tnfast(f, shape, rank, sweeps, search="rook", rook_tol=1.0, rook_restarts=1)),
             # probes of random entries instead of lines
             ("tnfast tci2 rook, entry probes",
              lambda: run_tnfast(f, shape, rank, sweeps, search="rook", probe="entries")),

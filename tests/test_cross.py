@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import tnfast
-from tnfast.cross import tt_cross
+from tnfast.cross import prrlu, tt_cross
 from tnfast.grids import grid_function, quantics, uniform_grid
 
 
@@ -339,8 +339,9 @@ def test_random_check_saves_the_confirming_pass(search):
     f = grid_function(lambda x: 1.0 / (1.0 + np.sum(x ** 2, axis=1)), [g] * 6)
     shape = (8,) * 6
     pts = fresh_points(np.random.default_rng(3), shape, 2000)
-    tt0, info0 = tt_cross(f, shape, pivot_search=search, rel_tol=1e-12, seed=3, check_samples=0)
-    tt1, info1 = tt_cross(f, shape, pivot_search=search, rel_tol=1e-12, seed=3)
+    kw = dict(rook_tol=1.0) if search == "rook" else {}  # strict rook pivots: the same pivots in both runs
+    tt0, info0 = tt_cross(f, shape, pivot_search=search, rel_tol=1e-12, seed=3, check_samples=0, **kw)
+    tt1, info1 = tt_cross(f, shape, pivot_search=search, rel_tol=1e-12, seed=3, **kw)
     assert info0.converged and info1.converged
     assert info0.n_sweeps == 2 and not any(s.checked for s in info0.sweeps)
     assert info1.n_sweeps == 1 and info1.sweeps[0].checked
@@ -432,6 +433,29 @@ def test_rook_default_one_probe_per_bond(rng):
         tt2, info2 = tt_cross(h, shape2, pivot_search="rook", rel_tol=1e-12, seed=seed)
         assert info2.converged and max(tt2.bond_dims) <= 4
         assert rel_err(tt2, h, fresh_points(rng, shape2, 2000)) < 1e-12
+
+
+def test_rook_default_threshold_is_maxvol_dominance(rng):
+    # By default a rook pivot is accepted within the maxvol dominance tolerance 1.05 of the
+    # largest entry seen: the interpolation coefficients stay below 1.05 in modulus, the
+    # accuracy matches strict rook pivots and fewer lines are read.
+    shape = (16,) * 10
+    g = uniform_grid(-1.0, 1.0, 16)
+    f = grid_function(lambda x: 1.0 / (1.0 + np.sum(x ** 2, axis=1)), [g] * 10)
+    pts = fresh_points(rng, shape)
+    tt, info = tt_cross(f, shape, rel_tol=1e-12, pivot_search="rook", seed=0)
+    tt5, info5 = tt_cross(f, shape, rel_tol=1e-12, pivot_search="rook", seed=0, rook_tol=1.05)
+    tt1, info1 = tt_cross(f, shape, rel_tol=1e-12, pivot_search="rook", seed=0, rook_tol=1.0)
+    assert info.evals == info5.evals
+    assert info.evals < info1.evals
+    assert rel_err(tt, f, pts) < 1e-12 and rel_err(tt1, f, pts) < 1e-12
+    # the bound on the factors' coefficients that the threshold keeps
+    a = rng.standard_normal((60, 8)) @ rng.standard_normal((8, 70))
+    lu = prrlu(a, pivot_search="rook", rook_tol=1.05, rel_tol=1e-10, seed=1)
+    assert lu.rank == 8
+    assert np.abs(lu.L).max() <= 1.05 * (1 + 1e-12)
+    u = lu.U / lu.U[np.arange(lu.rank), lu.cols][:, None]
+    assert np.abs(u).max() <= 1.05 * (1 + 1e-12)
 
 
 @pytest.mark.parametrize("rook_tol", [1.0, 2.0, 4.0])

@@ -98,7 +98,9 @@ struct CrossOptions {
   // tci2, rook: extra probes before a bond's search stops (PrrLUOptions).  Default: one probe
   // per bond and pass; later passes probe again and the random-point check guards the stop.
   Index rook_restarts = 0;
-  double rook_tol = 1.0;       // tci2, rook: PrrLUOptions::rook_tol (>= 1)
+  // tci2, rook: PrrLUOptions::rook_tol (>= 1).  Default: maxvol's dominance tolerance, so
+  // every interpolation coefficient stays below 1.05 in modulus.
+  double rook_tol = 1.05;
   // tci2, rook: probe with min(rows, cols) random entries instead of a random line and the
   // line across it (fewer evaluations, less sensitive to residuals on a few lines).
   bool rook_entry_probes = false;
