@@ -212,12 +212,14 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
         (threshold pivoting).  1 takes strict rook pivots (the largest residual entry of its
         row, its column and every line read).  The default 1.05 is the dominance tolerance
         of maxvol (``maxvol_tol``): a pivot is accepted once it is within 5% of the largest
-        entry seen, so every interpolation coefficient (the entries of ``L`` and of
-        ``U / pivot``) stays below 1.05 in modulus, as for a quasi-maximal-volume submatrix,
-        while the search stops walking from line to line for gains of a few percent (each
-        line read costs ``rows`` or ``columns`` evaluations).  Larger values read fewer lines
-        per pivot but see less of each matrix, which can end a search early and weakens
-        that bound.
+        entry seen, so the interpolation coefficients (the entries of ``L`` and of
+        ``U / pivot``) stay below 1.05 in modulus, as for a quasi-maximal-volume submatrix
+        (strict rook pivots keep them below 1; a search that walks over more than 16 lines
+        for one pivot settles for the largest entry whose row and column were read), while
+        the search stops walking from line to line for gains of a few percent (each line
+        read costs ``rows`` or ``columns`` evaluations).  Larger values read fewer lines per
+        pivot but see less of each matrix, which can end a search early and weakens that
+        bound.
     check_samples : int
         tci2 only (without global pivots): when a pass left no pivot above ``rel_tol`` (for a
         right-to-left pass: nor did the left-to-right pass before it) but the usual rule does

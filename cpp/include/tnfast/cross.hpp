@@ -99,7 +99,8 @@ struct CrossOptions {
   // per bond and pass; later passes probe again and the random-point check guards the stop.
   Index rook_restarts = 0;
   // tci2, rook: PrrLUOptions::rook_tol (>= 1).  Default: maxvol's dominance tolerance, so
-  // every interpolation coefficient stays below 1.05 in modulus.
+  // the interpolation coefficients (entries of L and U / pivot) stay below 1.05 in modulus
+  // (unless a search exhausts PrrLUOptions::rook_iters).
   double rook_tol = 1.05;
   // tci2, rook: probe with min(rows, cols) random entries instead of a random line and the
   // line across it (fewer evaluations, less sensitive to residuals on a few lines).
