@@ -23,6 +23,8 @@ tnfast's random-point stopping check, its initial samples and probes; teneva's c
 the 1000 points of its validation set.  The error/evaluations trade-off of each side is
 shown by tnfast rook at looser ``rel_tol`` (and with ``rook_probe="entries"``) and teneva
 (with validation) at a higher rank;
+rows with strict rook pivots (``rook_tol=1``; with two probes per bond,
+``rook_restarts=1``, the earlier default) show what the default threshold and single probe save;
 the summary compares each teneva run with the tnfast runs whose relative L2 error is equal
 or better (below 1e-13 both count as round-off).
 """
@@ -99,8 +101,9 @@ class Counting:
 
 
 # ---- runners: each returns (list of cores, evaluations, distinct points evaluated) ---------
-def run_tnfast(f, shape, rank, sweeps, method="tci2", search="full", check=True, rel_tol=1e-12, probe="lines"):
-    kw = dict(rel_tol=rel_tol, seed=0)
+def run_tnfast(f, shape, rank, sweeps, method="tci2", search="full", check=True, rel_tol=1e-12, probe="lines",
+               **extra):
+    kw = dict(rel_tol=rel_tol, seed=0, **extra)
     if method == "maxvol1":
         kw.update(method="maxvol1", max_rank=rank, max_sweeps=sweeps)
     else:
@@ -163,6 +166,12 @@ def table(repeats=3):
              lambda: run_tnfast(f, shape, rank, sweeps, search="rook", rel_tol=1e-11)),
             ("tnfast tci2 rook, rel_tol=1e-10",
              lambda: run_tnfast(f, shape, rank, sweeps, search="rook", rel_tol=1e-10)),
+            # strict rook pivots (rook_tol=1), with one and two probes per bond (the latter
+            # was the earlier default)
+            ("tnfast tci2 rook, strict pivots",
+             lambda: run_tnfast(f, shape, rank, sweeps, search="rook", rook_tol=1.0)),
+            ("tnfast tci2 rook, strict, 2 probes",
+             lambda: run_tnfast(f, shape, rank, sweeps, search="rook", rook_tol=1.0, rook_restarts=1)),
             # probes of random entries instead of lines
             ("tnfast tci2 rook, entry probes",
              lambda: run_tnfast(f, shape, rank, sweeps, search="rook", probe="entries")),

@@ -135,7 +135,7 @@ def _check_shape(shape) -> list:
 def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank=None, max_sweeps: int = 20,
              initial_pivots=None, pivot_search: str = "full", global_pivots: int = 0, cache: bool = True,
              batch_size: int = 65536, seed=None, verbose: bool = False, dtype=np.float64, init_samples: int = 64,
-             global_starts=None, maxvol_tol: float = 1.05, rook_restarts: int = 1, rook_tol: float = 1.0,
+             global_starts=None, maxvol_tol: float = 1.05, rook_restarts: int = 0, rook_tol: float = 1.05,
              rook_probe: str = "lines", check_samples: int = 64, check_factor: float = 1.0):
     """Tensor train of a function of a multi-index by cross interpolation.
 
@@ -193,7 +193,12 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
         reads it and looks again.  When no entry read exceeds the tolerance, ``1 +
         rook_restarts`` probes (see ``rook_probe``) look for one that does before the bond's
         search concludes that no pivot above tolerance is left; an entry above it restarts
-        the search from there.
+        the search from there.  The default 0 makes one probe per bond and pass: a pivot a
+        probe misses is looked for again by the fresh probes of every later pass, and the
+        run only stops on a pass without any pivot above tolerance after the train matched
+        ``f`` on the ``check_samples`` random points (or after a confirming pass), so more
+        probes per bond (each costs about ``rows + columns`` evaluations, on every bond of
+        every pass) buy little accuracy for their cost.
     rook_probe : {"lines", "entries"}
         tci2 with rook search: a probe reads a random unread line (a column if the 2-site
         matrix has no more rows than columns, else a row) and the line across it through its
@@ -204,9 +209,17 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
     rook_tol : float
         tci2 with rook search (>= 1): settle on the largest entry whose row and column were
         both read as soon as no entry read so far exceeds it by more than this factor
-        (threshold pivoting).  The default 1 takes strict rook pivots (the largest residual
-        entry of its row, its column and every line read); larger values read fewer lines
-        per pivot but see less of each matrix, which can end a search early.
+        (threshold pivoting).  1 takes strict rook pivots (the largest residual entry of its
+        row, its column and every line read).  The default 1.05 is the dominance tolerance
+        of maxvol (``maxvol_tol``): a pivot is accepted once it is within 5% of the largest
+        entry seen, so the interpolation coefficients (the entries of ``L`` and of
+        ``U / pivot``) stay below 1.05 in modulus, as for a quasi-maximal-volume submatrix
+        (strict rook pivots keep them below 1; a search that walks over more than 16 lines
+        for one pivot settles for the largest entry whose row and column were read), while
+        the search stops walking from line to line for gains of a few percent (each line
+        read costs ``rows`` or ``columns`` evaluations).  Larger values read fewer lines per
+        pivot but see less of each matrix, which can end a search early and weakens that
+        bound.
     check_samples : int
         tci2 only (without global pivots): when a pass left no pivot above ``rel_tol`` (for a
         right-to-left pass: nor did the left-to-right pass before it) but the usual rule does
