@@ -193,8 +193,9 @@ void count_gram_svd(bool accepted) {
 }
 
 template <class T>
-bool cholqr2(const CMatRef<T>& A, Mat<T>& Q, Mat<T>& R) {
+bool cholqr2_into(const CMatRef<T>& A, MatRef<T> Q, Mat<T>& R) {
   const Index m = A.rows(), n = A.cols();
+  if (Q.rows() != m || Q.cols() != n) throw invalid_argument("cholqr2: the output has the wrong shape");
   if (n == 0 || m < n || !A.allFinite()) {
     count(0);
     return false;
@@ -206,8 +207,9 @@ bool cholqr2(const CMatRef<T>& A, Mat<T>& Q, Mat<T>& R) {
 }
 
 template <class T>
-bool cholqr2_lq(const CMatRef<T>& W, Mat<T>& L, Mat<T>& Q) {
+bool cholqr2_lq_into(const CMatRef<T>& W, Mat<T>& L, MatRef<T> Q) {
   const Index m = W.rows(), n = W.cols();
+  if (Q.rows() != m || Q.cols() != n) throw invalid_argument("cholqr2_lq: the output has the wrong shape");
   if (m == 0 || n < m || !W.allFinite()) {
     count(0);
     return false;
@@ -216,6 +218,18 @@ bool cholqr2_lq(const CMatRef<T>& W, Mat<T>& L, Mat<T>& Q) {
   const int p = chol_orth<T>(true, Q, L, false);
   count(p);
   return p > 0;
+}
+
+template <class T>
+bool cholqr2(const CMatRef<T>& A, Mat<T>& Q, Mat<T>& R) {
+  Q.resize(A.rows(), A.cols());
+  return cholqr2_into<T>(A, Q, R);
+}
+
+template <class T>
+bool cholqr2_lq(const CMatRef<T>& W, Mat<T>& L, Mat<T>& Q) {
+  Q.resize(W.rows(), W.cols());
+  return cholqr2_lq_into<T>(W, L, Q);
 }
 
 template <class T>
@@ -308,6 +322,8 @@ void trmm(char side, char uplo, const CMatRef<T>& Tr, MatRef<T> B) {
 #define TNFAST_INST(T)                                                          \
   template bool cholqr2<T>(const CMatRef<T>&, Mat<T>&, Mat<T>&);               \
   template bool cholqr2_lq<T>(const CMatRef<T>&, Mat<T>&, Mat<T>&);            \
+  template bool cholqr2_into<T>(const CMatRef<T>&, MatRef<T>, Mat<T>&);        \
+  template bool cholqr2_lq_into<T>(const CMatRef<T>&, Mat<T>&, MatRef<T>);     \
   template bool refine_rows<T>(MatRef<T>, Mat<T>&);                            \
   template void qr_fast<T>(const CMatRef<T>&, Mat<T>&, Mat<T>&);               \
   template void lq_fast<T>(const CMatRef<T>&, Mat<T>&, Mat<T>&);               \

@@ -11,11 +11,14 @@ void push_left(Cores<T>& c, Index k) {
   Core3<T>& P = c[size_t(k - 1)];
   Mat<T> Q, R;
   const Index m = G.d * G.rr, n = G.rl;
-  if (m >= n && m * n * n >= linalg::cholqr_threshold() && linalg::cholqr2<T>(rt(G), Q, R)) {
-    // Shapes are unchanged: Q overwrites core k, the square triangular R multiplies core k-1.
-    std::copy(Q.data(), Q.data() + Q.size(), G.data.begin());
-    linalg::trmm<T>('L', 'U', R, lt(P));  // lt(P) <- R lt(P)
-    return;
+  if (m >= n && m * n * n >= linalg::cholqr_threshold()) {
+    // Shapes are unchanged: Q becomes core k, the square triangular R multiplies core k-1.
+    Core3<T> Gn(G.rl, G.d, G.rr);
+    if (linalg::cholqr2_into<T>(rt(G), rt(Gn), R)) {
+      G = std::move(Gn);
+      linalg::trmm<T>('L', 'U', R, lt(P));  // lt(P) <- R lt(P)
+      return;
+    }
   }
   linalg::qr<T>(rt(G), Q, R);  // rt(G) = Q R;  right(G) = R^T Q^T
   const Index q = Q.cols();
@@ -33,11 +36,14 @@ void push_right(Cores<T>& c, Index k) {
   Core3<T>& N = c[size_t(k + 1)];
   const Index m = G.rr, n = G.rl * G.d;
   Mat<T> Lf, Q;
-  if (n >= m && n * m * m >= linalg::cholqr_threshold() && linalg::cholqr2_lq<T>(lt(G), Lf, Q)) {
+  if (n >= m && n * m * m >= linalg::cholqr_threshold()) {
     // lt(G) = L Q, i.e. left(G) = Q^T L^T: Q^T is the new left unfolding, L^T goes right.
-    std::copy(Q.data(), Q.data() + Q.size(), G.data.begin());
-    linalg::trmm<T>('R', 'L', Lf, rt(N));  // right(N) <- L^T right(N), i.e. rt(N) <- rt(N) L
-    return;
+    Core3<T> Gn(G.rl, G.d, G.rr);
+    if (linalg::cholqr2_lq_into<T>(lt(G), Lf, lt(Gn))) {
+      G = std::move(Gn);
+      linalg::trmm<T>('R', 'L', Lf, rt(N));  // right(N) <- L^T right(N), i.e. rt(N) <- rt(N) L
+      return;
+    }
   }
   Mat<T> L = lt(G).transpose();  // left(G), (rl d) x rr
   Mat<T> R;
@@ -105,8 +111,9 @@ bool gram_truncate(Core3<T>& G, Core3<T>& N, Index max_rank, double budget, doub
   if (!(double(s[t - 1]) >= floor * double(s[0]))) return false;
   // without a tolerance only a binding rank cap may cut (a lossless rounding keeps every value)
   if (budget == 0 && (max_rank <= 0 || t != max_rank)) return false;
-  // Y = S_t^{-1} Z_t^H W, i.e. U_t^T
-  Mat<T> Y(t, G.rl * G.d);
+  // Y = S_t^{-1} Z_t^H W, i.e. U_t^T, straight into the new core
+  Core3<T> Gn(G.rl, G.d, t);
+  auto Y = lt(Gn);
   linalg::gemm<T>('C', 'N', T(1), Zd.leftCols(t), lt(G), T(0), Y);
   for (Index i = 0; i < t; ++i) Y.row(i) *= T(R(1) / s[i]);
   Mat<T> L;
@@ -115,8 +122,6 @@ bool gram_truncate(Core3<T>& G, Core3<T>& N, Index max_rank, double budget, doub
   // rt(N) <- rt(N) conj(V_t) S_t L = rt(N) Z_t S_t L
   Mat<T> X = Zd.leftCols(t) * s.head(t).template cast<T>().asDiagonal();
   linalg::trmm<T>('R', 'L', L, X);
-  Core3<T> Gn(G.rl, G.d, t);
-  lt(Gn) = Y;
   Core3<T> Nn(t, N.d, N.rr);
   linalg::gemm<T>('N', 'N', T(1), rt(N), X, T(0), rt(Nn));
   G = std::move(Gn);

@@ -105,6 +105,12 @@ bool cholqr2(const CMatRef<T>& A, Mat<T>& Q, Mat<T>& R);
 template <class T>
 bool cholqr2_lq(const CMatRef<T>& W, Mat<T>& L, Mat<T>& Q);
 
+// The same, writing Q into caller storage of A's (W's) shape that does not overlap the input.
+template <class T>
+bool cholqr2_into(const CMatRef<T>& A, MatRef<T> Q, Mat<T>& R);
+template <class T>
+bool cholqr2_lq_into(const CMatRef<T>& W, Mat<T>& L, MatRef<T> Q);
+
 // One Cholesky pass on rows that are already close to orthonormal: Y = L Y' with Y' Y'^H = I,
 // in place (L m x m lower triangular; the identity when Y Y^H = I to within m * eps).  Returns
 // false, leaving Y untouched, when some entry of Y Y^H - I exceeds 0.1 or the factorization fails.
