@@ -1,4 +1,10 @@
 // Canonical forms (QR sweeps), rounding (SVD sweep) and Schmidt spectra.
+//
+// Large unfoldings are orthogonalized by Cholesky QR2 (all BLAS-3; linalg_blas3.cpp), with
+// Householder QR wherever it refuses (ill-conditioned or rank-deficient unfoldings, unfoldings of
+// the wrong shape).  Rounding truncates each bond through the eigen-decomposition of the small Gram
+// matrix when that is safe, else through Cholesky QR2 and the SVD of the small triangular factor,
+// else through the SVD of the unfolding.
 #include "tt_detail.hpp"
 
 namespace tnfast {
@@ -81,7 +87,10 @@ real_t<T> core_norm(const Core3<T>& G) {
 // kept left vectors U_t = left(G) V_t S_t^{-1}.  Only the Gram product, an rr x rr eigensolver and
 // products touch the large unfolding.  Squaring loses the singular values below about
 // sqrt(eps) s_1, so the route is refused (returns false, nothing modified) unless every kept value
-// is at least kGramFloor s_1 and a tolerance-driven cut is far above the round-off of the squares.
+// is at least 1e-3 s_1 (3e-2 s_1 in single precision), a tolerance-driven cut budget is far above
+// the round-off of the squares (1e3 rr eps s_1^2), and, without a tolerance, the rank cap is what
+// cuts.  Where it is used, the truncated train agrees with the SVD route to about
+// eps s_1 / s_t relative, and the kept subspace is the same up to eps s_1^2 / (s_t^2 - s_{t+1}^2).
 // The kept vectors are re-orthonormalized by one Cholesky pass so that the new core is
 // orthonormal to working precision.
 template <class T>
