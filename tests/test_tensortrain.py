@@ -651,3 +651,18 @@ def test_large_train_takes_blas3_route_by_default():
     assert np.isclose(info.discarded_weight, np.linalg.norm(A - r.full()) ** 2 / np.linalg.norm(A) ** 2, rtol=1e-8)
     assert np.linalg.norm(c.full() - A) <= 1e-12 * np.linalg.norm(A)
     assert all(right_orth_err(g) < 1e-13 for g in c.cores[1:])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex64])
+def test_round_gram_route_refused_for_small_kept_values(dtype):
+    # kept Schmidt values far below s_1 are not resolved by the Gram matrix: the SVD routes must cut
+    t = decaying_train((4, 5, 6, 5, 4), 8, dtype, seed=4, decay=0.05)
+    A = t.full()
+    _core._reset_route_counts()
+    r3, i3 = with_route("blas3", lambda: t.round(max_rank=6, return_info=True))
+    counts = _core._route_counts()
+    r0, i0 = with_route("householder", lambda: t.round(max_rank=6, return_info=True))
+    assert counts["gram_svd_rejected"] > 0 and counts["gram_svd"] == 0
+    assert r3.ranks == r0.ranks and max(r3.ranks) == 6
+    assert np.linalg.norm(r3.full() - r0.full()) <= 50 * rtol(dtype) * np.linalg.norm(A)
+    assert np.isclose(i3.discarded_weight, i0.discarded_weight, rtol=1e-6, atol=1e-3 * rtol(dtype))
