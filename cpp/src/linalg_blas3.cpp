@@ -149,6 +149,10 @@ int chol_orth(bool wide, MatRef<T> X, Mat<T>& F, bool near) {
   if (!near) {
     gram_tri<T>(wide, X, G);
     if (!chol<T>(wide, G)) return 0;
+    // cond(X) >= max/min of the factor's diagonal; beyond 1/sqrt(eps) the first pass cannot leave
+    // Q1 close to orthonormal, so refuse before the triangular solve
+    const auto d = G.diagonal().real();
+    if (double(d.maxCoeff()) * std::sqrt(eps) > double(d.minCoeff())) return 0;
     tri_solve<T>(wide, G, X);
     F = std::move(G);
     passes = 1;
