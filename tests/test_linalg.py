@@ -92,3 +92,134 @@ def test_validation_keeps_zero_dim_arrays():
 
     assert as_array(np.float64(2.0), "x").shape == ()
     assert as_array(np.arange(6.0).reshape(2, 3).T, "x").flags.c_contiguous
+
+
+# ---- Cholesky QR2, LQ, Hermitian eigensolver ------------------------------------------------------
+EPS = {np.float32: np.finfo(np.float32).eps, np.float64: np.finfo(np.float64).eps,
+       np.complex64: np.finfo(np.float32).eps, np.complex128: np.finfo(np.float64).eps}
+
+
+def with_condition(rng, m, n, cond, dtype):
+    """m x n matrix with singular values geometrically spaced from 1 down to 1/cond."""
+    k = min(m, n)
+    u, _ = np.linalg.qr(rand(rng, (m, k), np.complex128 if np.iscomplexobj(dtype(0)) else np.float64))
+    v, _ = np.linalg.qr(rand(rng, (n, k), np.complex128 if np.iscomplexobj(dtype(0)) else np.float64))
+    return ((u * np.logspace(0, -np.log10(cond), k)) @ v.conj().T).astype(dtype)
+
+
+@pytest.fixture
+def counts():
+    _core._reset_route_counts()
+    yield _core._route_counts
+    _core._reset_route_counts()
+
+
+@pytest.fixture
+def cholqr_everywhere():
+    before = _core._cholqr_threshold()
+    _core._set_cholqr_threshold(0)
+    yield
+    _core._set_cholqr_threshold(before)
+
+
+def positive_diag_qr(a):
+    """numpy's Householder QR normalized to a positive real diagonal of R (the unique thin QR)."""
+    q, r = np.linalg.qr(a.astype(np.complex128))
+    ph = np.diag(r) / np.abs(np.diag(r))
+    return q * ph, ph.conj()[:, None] * r
+
+
+@pytest.mark.parametrize("dtype", list(SUFFIX))
+@pytest.mark.parametrize("m,n,cond", [(300, 40, 10.0), (64, 64, 100.0), (50, 1, 1.0), (400, 30, 1e5)])
+def test_cholqr2_matches_householder(rng, backend, counts, dtype, m, n, cond):
+    if cond > 1e3 and EPS[dtype] > 1e-10:
+        cond = 30.0  # single precision: stay well inside the range where Cholesky QR2 applies
+    a = with_condition(rng, m, n, cond, dtype)
+    out = getattr(_core, "cholqr2_" + SUFFIX[dtype])(a)
+    assert out is not None
+    q, r = out
+    assert q.dtype == dtype and q.shape == (m, n) and r.shape == (n, n)
+    assert np.abs(q.conj().T @ q - np.eye(n)).max() <= 20 * n * EPS[dtype]
+    assert np.abs(np.tril(r, -1)).max() == 0 and np.all(np.diag(r).real > 0) and np.all(np.diag(r).imag == 0)
+    assert np.abs(q @ r - a).max() <= 20 * n * EPS[dtype] * np.abs(a).max()
+    q_ref, r_ref = positive_diag_qr(a)
+    # R is unique; its accuracy degrades like cond * eps
+    assert np.abs(r - r_ref).max() <= 50 * n * cond * EPS[dtype] * np.abs(r_ref).max()
+    c = counts()
+    assert c["cholqr_one_pass"] + c["cholqr_two_pass"] == 1 and c["cholqr_rejected"] == 0
+    if cond >= 1e5:
+        assert c["cholqr_two_pass"] == 1  # one pass leaves Q far from orthonormal at this condition
+
+
+@pytest.mark.parametrize("dtype", list(SUFFIX))
+def test_cholqr2_lq_matches_householder(rng, backend, counts, dtype):
+    a = with_condition(rng, 40, 300, 1e3 if EPS[dtype] < 1e-10 else 20.0, dtype)
+    el, q = getattr(_core, "cholqr2_lq_" + SUFFIX[dtype])(a)
+    assert el.shape == (40, 40) and q.shape == (40, 300)
+    assert np.abs(q @ q.conj().T - np.eye(40)).max() <= 1000 * EPS[dtype]
+    assert np.abs(np.triu(el, 1)).max() == 0 and np.all(np.diag(el).real > 0)
+    assert np.abs(el @ q - a).max() <= 1000 * EPS[dtype] * np.abs(a).max()
+    _, r_ref = positive_diag_qr(a.conj().T)  # a^H = Q0 R0 -> a = R0^H Q0^H
+    assert np.abs(el - r_ref.conj().T).max() <= 1e4 * 1e3 * EPS[dtype] * np.abs(r_ref).max()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128, np.float32])
+def test_cholqr2_refuses_ill_conditioned_and_rank_deficient(rng, backend, counts, cholqr_everywhere, dtype):
+    sfx = SUFFIX[dtype]
+    bad = [with_condition(rng, 200, 30, 1e12 if EPS[dtype] < 1e-10 else 1e5, dtype),
+           (rand(rng, (200, 5), dtype) @ rand(rng, (5, 30), dtype)),  # rank 5 < 30 columns
+           np.zeros((50, 10), dtype)]
+    for a in bad:
+        assert getattr(_core, "cholqr2_" + sfx)(a) is None
+        assert getattr(_core, "cholqr2_lq_" + sfx)(np.ascontiguousarray(a.T)) is None
+        # the automatic routes fall back to Householder and stay exact and orthonormal
+        q, r = getattr(_core, "qr_fast_" + sfx)(a)
+        assert np.abs(q.conj().T @ q - np.eye(q.shape[1])).max() <= 100 * TOL[dtype]
+        assert np.abs(q @ r - a).max() <= 100 * TOL[dtype] * max(np.abs(a).max(), 1)
+        el, qw = getattr(_core, "lq_" + sfx)(np.ascontiguousarray(a.T))
+        assert np.abs(qw @ qw.conj().T - np.eye(qw.shape[0])).max() <= 100 * TOL[dtype]
+        assert np.abs(el @ qw - a.T).max() <= 100 * TOL[dtype] * max(np.abs(a).max(), 1)
+    nan = rand(rng, (20, 4), dtype)
+    nan[3, 1] = np.nan
+    assert getattr(_core, "cholqr2_" + sfx)(nan) is None
+    assert counts()["cholqr_rejected"] == 3 * 4 + 1
+    assert counts()["cholqr_one_pass"] + counts()["cholqr_two_pass"] == 0
+
+
+@pytest.mark.parametrize("dtype", list(SUFFIX))
+@pytest.mark.parametrize("m,n", [(30, 7), (7, 30), (12, 12), (1, 5), (5, 1)])
+def test_fast_qr_and_lq_any_shape(rng, backend, cholqr_everywhere, dtype, m, n):
+    a = rand(rng, (m, n), dtype)
+    sfx = SUFFIX[dtype]
+    k = min(m, n)
+    q, r = getattr(_core, "qr_fast_" + sfx)(a)
+    assert q.shape == (m, k) and r.shape == (k, n) and np.allclose(np.tril(r, -1), 0)
+    assert np.abs(q.conj().T @ q - np.eye(k)).max() <= 100 * TOL[dtype]
+    assert np.abs(q @ r - a).max() <= 100 * TOL[dtype] * np.abs(a).max()
+    el, qw = getattr(_core, "lq_" + sfx)(a)
+    assert el.shape == (m, k) and qw.shape == (k, n) and np.allclose(np.triu(el, 1), 0)
+    assert np.abs(qw @ qw.conj().T - np.eye(k)).max() <= 100 * TOL[dtype]
+    assert np.abs(el @ qw - a).max() <= 100 * TOL[dtype] * np.abs(a).max()
+
+
+def test_cholqr2_shape_errors():
+    with pytest.raises(ValueError, match="tall"):
+        _core.cholqr2_f64(np.ones((3, 5)))
+    with pytest.raises(ValueError, match="wide"):
+        _core.cholqr2_lq_f64(np.ones((5, 3)))
+    with pytest.raises(ValueError, match="square"):
+        _core.eigh_f64(np.ones((5, 3)))
+
+
+@pytest.mark.parametrize("dtype", list(SUFFIX))
+@pytest.mark.parametrize("n", [1, 9, 80])
+def test_eigh_matches_numpy(rng, backend, dtype, n):
+    b = rand(rng, (n, n), dtype)
+    h = (b + b.conj().T) / 2
+    w, z = getattr(_core, "eigh_" + SUFFIX[dtype])((np.tril(h) + np.triu(rand(rng, (n, n), dtype), 1)).astype(dtype))
+    ref = np.linalg.eigvalsh(h.astype(np.complex128))
+    scale = np.abs(ref).max()
+    assert np.all(np.diff(w) >= 0)
+    assert np.abs(w - ref).max() <= 100 * n * EPS[dtype] * scale
+    assert np.abs(z.conj().T @ z - np.eye(n)).max() <= 100 * n * EPS[dtype]
+    assert np.abs(h @ z - z * w).max() <= 100 * n * EPS[dtype] * scale

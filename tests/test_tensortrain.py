@@ -498,3 +498,171 @@ def test_operations_do_not_modify_inputs():
     t * 3.0
     t.hadamard(t)
     assert all(np.array_equal(a, b) for a, b in zip(t.cores, before))
+
+
+# ---- BLAS-3 routes of canonical forms and rounding ------------------------------------------------
+@pytest.fixture
+def route(request):
+    """Force (threshold 0) or forbid (huge threshold) Cholesky QR2 and the Gram-matrix rounding
+    route, and reset the route counters."""
+    before = _core._cholqr_threshold()
+    _core._set_cholqr_threshold(0 if request.param == "blas3" else 1 << 60)
+    _core._reset_route_counts()
+    yield request.param
+    _core._set_cholqr_threshold(before)
+    _core._reset_route_counts()
+
+
+def with_route(name, fn):
+    before = _core._cholqr_threshold()
+    _core._set_cholqr_threshold(0 if name == "blas3" else 1 << 60)
+    try:
+        return fn()
+    finally:
+        _core._set_cholqr_threshold(before)
+
+
+def decaying_train(shape, rank, dtype, seed, decay=0.7):
+    """Random train whose bonds carry geometrically decaying weights (Schmidt values with gaps)."""
+    t = TensorTrain.random(shape, rank, dtype=dtype, seed=seed)
+    cores = [c.copy() for c in t.cores]
+    for k in range(len(cores) - 1):
+        cores[k] = cores[k] * (decay ** np.arange(cores[k].shape[2]))
+    return TensorTrain(cores)
+
+
+@pytest.mark.parametrize("route", ["blas3"], indirect=True)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape,rank", [((3, 4, 5, 4, 3), 6), ((2, 2, 2, 2), 6), ((4, 4, 4, 4, 4), 5)])
+def test_canonical_forms_cholqr_route(route, dtype, shape, rank):
+    t = TensorTrain.random(shape, rank, dtype=dtype, seed=3)
+    A = t.full()
+    n = len(shape)
+    for center in range(n):
+        c = t.canonicalize(center)
+        assert close(c.full(), A, dtype)
+        for k in range(center):
+            assert left_orth_err(c.cores[k]) < 100 * rtol(dtype)
+        for k in range(center + 1, n):
+            assert right_orth_err(c.cores[k]) < 100 * rtol(dtype)
+    counts = _core._route_counts()
+    assert counts["cholqr_one_pass"] + counts["cholqr_two_pass"] > 0
+    if shape == (2, 2, 2, 2):
+        # the over-ranked bond 3 (rank 6 > 4 = d * r_2) has a wide unfolding: Householder shrinks it
+        assert t.left_canonicalize().ranks == (1, 2, 4, 6, 1)
+        assert t.left_canonicalize().right_canonicalize().ranks == (1, 2, 4, 2, 1)
+
+
+@pytest.mark.parametrize("route", ["blas3"], indirect=True)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_canonicalize_rank_deficient_train_cholqr_route(route, dtype):
+    t = TensorTrain.random((3, 4, 5, 4, 3), 3, dtype=dtype, seed=2)
+    s = t + t + t  # ranks 9, true rank 3: every Gram matrix of an interior unfolding is singular
+    A = s.full()
+    for c in (s.left_canonicalize(), s.right_canonicalize(), s.canonicalize(2)):
+        assert close(c.full(), A, dtype)
+    lc, rc = s.left_canonicalize(), s.right_canonicalize()
+    assert all(left_orth_err(g) < 100 * rtol(dtype) for g in lc.cores[:-1])
+    assert all(right_orth_err(g) < 100 * rtol(dtype) for g in rc.cores[1:])
+    assert _core._route_counts()["cholqr_rejected"] > 0
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128, np.float32, np.complex64])
+@pytest.mark.parametrize("max_rank", [2, 5])
+def test_round_gram_route_matches_svd_route(dtype, max_rank):
+    t = decaying_train((4, 5, 6, 5, 4), 8, dtype, seed=4)
+    A = t.full()
+    _core._reset_route_counts()
+    r3, i3 = with_route("blas3", lambda: t.round(max_rank=max_rank, return_info=True))
+    counts = _core._route_counts()
+    r0, i0 = with_route("householder", lambda: t.round(max_rank=max_rank, return_info=True))
+    assert counts["gram_svd"] > 0
+    assert r3.ranks == r0.ranks
+    assert max(r3.ranks) == max_rank
+    tol = 1e-10 if rtol(dtype) < 1e-6 else 1e-4
+    assert np.linalg.norm(r3.full() - r0.full()) <= tol * np.linalg.norm(A)
+    err2 = np.linalg.norm(A - r3.full()) ** 2 / np.linalg.norm(A) ** 2
+    assert np.isclose(i3.discarded_weight, i0.discarded_weight, rtol=1e-8 if tol < 1e-6 else 1e-3)
+    assert np.isclose(i3.discarded_weight, err2, rtol=1e-6 if tol < 1e-6 else 1e-2)
+    assert all(left_orth_err(g) < 100 * rtol(dtype) for g in r3.cores[:-1])
+    # the first truncation is the optimal rank-max_rank approximation of the first unfolding
+    s = unfold_svals(A, 0)
+    assert err2 >= (s[max_rank:] ** 2).sum() / (s ** 2).sum() * (1 - 1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+@pytest.mark.parametrize("rel_tol", [1e-3, 0.1])
+def test_round_gram_route_with_tolerance(dtype, rel_tol):
+    t = decaying_train((4, 5, 6, 5, 4), 8, dtype, seed=6, decay=0.3)
+    A = t.full()
+    _core._reset_route_counts()
+    r3, i3 = with_route("blas3", lambda: t.round(rel_tol=rel_tol, return_info=True))
+    used = _core._route_counts()["gram_svd"]
+    r0, i0 = with_route("householder", lambda: t.round(rel_tol=rel_tol, return_info=True))
+    assert used > 0
+    assert r3.ranks == r0.ranks
+    assert np.linalg.norm(r3.full() - r0.full()) <= 1e-10 * np.linalg.norm(A)
+    err = np.linalg.norm(A - r3.full()) / np.linalg.norm(A)
+    assert err <= rel_tol * (1 + 1e-8)
+    assert np.isclose(i3.discarded_weight, err ** 2, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_round_gram_route_refused_when_unsafe(dtype):
+    # tiny tolerance / lossless rounding / cut values near round-off: the Gram route must step aside
+    t = TensorTrain.random((3, 4, 5, 4, 3), 3, dtype=dtype, seed=2)
+    s = t + t + t
+    ref = 3 * t.full()
+    _core._reset_route_counts()
+    tol = 1e-4 if rtol(dtype) > 1e-6 else 1e-10
+    r, info = with_route("blas3", lambda: s.round(rel_tol=tol, return_info=True))
+    r2 = with_route("blas3", lambda: s.round())
+    r3 = with_route("blas3", lambda: s.round(max_rank=3))
+    counts = _core._route_counts()
+    assert counts["gram_svd_rejected"] > 0
+    assert r.ranks == t.ranks and r3.ranks == t.ranks
+    assert close(r.full(), ref, dtype) and close(r2.full(), ref, dtype) and close(r3.full(), ref, dtype)
+    assert info.discarded_weight <= tol ** 2
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex64])
+def test_singular_values_cholqr_route(dtype):
+    t = TensorTrain.random((2, 3, 4, 3, 2), 4, dtype=dtype, seed=9)
+    A = t.full()
+    _core._reset_route_counts()
+    sv = with_route("blas3", t.singular_values)
+    assert _core._route_counts()["cholqr_one_pass"] + _core._route_counts()["cholqr_two_pass"] > 0
+    for k, s in enumerate(sv):
+        ref = unfold_svals(A, k)
+        m = min(len(s), len(ref))
+        assert close(s[:m], ref[:m], dtype, scale=ref[0])
+
+
+def test_large_train_takes_blas3_route_by_default():
+    t = decaying_train((4,) * 8, 64, np.float64, seed=1, decay=0.97)
+    A = t.full()
+    _core._reset_route_counts()
+    r, info = t.round(max_rank=32, return_info=True)
+    c = t.canonicalize(0)
+    counts = _core._route_counts()
+    assert counts["cholqr_one_pass"] + counts["cholqr_two_pass"] > 0 and counts["gram_svd"] > 0
+    r0 = with_route("householder", lambda: t.round(max_rank=32))
+    assert np.linalg.norm(r.full() - r0.full()) <= 1e-10 * np.linalg.norm(A)
+    assert np.isclose(info.discarded_weight, np.linalg.norm(A - r.full()) ** 2 / np.linalg.norm(A) ** 2, rtol=1e-8)
+    assert np.linalg.norm(c.full() - A) <= 1e-12 * np.linalg.norm(A)
+    assert all(right_orth_err(g) < 1e-13 for g in c.cores[1:])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex64])
+def test_round_gram_route_refused_for_small_kept_values(dtype):
+    # kept Schmidt values far below s_1 are not resolved by the Gram matrix: the SVD routes must cut
+    t = decaying_train((4, 5, 6, 5, 4), 8, dtype, seed=4, decay=0.05)
+    A = t.full()
+    _core._reset_route_counts()
+    r3, i3 = with_route("blas3", lambda: t.round(max_rank=6, return_info=True))
+    counts = _core._route_counts()
+    r0, i0 = with_route("householder", lambda: t.round(max_rank=6, return_info=True))
+    assert counts["gram_svd_rejected"] > 0 and counts["gram_svd"] == 0
+    assert r3.ranks == r0.ranks and max(r3.ranks) == 6
+    assert np.linalg.norm(r3.full() - r0.full()) <= 50 * rtol(dtype) * np.linalg.norm(A)
+    assert np.isclose(i3.discarded_weight, i0.discarded_weight, rtol=1e-6, atol=1e-3 * rtol(dtype))

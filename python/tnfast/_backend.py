@@ -19,6 +19,11 @@ _NAMES = {
     "sgesdd": "LAPACKE_sgesdd", "dgesdd": "LAPACKE_dgesdd", "cgesdd": "LAPACKE_cgesdd", "zgesdd": "LAPACKE_zgesdd",
     "sgeqrf": "LAPACKE_sgeqrf", "dgeqrf": "LAPACKE_dgeqrf", "cgeqrf": "LAPACKE_cgeqrf", "zgeqrf": "LAPACKE_zgeqrf",
     "sorgqr": "LAPACKE_sorgqr", "dorgqr": "LAPACKE_dorgqr", "cungqr": "LAPACKE_cungqr", "zungqr": "LAPACKE_zungqr",
+    "ssyrk": "cblas_ssyrk", "dsyrk": "cblas_dsyrk", "cherk": "cblas_cherk", "zherk": "cblas_zherk",
+    "strsm": "cblas_strsm", "dtrsm": "cblas_dtrsm", "ctrsm": "cblas_ctrsm", "ztrsm": "cblas_ztrsm",
+    "strmm": "cblas_strmm", "dtrmm": "cblas_dtrmm", "ctrmm": "cblas_ctrmm", "ztrmm": "cblas_ztrmm",
+    "spotrf": "LAPACKE_spotrf", "dpotrf": "LAPACKE_dpotrf", "cpotrf": "LAPACKE_cpotrf", "zpotrf": "LAPACKE_zpotrf",
+    "ssyevd": "LAPACKE_ssyevd", "dsyevd": "LAPACKE_dsyevd", "cheevd": "LAPACKE_cheevd", "zheevd": "LAPACKE_zheevd",
 }
 
 _state = {"library": None}

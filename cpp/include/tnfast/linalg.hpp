@@ -29,6 +29,26 @@ struct BackendPointers {
   void* dorgqr = nullptr;  // LAPACKE_dorgqr
   void* cungqr = nullptr;  // LAPACKE_cungqr
   void* zungqr = nullptr;  // LAPACKE_zungqr
+  void* ssyrk = nullptr;  // cblas_ssyrk
+  void* dsyrk = nullptr;  // cblas_dsyrk
+  void* cherk = nullptr;  // cblas_cherk
+  void* zherk = nullptr;  // cblas_zherk
+  void* strsm = nullptr;  // cblas_strsm
+  void* dtrsm = nullptr;  // cblas_dtrsm
+  void* ctrsm = nullptr;  // cblas_ctrsm
+  void* ztrsm = nullptr;  // cblas_ztrsm
+  void* strmm = nullptr;  // cblas_strmm
+  void* dtrmm = nullptr;  // cblas_dtrmm
+  void* ctrmm = nullptr;  // cblas_ctrmm
+  void* ztrmm = nullptr;  // cblas_ztrmm
+  void* spotrf = nullptr;  // LAPACKE_spotrf
+  void* dpotrf = nullptr;  // LAPACKE_dpotrf
+  void* cpotrf = nullptr;  // LAPACKE_cpotrf
+  void* zpotrf = nullptr;  // LAPACKE_zpotrf
+  void* ssyevd = nullptr;  // LAPACKE_ssyevd
+  void* dsyevd = nullptr;  // LAPACKE_dsyevd
+  void* cheevd = nullptr;  // LAPACKE_cheevd
+  void* zheevd = nullptr;  // LAPACKE_zheevd
 };
 
 void set_backend(const BackendPointers& p);
@@ -62,6 +82,78 @@ void qr(const CMatRef<T>& A, Mat<T>& Q, Mat<T>& R);
 // squares cut) is written to *discarded when non-null.
 template <class R>
 Index truncation_rank(const Vec<R>& s, Index max_rank, double rel_tol, double* discarded = nullptr);
+
+// ---- BLAS-3 orthogonalization and Hermitian eigensolver (linalg_blas3.cpp) -----------------
+//
+// Cholesky QR2 (Fukaya, Nakatsukasa, Yanagisawa, Yamamoto 2014): G = A^H A, G = R1^H R1, Q1 = A R1^{-1},
+// then the same once more on Q1.  Every step is a Gram product (syrk/herk), a small Cholesky
+// factorization or a triangular solve, so a tall-skinny QR runs at close to the rate of a matrix
+// product, where Householder QR (geqrf + orgqr) is bound by matrix-vector work.  It is reliable
+// only while cond(A) stays well below 1/sqrt(eps): each call checks that the Cholesky factorization
+// succeeds and that Q1 is close to orthonormal (every entry of Q1^H Q1 - I at most 0.1), and
+// reports failure otherwise, leaving the caller to use Householder QR.  When Q1^H Q1 already
+// equals I to within k * eps (k = min(m, n)) the second pass is skipped.
+
+// Thin QR of a tall A (m >= n >= 1) by Cholesky QR2: Q m x n with orthonormal columns, R n x n upper
+// triangular with a positive real diagonal.  Returns false (Q and R unspecified) when the method
+// does not apply (m < n, cond(A) too large, rank deficiency, non-finite entries).
+template <class T>
+bool cholqr2(const CMatRef<T>& A, Mat<T>& Q, Mat<T>& R);
+
+// Thin LQ of a wide W (1 <= m <= n) by Cholesky QR2: W = L Q, L m x m lower triangular with a
+// positive real diagonal, Q m x n with orthonormal rows (Q Q^H = I).  Same failure conditions.
+template <class T>
+bool cholqr2_lq(const CMatRef<T>& W, Mat<T>& L, Mat<T>& Q);
+
+// The same, writing Q into caller storage of A's (W's) shape that does not overlap the input.
+template <class T>
+bool cholqr2_into(const CMatRef<T>& A, MatRef<T> Q, Mat<T>& R);
+template <class T>
+bool cholqr2_lq_into(const CMatRef<T>& W, Mat<T>& L, MatRef<T> Q);
+
+// One Cholesky pass on rows that are already close to orthonormal: Y = L Y' with Y' Y'^H = I,
+// in place (L m x m lower triangular; the identity when Y Y^H = I to within m * eps).  Returns
+// false, leaving Y untouched, when some entry of Y Y^H - I exceeds 0.1 or the factorization fails.
+template <class T>
+bool refine_rows(MatRef<T> Y, Mat<T>& L);
+
+// Thin QR (as qr) that tries Cholesky QR2 first when A is tall and rows * cols^2 is at least
+// cholqr_threshold(), and falls back to Householder QR.
+template <class T>
+void qr_fast(const CMatRef<T>& A, Mat<T>& Q, Mat<T>& R);
+
+// Thin LQ W = L Q, k = min(m, n): L m x k lower trapezoidal, Q k x n with orthonormal rows.  Cholesky
+// QR2 first when W is wide and cols * rows^2 >= cholqr_threshold(), Householder QR of W^T otherwise.
+template <class T>
+void lq_fast(const CMatRef<T>& W, Mat<T>& L, Mat<T>& Q);
+
+Index cholqr_threshold();
+void set_cholqr_threshold(Index mnn);
+
+// H = W W^H (m x m, both triangles filled) for W m x n.
+template <class T>
+void gram_rows(const CMatRef<T>& W, Mat<T>& H);
+
+// Eigen-decomposition H = Z diag(w) Z^H of a Hermitian matrix (only its lower triangle is read):
+// w ascending, Z unitary.  Returns false if the solver fails or H is not finite.
+template <class T>
+bool eigh(const CMatRef<T>& H, Vec<real_t<T>>& w, Mat<T>& Z);
+
+// In place B <- Tr B (side 'L') or B <- B Tr (side 'R'), Tr square triangular: uplo 'U' upper, 'L' lower.
+template <class T>
+void trmm(char side, char uplo, const CMatRef<T>& Tr, MatRef<T> B);
+
+// How often each route was taken since the last reset (for tests and benchmarks).
+struct RouteCounts {
+  long cholqr_one_pass = 0;   // Cholesky QR accepted after one pass
+  long cholqr_two_pass = 0;   // ... after two passes
+  long cholqr_rejected = 0;   // Cholesky QR refused (caller fell back)
+  long gram_svd = 0;          // rounding truncations done through the Gram matrix
+  long gram_svd_rejected = 0; // ... refused as unsafe (Cholesky QR2 + SVD or plain SVD used)
+};
+RouteCounts route_counts();
+void reset_route_counts();
+void count_gram_svd(bool accepted);
 
 }  // namespace linalg
 }  // namespace tnfast

@@ -1,0 +1,344 @@
+// Cholesky QR2, Gram matrices, Hermitian eigensolver and triangular products: the BLAS-3 kernels
+// behind fast canonical forms and rounding.  Each primitive calls the registered BLAS/LAPACK
+// entry point when there is one and Eigen otherwise.
+#include <Eigen/Cholesky>
+#include <Eigen/Eigenvalues>
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "tnfast/linalg.hpp"
+
+namespace tnfast {
+namespace linalg {
+
+namespace {
+
+constexpr int kColMajor = 102;
+constexpr int kNoTrans = 111, kTrans = 112, kConjTrans = 113;
+constexpr int kUpper = 121, kLower = 122;
+constexpr int kNonUnit = 131;
+constexpr int kLeft = 141, kRight = 142;
+
+std::atomic<Index> g_cholqr_threshold{64 * 64 * 64};
+std::atomic<long> g_one{0}, g_two{0}, g_rej{0}, g_gram{0}, g_gram_rej{0};
+
+bool fits_int(Index v) { return v >= 0 && v <= Index(2147483647); }
+int ld(Index v) { return int(std::max<Index>(1, v)); }
+
+template <class T>
+constexpr bool is_complex() { return Eigen::NumTraits<T>::IsComplex; }
+
+template <class T>
+void* pick(void* s, void* d, void* c, void* z) {
+  if constexpr (std::is_same_v<T, float>) return s;
+  else if constexpr (std::is_same_v<T, double>) return d;
+  else if constexpr (std::is_same_v<T, cfloat>) return c;
+  else return z;
+}
+
+template <class T>
+using Strided = Eigen::Map<Mat<T>, 0, Eigen::OuterStride<>>;
+
+// ---- primitives ---------------------------------------------------------------------------
+
+// tall (wide = false): G (n x n, upper triangle) = X^H X for X m x n;
+// wide (wide = true):  G (m x m, lower triangle) = X X^H.
+template <class T>
+void gram_tri(bool wide, const CMatRef<T>& X, Mat<T>& G) {
+  const Index m = X.rows(), n = X.cols(), k = wide ? m : n, inner = wide ? n : m;
+  G.resize(k, k);
+  const BackendPointers& b = backend();
+  void* f = pick<T>(b.ssyrk, b.dsyrk, b.cherk, b.zherk);
+  if (f && fits_int(m) && fits_int(n) && fits_int(X.outerStride()) && inner > 0) {
+    const int uplo = wide ? kLower : kUpper;
+    const int tr = wide ? kNoTrans : (is_complex<T>() ? kConjTrans : kTrans);
+    using R = real_t<T>;
+    using F = void (*)(int, int, int, int, int, R, const T*, int, R, T*, int);
+    reinterpret_cast<F>(f)(kColMajor, uplo, tr, int(k), int(inner), R(1), X.data(), ld(X.outerStride()), R(0),
+                           G.data(), ld(k));
+    return;
+  }
+  if (wide) G.noalias() = X * X.adjoint();
+  else G.noalias() = X.adjoint() * X;
+}
+
+// In-place Cholesky of the stored triangle: upper (G = U^H U) or lower (G = L L^H); the other
+// triangle is zeroed.  False when G is not (numerically) positive definite.
+template <class T>
+bool chol(bool lower, Mat<T>& G) {
+  const Index k = G.rows();
+  const BackendPointers& b = backend();
+  void* f = pick<T>(b.spotrf, b.dpotrf, b.cpotrf, b.zpotrf);
+  if (f && fits_int(k)) {
+    using F = int (*)(int, char, int, T*, int);
+    const int info = reinterpret_cast<F>(f)(kColMajor, lower ? 'L' : 'U', int(k), G.data(), ld(k));
+    if (info != 0) return false;
+  } else {
+    if (lower) {
+      Eigen::LLT<Mat<T>, Eigen::Lower> llt(G);
+      if (llt.info() != Eigen::Success) return false;
+      G = llt.matrixL();
+    } else {
+      Eigen::LLT<Mat<T>, Eigen::Upper> llt(G);
+      if (llt.info() != Eigen::Success) return false;
+      G = llt.matrixU();
+    }
+  }
+  if (lower) G.template triangularView<Eigen::StrictlyUpper>().setZero();
+  else G.template triangularView<Eigen::StrictlyLower>().setZero();
+  for (Index i = 0; i < k; ++i) {
+    const real_t<T> d = std::real(G(i, i));
+    if (!(d > 0) || !std::isfinite(d)) return false;
+  }
+  return true;
+}
+
+// X <- X F^{-1} (tall; F upper) or X <- F^{-1} X (wide; F lower).
+template <class T>
+void tri_solve(bool wide, const Mat<T>& F, MatRef<T> X) {
+  const BackendPointers& b = backend();
+  void* f = pick<T>(b.strsm, b.dtrsm, b.ctrsm, b.ztrsm);
+  const Index m = X.rows(), n = X.cols();
+  if (m == 0 || n == 0) return;
+  if (f && fits_int(m) && fits_int(n) && fits_int(X.outerStride())) {
+    const int side = wide ? kLeft : kRight, uplo = wide ? kLower : kUpper;
+    if constexpr (is_complex<T>()) {
+      const T one(1);
+      using Fn = void (*)(int, int, int, int, int, int, int, const void*, const void*, int, void*, int);
+      reinterpret_cast<Fn>(f)(kColMajor, side, uplo, kNoTrans, kNonUnit, int(m), int(n), &one, F.data(),
+                              ld(F.rows()), X.data(), ld(X.outerStride()));
+    } else {
+      using Fn = void (*)(int, int, int, int, int, int, int, T, const T*, int, T*, int);
+      reinterpret_cast<Fn>(f)(kColMajor, side, uplo, kNoTrans, kNonUnit, int(m), int(n), T(1), F.data(),
+                              ld(F.rows()), X.data(), ld(X.outerStride()));
+    }
+    return;
+  }
+  if (wide) F.template triangularView<Eigen::Lower>().solveInPlace(X);
+  else F.template triangularView<Eigen::Upper>().template solveInPlace<Eigen::OnTheRight>(X);
+}
+
+// Largest |G_ij - delta_ij| over the stored triangle (NaN if any entry is not finite).
+template <class T>
+double deviation(bool lower, const Mat<T>& G) {
+  const Index k = G.rows();
+  double dev = 0.0;
+  for (Index j = 0; j < k; ++j) {
+    const Index i0 = lower ? j : 0, i1 = lower ? k : j + 1;
+    for (Index i = i0; i < i1; ++i) {
+      const double v = double(std::abs(G(i, j) - (i == j ? T(1) : T(0))));
+      if (!std::isfinite(v)) return std::numeric_limits<double>::quiet_NaN();
+      dev = std::max(dev, v);
+    }
+  }
+  return dev;
+}
+
+// Cholesky orthonormalization of X in place.  tall: X = Q F with F upper; wide: X = F Q with F
+// lower.  near = true: X is expected to be nearly orthonormal already (skip the unchecked first
+// pass).  Returns 0 on failure (X may be modified unless near), otherwise the number of passes.
+template <class T>
+int chol_orth(bool wide, MatRef<T> X, Mat<T>& F, bool near) {
+  const Index k = wide ? X.rows() : X.cols();
+  const double eps = double(Eigen::NumTraits<real_t<T>>::epsilon());
+  Mat<T> G;
+  int passes = 0;
+  if (!near) {
+    gram_tri<T>(wide, X, G);
+    if (!chol<T>(wide, G)) return 0;
+    // cond(X) >= max/min of the factor's diagonal; beyond 1/sqrt(eps) the first pass cannot leave
+    // Q1 close to orthonormal, so refuse before the triangular solve
+    const auto d = G.diagonal().real();
+    if (double(d.maxCoeff()) * std::sqrt(eps) > double(d.minCoeff())) return 0;
+    tri_solve<T>(wide, G, X);
+    F = std::move(G);
+    passes = 1;
+  } else {
+    F = Mat<T>::Identity(k, k);
+  }
+  gram_tri<T>(wide, X, G);
+  const double dev = deviation<T>(wide, G);
+  if (!(dev <= 0.1)) return 0;
+  if (dev <= double(k) * eps) return std::max(passes, 1);
+  if (!chol<T>(wide, G)) return 0;
+  tri_solve<T>(wide, G, X);
+  if (wide) trmm<T>('R', 'L', G, F);  // F <- F1 F2
+  else trmm<T>('L', 'U', G, F);       // F <- F2 F1
+  return passes + 1;
+}
+
+void count(int passes) {
+  if (passes == 0) ++g_rej;
+  else if (passes == 1) ++g_one;
+  else ++g_two;
+}
+
+}  // namespace
+
+Index cholqr_threshold() { return g_cholqr_threshold.load(); }
+void set_cholqr_threshold(Index mnn) { g_cholqr_threshold.store(std::max<Index>(mnn, 0)); }
+
+RouteCounts route_counts() {
+  RouteCounts c;
+  c.cholqr_one_pass = g_one.load();
+  c.cholqr_two_pass = g_two.load();
+  c.cholqr_rejected = g_rej.load();
+  c.gram_svd = g_gram.load();
+  c.gram_svd_rejected = g_gram_rej.load();
+  return c;
+}
+void reset_route_counts() { g_one = 0; g_two = 0; g_rej = 0; g_gram = 0; g_gram_rej = 0; }
+void count_gram_svd(bool accepted) {
+  if (accepted) ++g_gram;
+  else ++g_gram_rej;
+}
+
+template <class T>
+bool cholqr2_into(const CMatRef<T>& A, MatRef<T> Q, Mat<T>& R) {
+  const Index m = A.rows(), n = A.cols();
+  if (Q.rows() != m || Q.cols() != n) throw invalid_argument("cholqr2: the output has the wrong shape");
+  if (n == 0 || m < n || !A.allFinite()) {
+    count(0);
+    return false;
+  }
+  Q = A;
+  const int p = chol_orth<T>(false, Q, R, false);
+  count(p);
+  return p > 0;
+}
+
+template <class T>
+bool cholqr2_lq_into(const CMatRef<T>& W, Mat<T>& L, MatRef<T> Q) {
+  const Index m = W.rows(), n = W.cols();
+  if (Q.rows() != m || Q.cols() != n) throw invalid_argument("cholqr2_lq: the output has the wrong shape");
+  if (m == 0 || n < m || !W.allFinite()) {
+    count(0);
+    return false;
+  }
+  Q = W;
+  const int p = chol_orth<T>(true, Q, L, false);
+  count(p);
+  return p > 0;
+}
+
+template <class T>
+bool cholqr2(const CMatRef<T>& A, Mat<T>& Q, Mat<T>& R) {
+  Q.resize(A.rows(), A.cols());
+  return cholqr2_into<T>(A, Q, R);
+}
+
+template <class T>
+bool cholqr2_lq(const CMatRef<T>& W, Mat<T>& L, Mat<T>& Q) {
+  Q.resize(W.rows(), W.cols());
+  return cholqr2_lq_into<T>(W, L, Q);
+}
+
+template <class T>
+bool refine_rows(MatRef<T> Y, Mat<T>& L) {
+  if (Y.rows() == 0 || Y.cols() < Y.rows()) return false;
+  return chol_orth<T>(true, Y, L, true) > 0;
+}
+
+template <class T>
+void qr_fast(const CMatRef<T>& A, Mat<T>& Q, Mat<T>& R) {
+  const Index m = A.rows(), n = A.cols();
+  if (n > 0 && m >= n && m * n * n >= g_cholqr_threshold.load() && cholqr2<T>(A, Q, R)) return;
+  qr<T>(A, Q, R);
+}
+
+template <class T>
+void lq_fast(const CMatRef<T>& W, Mat<T>& L, Mat<T>& Q) {
+  const Index m = W.rows(), n = W.cols();
+  if (m > 0 && n >= m && n * m * m >= g_cholqr_threshold.load() && cholqr2_lq<T>(W, L, Q)) return;
+  Mat<T> Wt = W.transpose(), Q0, R0;
+  qr<T>(Wt, Q0, R0);  // W^T = Q0 R0  ->  W = R0^T Q0^T
+  L = R0.transpose();
+  Q = Q0.transpose();
+}
+
+template <class T>
+void gram_rows(const CMatRef<T>& W, Mat<T>& H) {
+  gram_tri<T>(true, W, H);
+  H.template triangularView<Eigen::StrictlyUpper>() = H.adjoint();
+}
+
+template <class T>
+bool eigh(const CMatRef<T>& H, Vec<real_t<T>>& w, Mat<T>& Z) {
+  const Index n = H.rows();
+  if (H.cols() != n) throw invalid_argument("eigh: the matrix must be square");
+  if (n == 0) {
+    w.resize(0);
+    Z.resize(0, 0);
+    return true;
+  }
+  if (!H.template triangularView<Eigen::Lower>().toDenseMatrix().allFinite()) return false;
+  const BackendPointers& b = backend();
+  void* f = pick<T>(b.ssyevd, b.dsyevd, b.cheevd, b.zheevd);
+  if (f && fits_int(n)) {
+    Z = H;
+    w.resize(n);
+    using F = int (*)(int, char, char, int, T*, int, real_t<T>*);
+    const int info = reinterpret_cast<F>(f)(kColMajor, 'V', 'L', int(n), Z.data(), ld(n), w.data());
+    if (info == 0) return true;
+  }
+  Eigen::SelfAdjointEigenSolver<Mat<T>> es(Mat<T>(H.template selfadjointView<Eigen::Lower>()));
+  if (es.info() != Eigen::Success) return false;
+  w = es.eigenvalues();
+  Z = es.eigenvectors();
+  return true;
+}
+
+template <class T>
+void trmm(char side, char uplo, const CMatRef<T>& Tr, MatRef<T> B) {
+  const bool left = side == 'L' || side == 'l', lower = uplo == 'L' || uplo == 'l';
+  const Index k = Tr.rows();
+  if (Tr.cols() != k) throw invalid_argument("trmm: the triangular factor must be square");
+  if ((left ? B.rows() : B.cols()) != k) throw invalid_argument("trmm: the shapes do not match");
+  const Index m = B.rows(), n = B.cols();
+  if (m == 0 || n == 0) return;
+  const BackendPointers& b = backend();
+  void* f = pick<T>(b.strmm, b.dtrmm, b.ctrmm, b.ztrmm);
+  if (f && fits_int(m) && fits_int(n) && fits_int(B.outerStride()) && fits_int(Tr.outerStride())) {
+    const int s = left ? kLeft : kRight, u = lower ? kLower : kUpper;
+    if constexpr (is_complex<T>()) {
+      const T one(1);
+      using Fn = void (*)(int, int, int, int, int, int, int, const void*, const void*, int, void*, int);
+      reinterpret_cast<Fn>(f)(kColMajor, s, u, kNoTrans, kNonUnit, int(m), int(n), &one, Tr.data(),
+                              ld(Tr.outerStride()), B.data(), ld(B.outerStride()));
+    } else {
+      using Fn = void (*)(int, int, int, int, int, int, int, T, const T*, int, T*, int);
+      reinterpret_cast<Fn>(f)(kColMajor, s, u, kNoTrans, kNonUnit, int(m), int(n), T(1), Tr.data(),
+                              ld(Tr.outerStride()), B.data(), ld(B.outerStride()));
+    }
+    return;
+  }
+  Mat<T> out;
+  if (left && lower) out = Tr.template triangularView<Eigen::Lower>() * B;
+  else if (left) out = Tr.template triangularView<Eigen::Upper>() * B;
+  else if (lower) out = B * Tr.template triangularView<Eigen::Lower>();
+  else out = B * Tr.template triangularView<Eigen::Upper>();
+  B = out;
+}
+
+#define TNFAST_INST(T)                                                          \
+  template bool cholqr2<T>(const CMatRef<T>&, Mat<T>&, Mat<T>&);               \
+  template bool cholqr2_lq<T>(const CMatRef<T>&, Mat<T>&, Mat<T>&);            \
+  template bool cholqr2_into<T>(const CMatRef<T>&, MatRef<T>, Mat<T>&);        \
+  template bool cholqr2_lq_into<T>(const CMatRef<T>&, Mat<T>&, MatRef<T>);     \
+  template bool refine_rows<T>(MatRef<T>, Mat<T>&);                            \
+  template void qr_fast<T>(const CMatRef<T>&, Mat<T>&, Mat<T>&);               \
+  template void lq_fast<T>(const CMatRef<T>&, Mat<T>&, Mat<T>&);               \
+  template void gram_rows<T>(const CMatRef<T>&, Mat<T>&);                      \
+  template bool eigh<T>(const CMatRef<T>&, Vec<real_t<T>>&, Mat<T>&);          \
+  template void trmm<T>(char, char, const CMatRef<T>&, MatRef<T>);
+TNFAST_INST(float)
+TNFAST_INST(double)
+TNFAST_INST(cfloat)
+TNFAST_INST(cdouble)
+#undef TNFAST_INST
+
+}  // namespace linalg
+}  // namespace tnfast
