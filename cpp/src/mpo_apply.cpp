@@ -4,9 +4,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <memory>
+#include <mutex>
 #include <cstring>
 #include <string>
 #include <thread>
+
+#ifdef TNFAST_HAVE_OPENMP
+#include <omp.h>
+#endif
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -149,6 +155,72 @@ Kernels<T> kernels() {
   return {&kgen::nn<T>, &kgen::nt<T>};
 }
 
+// Working memory kept between calls.  A fresh allocation of this size is mapped anew by the
+// allocator and each of its pages faults on first touch, which costs more than the sweep of a
+// small layer; released blocks are handed to the next call instead.
+class ScratchPool {
+ public:
+  struct Block {
+    std::unique_ptr<unsigned char[]> data;
+    std::size_t bytes = 0;
+  };
+  Block take(std::size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (std::size_t i = 0; i < free_.size(); ++i) {
+        if (free_[i].bytes >= bytes) {
+          Block b = std::move(free_[i]);
+          free_.erase(free_.begin() + std::ptrdiff_t(i));
+          return b;
+        }
+      }
+    }
+    Block b;
+    b.data.reset(new unsigned char[bytes]);
+    b.bytes = bytes;
+    return b;
+  }
+  void give(Block b) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.size() < kKeep) {
+      free_.push_back(std::move(b));
+    } else {  // keep the largest blocks
+      auto smallest = std::min_element(free_.begin(), free_.end(),
+                                        [](const Block& a, const Block& c) { return a.bytes < c.bytes; });
+      if (smallest->bytes < b.bytes) *smallest = std::move(b);
+    }
+  }
+
+ private:
+  static constexpr std::size_t kKeep = 8;
+  std::mutex mu_;
+  std::vector<Block> free_;
+};
+
+ScratchPool& scratch_pool() {
+  static ScratchPool* pool = new ScratchPool();  // never destroyed: safe to use until exit
+  return *pool;
+}
+
+// `count` blocks of `elems` elements of T each, from the pool, returned to it on destruction.
+template <class T>
+class Scratch {
+ public:
+  Scratch(std::size_t count, std::size_t elems) : elems_(std::max<std::size_t>(elems, 1)) {
+    for (std::size_t i = 0; i < count; ++i) blocks_.push_back(scratch_pool().take(elems_ * sizeof(T)));
+  }
+  ~Scratch() {
+    for (auto& b : blocks_) scratch_pool().give(std::move(b));
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  T* operator[](std::size_t i) { return reinterpret_cast<T*>(blocks_[i].data.get()); }
+
+ private:
+  std::size_t elems_;
+  std::vector<ScratchPool::Block> blocks_;
+};
+
 // Chunks are padded to a multiple of this many samples (a multiple of every lane count).
 constexpr Index kPad = 16;
 // Working set aimed at per thread (bytes).
@@ -206,7 +278,9 @@ int pick_threads(int num_threads, const Plan& p, Index batch) {
 }
 
 // Run fn(chunk_begin, chunk_end, thread) over the batch in chunks of `chunk`, spread over threads;
-// chunks are handed out one at a time, so a thread slowed down by other work takes fewer.
+// chunks are handed out one at a time, so a thread slowed down by other work takes fewer.  With
+// OpenMP the threads are an OpenMP team, which reuses the runtime's workers (those of PyTorch
+// when it runs in the same process, rather than competing with them while they spin).
 template <class F>
 void parallel_chunks(Index batch, Index chunk, int threads, F&& fn) {
   const Index nchunks = (batch + chunk - 1) / chunk;
@@ -215,6 +289,14 @@ void parallel_chunks(Index batch, Index chunk, int threads, F&& fn) {
   auto worker = [&](int t) {
     for (Index c = next++; c < nchunks; c = next++) fn(c * chunk, std::min(batch, (c + 1) * chunk), t);
   };
+  if (threads == 1) {
+    worker(0);
+    return;
+  }
+#ifdef TNFAST_HAVE_OPENMP
+#pragma omp parallel num_threads(threads)
+  worker(omp_get_thread_num());
+#else
   std::vector<std::thread> pool;
   for (int t = 1; t < threads; ++t) {
     try {
@@ -225,6 +307,7 @@ void parallel_chunks(Index batch, Index chunk, int threads, F&& fn) {
   }
   worker(0);
   for (auto& th : pool) th.join();
+#endif
 }
 
 }  // namespace
@@ -260,9 +343,9 @@ void sweep_forward(const T* x, Index batch, const std::vector<const T*>& mats, c
   const int threads = pick_threads(num_threads, p, batch);
   const Index bp = pick_chunk(p, batch, threads, false, sizeof(T));
   const int nthreads = int(std::max<Index>(1, std::min<Index>(threads, (batch + bp - 1) / bp)));
-  std::vector<std::vector<T>> scratch(size_t(nthreads), std::vector<T>(size_t(2 * p.smax * bp + p.pack)));
+  Scratch<T> scratch(size_t(nthreads), size_t(2 * p.smax * bp + p.pack));
   parallel_chunks(batch, bp, nthreads, [&](Index b0, Index b1, int t) {
-    T* s0 = scratch[size_t(t)].data();
+    T* s0 = scratch[size_t(t)];
     T* s1 = s0 + p.smax * bp;
     T* pk = s1 + p.smax * bp;
     const Index nb = b1 - b0;
@@ -311,19 +394,18 @@ void sweep_backward(const T* x, Index batch, const std::vector<const T*>& mats,
     msize += Pg * Kg;
   }
   const int nthreads = int(std::max<Index>(1, std::min<Index>(threads, (batch + bp - 1) / bp)));
-  std::vector<std::vector<T>> scratch(size_t(nthreads),
-                                      std::vector<T>(size_t((p.ssum + 2 * p.smax) * bp + p.pack)));
+  Scratch<T> scratch(size_t(nthreads), size_t((p.ssum + 2 * p.smax) * bp + p.pack));
   std::vector<std::vector<T>> grads(size_t(nthreads), std::vector<T>(size_t(msize), T(0)));
   parallel_chunks(batch, bp, nthreads, [&](Index b0, Index b1, int t) {
-    auto& buf = scratch[size_t(t)];
+    T* buf = scratch[size_t(t)];
     auto& gacc = grads[size_t(t)];
     std::vector<T*> states(size_t(p.G));
     Index off = 0;
     for (Index g = 0; g < p.G; ++g) {
-      states[size_t(g)] = buf.data() + off;
+      states[size_t(g)] = buf + off;
       off += p.s[size_t(g)] * bp;
     }
-    T* d0 = buf.data() + off;
+    T* d0 = buf + off;
     T* d1 = d0 + p.smax * bp;
     T* pk = d1 + p.smax * bp;
     const Index nb = b1 - b0;
