@@ -214,6 +214,23 @@ def _apply_native(x2, mats, shapes):
     return _MPOSweepNative.apply(x2, tuple(shapes), int(torch.get_num_threads()), *mats)
 
 
+def _merge_costs(out_modes, in_modes, ranks, sizes):
+    """Merging the cores of each group: ``(flops, elements written, number of products)``."""
+    flops = written = 0.0
+    products = 0
+    k = 0
+    for s in sizes:
+        da, acc_i, acc_j = ranks[k], out_modes[k], in_modes[k]
+        for t in range(k + 1, k + s):
+            flops += 2.0 * da * acc_i * acc_j * ranks[t] * out_modes[t] * in_modes[t] * ranks[t + 1]
+            written += da * acc_i * acc_j * out_modes[t] * in_modes[t] * ranks[t + 1]
+            acc_i *= out_modes[t]
+            acc_j *= in_modes[t]
+            products += 1
+        k += s
+    return flops, written, products
+
+
 def _native_plan_cost(out_modes, in_modes, ranks, sizes, batch, input_grad=True):
     """Flop count of forward + backward of the compiled sweep for a grouping.
 
@@ -224,15 +241,7 @@ def _native_plan_cost(out_modes, in_modes, ranks, sizes, batch, input_grad=True)
     """
     shapes = _group_shapes(out_modes, in_modes, ranks, sizes)
     n_out, n_in = math.prod(out_modes), math.prod(in_modes)
-    merge = 0.0
-    k = 0
-    for s in sizes:
-        da, acc_i, acc_j = ranks[k], out_modes[k], in_modes[k]
-        for t in range(k + 1, k + s):
-            merge += 2.0 * da * acc_i * acc_j * ranks[t] * out_modes[t] * in_modes[t] * ranks[t + 1]
-            acc_i *= out_modes[t]
-            acc_j *= in_modes[t]
-        k += s
+    merge, _, _ = _merge_costs(out_modes, in_modes, ranks, sizes)
     if len(shapes) == 1:
         return 3.0 * merge + (3.0 if input_grad else 2.0) * 2.0 * batch * n_in * n_out
     steps = []
@@ -277,18 +286,8 @@ def _plan_cost(out_modes, in_modes, ranks, sizes, batch, budget, input_grad=True
     shapes = _group_shapes(out_modes, in_modes, ranks, sizes)
     n_out, n_in = math.prod(out_modes), math.prod(in_modes)
     # merging cost (forward and its backward ~ 3x)
-    merge = 0.0
-    k = 0
-    for s in sizes:
-        if s > 1:
-            da, acc_i, acc_j = ranks[k], out_modes[k], in_modes[k]
-            for t in range(k + 1, k + s):
-                merge += 2.0 * da * acc_i * acc_j * ranks[t] * out_modes[t] * in_modes[t] * ranks[t + 1]
-                merge += _COPY_COST * da * acc_i * acc_j * out_modes[t] * in_modes[t] * ranks[t + 1]
-                acc_i *= out_modes[t]
-                acc_j *= in_modes[t]
-            merge += _GEMM_OVERHEAD * (s - 1)
-        k += s
+    flops, written, products = _merge_costs(out_modes, in_modes, ranks, sizes)
+    merge = flops + _COPY_COST * written + _GEMM_OVERHEAD * products
     step_cost, state_size = [], []
     done_i = 1
     rem_j = n_in
