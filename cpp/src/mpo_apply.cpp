@@ -1,5 +1,6 @@
 // Forward and backward sweeps of an MPO over a batch (see tnfast/mpo_apply.hpp).
 #include "tnfast/mpo_apply.hpp"
+#include "tnfast/parallel.hpp"
 #include "tnfast/simd.hpp"
 
 #include <algorithm>
@@ -10,9 +11,6 @@
 #include <string>
 #include <thread>
 
-#ifdef TNFAST_HAVE_OPENMP
-#include <omp.h>
-#endif
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -277,37 +275,11 @@ int pick_threads(int num_threads, const Plan& p, Index batch) {
   return (work >= 2e6 && hw >= 2) ? int(std::min(hw, 8u)) : 1;
 }
 
-// Run fn(chunk_begin, chunk_end, thread) over the batch in chunks of `chunk`, spread over threads;
-// chunks are handed out one at a time, so a thread slowed down by other work takes fewer.  With
-// OpenMP the threads are an OpenMP team, which reuses the runtime's workers (those of PyTorch
-// when it runs in the same process, rather than competing with them while they spin).
+// Run fn(chunk_begin, chunk_end, thread) over the batch in chunks of `chunk` on the core's threads.
 template <class F>
 void parallel_chunks(Index batch, Index chunk, int threads, F&& fn) {
-  const Index nchunks = (batch + chunk - 1) / chunk;
-  threads = int(std::max<Index>(1, std::min<Index>(threads, nchunks)));
-  std::atomic<Index> next{0};
-  auto worker = [&](int t) {
-    for (Index c = next++; c < nchunks; c = next++) fn(c * chunk, std::min(batch, (c + 1) * chunk), t);
-  };
-  if (threads == 1) {
-    worker(0);
-    return;
-  }
-#ifdef TNFAST_HAVE_OPENMP
-#pragma omp parallel num_threads(threads)
-  worker(omp_get_thread_num());
-#else
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) {
-    try {
-      pool.emplace_back(worker, t);
-    } catch (...) {
-      break;  // the chunks are taken by the threads that did start
-    }
-  }
-  worker(0);
-  for (auto& th : pool) th.join();
-#endif
+  parallel::for_each_task((batch + chunk - 1) / chunk, threads,
+                          [&](Index c, int t) { fn(c * chunk, std::min(batch, (c + 1) * chunk), t); });
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <immintrin.h>
 #endif
 
+#include "tnfast/parallel.hpp"
 #include "tnfast/simd.hpp"
 #include "tt_detail.hpp"
 
@@ -448,22 +449,11 @@ void run(const Cores<T>& cores, Job<T>& job, Index batch, T* out, int num_thread
     return;
   }
   std::vector<std::vector<T>> scratch(static_cast<size_t>(threads), std::vector<T>(static_cast<size_t>(scratch_size)));
-  std::vector<std::thread> pool;
   const Index chunk = (batch + threads - 1) / threads;
-  Index done_inline_from = batch;  // chunks a thread could not be started for run here
-  for (int t = 1; t < threads; ++t) {
-    const Index b0 = std::min(batch, Index(t) * chunk), b1 = std::min(batch, b0 + chunk);
-    if (b0 >= b1) break;
-    try {
-      pool.emplace_back([&, b0, b1, t] { fn(job, b0, b1, out, scratch[size_t(t)].data()); });
-    } catch (...) {
-      done_inline_from = b0;
-      break;
-    }
-  }
-  fn(job, 0, std::min(batch, chunk), out, scratch[0].data());
-  if (done_inline_from < batch) fn(job, done_inline_from, batch, out, scratch[0].data());
-  for (auto& th : pool) th.join();
+  parallel::for_each_task(threads, threads, [&](Index c, int t) {
+    const Index b0 = std::min(batch, c * chunk), b1 = std::min(batch, b0 + chunk);
+    if (b0 < b1) fn(job, b0, b1, out, scratch[size_t(t)].data());
+  });
 }
 
 }  // namespace
