@@ -4,10 +4,8 @@
 #include "tnfast/simd.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <memory>
 #include <mutex>
-#include <cstring>
 #include <string>
 #include <thread>
 

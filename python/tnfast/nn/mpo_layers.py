@@ -453,6 +453,32 @@ def _check_int(x, name, minimum=1):
     return int(x)
 
 
+def _resolve_modes(n_in, n_out, in_modes, out_modes, what, default_len=None):
+    """Factorizations of ``n_in``/``n_out`` (``what``: "features" or "channels") of equal length.
+
+    Missing ones are chosen by :func:`choose_modes` (with the length of the given one, or
+    ``default_len`` when neither is given); given ones are checked.
+    """
+    in_name, out_name = f"in_{what}", f"out_{what}"
+    if in_modes is None and out_modes is None:
+        if default_len is None:
+            in_modes, out_modes = choose_modes(n_in, n_out)
+        else:
+            in_modes, out_modes = choose_modes(n_in, n_out, default_len)
+    elif in_modes is None:
+        out_modes = check_modes(out_modes, n_out, "out_modes", out_name)
+        in_modes = choose_modes(n_in, n_out, len(out_modes))[0]
+    elif out_modes is None:
+        in_modes = check_modes(in_modes, n_in, "in_modes", in_name)
+        out_modes = choose_modes(n_in, n_out, len(in_modes))[1]
+    in_modes = check_modes(in_modes, n_in, "in_modes", in_name)
+    out_modes = check_modes(out_modes, n_out, "out_modes", out_name)
+    if len(in_modes) != len(out_modes):
+        raise ValueError(f"in_modes/out_modes: expected the same length, got {len(in_modes)} and "
+                         f"{len(out_modes)} (pad the shorter with 1s)")
+    return in_modes, out_modes
+
+
 class MPOLinear(nn.Module):
     """A fully connected layer whose weight is a matrix product operator.
 
@@ -500,19 +526,7 @@ class MPOLinear(nn.Module):
         self.activation_budget = float(activation_budget)
         in_features = _check_int(in_features, "in_features")
         out_features = _check_int(out_features, "out_features")
-        if in_modes is None and out_modes is None:
-            in_modes, out_modes = choose_modes(in_features, out_features)
-        elif in_modes is None:
-            out_modes = check_modes(out_modes, out_features, "out_modes", "out_features")
-            in_modes = choose_modes(in_features, out_features, len(out_modes))[0]
-        elif out_modes is None:
-            in_modes = check_modes(in_modes, in_features, "in_modes", "in_features")
-            out_modes = choose_modes(in_features, out_features, len(in_modes))[1]
-        in_modes = check_modes(in_modes, in_features, "in_modes", "in_features")
-        out_modes = check_modes(out_modes, out_features, "out_modes", "out_features")
-        if len(in_modes) != len(out_modes):
-            raise ValueError(f"in_modes/out_modes: expected the same length, got {len(in_modes)} and "
-                             f"{len(out_modes)} (pad the shorter with 1s)")
+        in_modes, out_modes = _resolve_modes(in_features, out_features, in_modes, out_modes, "features")
         self.in_features, self.out_features = in_features, out_features
         self.in_modes, self.out_modes = in_modes, out_modes
         self.bond_dims = resolve_bond_dims(bond_dim, in_modes, out_modes)
@@ -812,17 +826,8 @@ class MPOConv2d(nn.Module):
         self.stride = _pair(stride, "stride", 1)
         self.padding = _pair(padding, "padding", 0)
         self.in_channels, self.out_channels = in_channels, out_channels
-        if in_modes is None and out_modes is None:
-            n = max(1, int(round(math.log(max(in_channels, out_channels, 2)) / math.log(6.0))))
-            in_modes, out_modes = choose_modes(in_channels, out_channels, n)
-        elif in_modes is None:
-            out_modes = check_modes(out_modes, out_channels, "out_modes", "out_channels")
-            in_modes = choose_modes(in_channels, out_channels, len(out_modes))[0]
-        elif out_modes is None:
-            in_modes = check_modes(in_modes, in_channels, "in_modes", "in_channels")
-            out_modes = choose_modes(in_channels, out_channels, len(in_modes))[1]
-        in_modes = check_modes(in_modes, in_channels, "in_modes", "in_channels")
-        out_modes = check_modes(out_modes, out_channels, "out_modes", "out_channels")
+        n = max(1, int(round(math.log(max(in_channels, out_channels, 2)) / math.log(6.0))))
+        in_modes, out_modes = _resolve_modes(in_channels, out_channels, in_modes, out_modes, "channels", n)
         kk = self.kernel_size[0] * self.kernel_size[1]
         self.channel_in_modes, self.channel_out_modes = in_modes, out_modes
         self.mpo = MPOLinear(in_channels * kk, out_channels, in_modes=in_modes + (kk,), out_modes=out_modes + (1,),
