@@ -166,7 +166,8 @@ def test_cholqr2_lq_matches_householder(rng, backend, counts, dtype):
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128, np.float32])
 def test_cholqr2_refuses_ill_conditioned_and_rank_deficient(rng, backend, counts, cholqr_everywhere, dtype):
     sfx = SUFFIX[dtype]
-    bad = [with_condition(rng, 200, 30, 1e12 if EPS[dtype] < 1e-10 else 1e5, dtype),
+    # beyond 1/eps the columns are numerically dependent: even the shifted first pass cannot help
+    bad = [with_condition(rng, 200, 30, 1e18 if EPS[dtype] < 1e-10 else 1e9, dtype),
            (rand(rng, (200, 5), dtype) @ rand(rng, (5, 30), dtype)),  # rank 5 < 30 columns
            np.zeros((50, 10), dtype)]
     for a in bad:
@@ -183,7 +184,45 @@ def test_cholqr2_refuses_ill_conditioned_and_rank_deficient(rng, backend, counts
     nan[3, 1] = np.nan
     assert getattr(_core, "cholqr2_" + sfx)(nan) is None
     assert counts()["cholqr_rejected"] == 3 * 4 + 1
-    assert counts()["cholqr_one_pass"] + counts()["cholqr_two_pass"] == 0
+    assert counts()["cholqr_one_pass"] + counts()["cholqr_two_pass"] + counts()["cholqr_shifted"] == 0
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+@pytest.mark.parametrize("cond", [1e9, 1e12])
+def test_cholqr_shifted_route_for_ill_conditioned(rng, backend, counts, cholqr_everywhere, dtype, cond):
+    # beyond 1/sqrt(eps) plain Cholesky QR2 refuses; the shifted first pass makes it apply again
+    sfx = SUFFIX[dtype]
+    a = with_condition(rng, 300, 40, cond, dtype)
+    q, r = getattr(_core, "cholqr2_" + sfx)(a)
+    assert np.abs(q.conj().T @ q - np.eye(40)).max() <= 20 * 40 * EPS[dtype]
+    assert np.abs(np.tril(r, -1)).max() == 0 and np.all(np.diag(r).real > 0)
+    assert np.abs(q @ r - a).max() <= 20 * 40 * EPS[dtype] * np.abs(a).max()
+    el, qw = getattr(_core, "cholqr2_lq_" + sfx)(np.ascontiguousarray(a.T))
+    assert np.abs(qw @ qw.conj().T - np.eye(40)).max() <= 20 * 40 * EPS[dtype]
+    assert np.abs(el @ qw - a.T).max() <= 20 * 40 * EPS[dtype] * np.abs(a).max()
+    c = counts()
+    assert c["cholqr_shifted"] == 2 and c["cholqr_rejected"] == 0
+    # the unique R (positive diagonal) agrees with Householder's to the accuracy cond * eps allows
+    _, r_ref = positive_diag_qr(a)
+    assert np.abs(r - r_ref).max() <= 50 * 40 * cond * EPS[dtype] * np.abs(r_ref).max()
+
+
+@pytest.mark.parametrize("dtype", list(SUFFIX))
+def test_cholqr_probe_accepts_one_pass_only_when_orthonormal(rng, backend, counts, cholqr_everywhere, dtype):
+    # well conditioned: the random-probe check accepts the first pass, and the result is orthonormal
+    sfx = SUFFIX[dtype]
+    a = with_condition(rng, 500, 60, 2.0, dtype)
+    q, _ = getattr(_core, "cholqr2_" + sfx)(a)
+    assert np.abs(q.conj().T @ q - np.eye(60)).max() <= 60 * EPS[dtype]
+    assert counts()["cholqr_one_pass"] == 1
+    # cond 1e6 (double) / 1e3 (single): one pass leaves Q^H Q - I near cond^2 eps, so a second
+    # pass must run, and the result is orthonormal to working precision
+    _core._reset_route_counts()
+    a = with_condition(rng, 500, 60, 1e6 if EPS[dtype] < 1e-10 else 1e3, dtype)
+    q, _ = getattr(_core, "cholqr2_" + sfx)(a)
+    assert np.abs(q.conj().T @ q - np.eye(60)).max() <= 20 * 60 * EPS[dtype]
+    c = counts()
+    assert c["cholqr_two_pass"] + c["cholqr_shifted"] == 1 and c["cholqr_one_pass"] == 0
 
 
 @pytest.mark.parametrize("dtype", list(SUFFIX))

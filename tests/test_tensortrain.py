@@ -555,6 +555,29 @@ def test_canonical_forms_cholqr_route(route, dtype, shape, rank):
 
 @pytest.mark.parametrize("route", ["blas3"], indirect=True)
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_canonicalize_square_unfoldings_need_no_factorization(route, dtype):
+    # full ranks 1, 2, 4, 8, 4, 2, 1: every unfolding met by sweeps from both ends to the middle
+    # is square, so the orthogonal factor can be the identity and the whole unfolding moves on
+    t = TensorTrain.random((2,) * 6, [1, 2, 4, 8, 4, 2, 1], dtype=dtype, seed=5)
+    assert t.ranks == (1, 2, 4, 8, 4, 2, 1)
+    A = t.full()
+    c = t.canonicalize(3)
+    counts = _core._route_counts()
+    assert counts["cholqr_one_pass"] + counts["cholqr_two_pass"] + counts["cholqr_rejected"] == 0
+    for k in range(3):
+        assert np.allclose(c.cores[k].reshape(-1, c.cores[k].shape[2]), np.eye(c.cores[k].shape[2]))
+    for center in range(6):
+        c = t.canonicalize(center)
+        assert close(c.full(), A, dtype)
+        assert c.ranks == t.ranks
+        for k in range(center):
+            assert left_orth_err(c.cores[k]) < 100 * rtol(dtype)
+        for k in range(center + 1, 6):
+            assert right_orth_err(c.cores[k]) < 100 * rtol(dtype)
+
+
+@pytest.mark.parametrize("route", ["blas3"], indirect=True)
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_canonicalize_rank_deficient_train_cholqr_route(route, dtype):
     t = TensorTrain.random((3, 4, 5, 4, 3), 3, dtype=dtype, seed=2)
     s = t + t + t  # ranks 9, true rank 3: every Gram matrix of an interior unfolding is singular

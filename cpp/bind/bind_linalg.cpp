@@ -140,6 +140,7 @@ void register_linalg(py::module_& m) {
     py::dict d;
     d["cholqr_one_pass"] = c.cholqr_one_pass;
     d["cholqr_two_pass"] = c.cholqr_two_pass;
+    d["cholqr_shifted"] = c.cholqr_shifted;
     d["cholqr_rejected"] = c.cholqr_rejected;
     d["gram_svd"] = c.gram_svd;
     d["gram_svd_rejected"] = c.gram_svd_rejected;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <string>
 
@@ -23,7 +24,7 @@ constexpr int kNonUnit = 131;
 constexpr int kLeft = 141, kRight = 142;
 
 std::atomic<Index> g_cholqr_threshold{64 * 64 * 64};
-std::atomic<long> g_one{0}, g_two{0}, g_rej{0}, g_gram{0}, g_gram_rej{0};
+std::atomic<long> g_one{0}, g_two{0}, g_three{0}, g_rej{0}, g_gram{0}, g_gram_rej{0};
 
 bool fits_int(Index v) { return v >= 0 && v <= Index(2147483647); }
 int ld(Index v) { return int(std::max<Index>(1, v)); }
@@ -137,43 +138,111 @@ double deviation(bool lower, const Mat<T>& G) {
   return dev;
 }
 
+// Cholesky factor of the stored triangle (chol) that is also well enough conditioned for its
+// triangular solve: cond(X) >= max/min of the factor's diagonal, and beyond 1/sqrt(eps) one pass
+// cannot leave X close to orthonormal.
+template <class T>
+bool chol_usable(bool lower, Mat<T>& G) {
+  if (!chol<T>(lower, G)) return false;
+  const double eps = double(Eigen::NumTraits<real_t<T>>::epsilon());
+  const auto d = G.diagonal().real();
+  return !(double(d.maxCoeff()) * std::sqrt(eps) > double(d.minCoeff()));
+}
+
+// Estimate of ||X^H X - I||_F (tall) or ||X X^H - I||_F (wide) from kProbes random sign vectors v:
+// the mean of ||E v||^2 is ||E||_F^2.  Two products with kProbes columns, 4 m n kProbes flops, where
+// the Gram matrix costs m n^2.  The probes are a fixed pseudo-random pattern (results reproducible).
+constexpr Index kProbes = 8;
+
+template <class T>
+double probe_deviation(bool wide, const MatRef<T>& X) {
+  const Index k = wide ? X.rows() : X.cols(), other = wide ? X.cols() : X.rows();
+  Mat<T> V(k, kProbes), W(other, kProbes), Z(k, kProbes);
+  std::uint64_t s = 0x9E3779B97F4A7C15ull;
+  for (Index j = 0; j < kProbes; ++j)
+    for (Index i = 0; i < k; ++i) {
+      s = s * 6364136223846793005ull + 1442695040888963407ull;
+      V(i, j) = (s >> 63) ? T(1) : T(-1);
+    }
+  const char h = is_complex<T>() ? 'C' : 'T';
+  if (wide) {  // E = X X^H - I:  W = X^H V, Z = X W
+    gemm<T>(h, 'N', T(1), X, V, T(0), W);
+    gemm<T>('N', 'N', T(1), X, W, T(0), Z);
+  } else {     // E = X^H X - I:  W = X V, Z = X^H W
+    gemm<T>('N', 'N', T(1), X, V, T(0), W);
+    gemm<T>(h, 'N', T(1), X, W, T(0), Z);
+  }
+  Z -= V;
+  return std::sqrt(double(Z.squaredNorm()) / double(kProbes));  // NaN when X holds NaN/Inf
+}
+
 // Cholesky orthonormalization of X in place.  tall: X = Q F with F upper; wide: X = F Q with F
 // lower.  near = true: X is expected to be nearly orthonormal already (skip the unchecked first
-// pass).  Returns 0 on failure (X may be modified unless near), otherwise the number of passes.
+// pass).  Returns 0 on failure (X may be modified unless near), 3 after a shifted first pass,
+// otherwise the number of passes (1 or 2).
+//
+// When the plain first pass refuses (cond(X) beyond about 1/sqrt(eps)), the Gram matrix is shifted
+// by s = 11 (m n + k (k + 1)) eps ||X||_F^2 (shifted Cholesky QR, Fukaya, Nakatsukasa, Yanagisawa,
+// Yamamoto 2020): the factorization then always exists and Q1 = X R_s^{-1} has a condition number
+// near ||X|| / sqrt(s), so that two plain passes finish the job for any X of full numerical rank.
+// A numerically rank-deficient X fails the plain pass on Q1 and is refused.
+//
+// A pass is accepted without a Gram matrix of the result when the probe estimate of the deviation
+// from orthonormality is at most k^2 eps / 8; for errors spread over the entries this is the
+// previous criterion (every entry of X^H X - I at most k eps), and it bounds the spectral norm
+// (<= Frobenius) more tightly than that criterion did.
 template <class T>
 int chol_orth(bool wide, MatRef<T> X, Mat<T>& F, bool near) {
-  const Index k = wide ? X.rows() : X.cols();
+  const Index k = wide ? X.rows() : X.cols(), other = wide ? X.cols() : X.rows();
   const double eps = double(Eigen::NumTraits<real_t<T>>::epsilon());
   Mat<T> G;
   int passes = 0;
+  bool shifted = false;
   if (!near) {
     gram_tri<T>(wide, X, G);
-    if (!chol<T>(wide, G)) return 0;
-    // cond(X) >= max/min of the factor's diagonal; beyond 1/sqrt(eps) the first pass cannot leave
-    // Q1 close to orthonormal, so refuse before the triangular solve
-    const auto d = G.diagonal().real();
-    if (double(d.maxCoeff()) * std::sqrt(eps) > double(d.minCoeff())) return 0;
-    tri_solve<T>(wide, G, X);
-    F = std::move(G);
-    passes = 1;
+    Mat<T> G0 = G;
+    if (chol_usable<T>(wide, G)) {
+      tri_solve<T>(wide, G, X);
+      F = std::move(G);
+      passes = 1;
+    } else {
+      const double trace = double(G0.diagonal().real().sum());
+      if (!(trace > 0) || !std::isfinite(trace)) return 0;
+      const double shift = 11.0 * (double(other) * double(k) + double(k) * double(k + 1)) * eps * trace;
+      G = std::move(G0);
+      G.diagonal().array() += T(real_t<T>(shift));
+      if (!chol<T>(wide, G)) return 0;
+      tri_solve<T>(wide, G, X);
+      F = std::move(G);
+      gram_tri<T>(wide, X, G);
+      if (!chol_usable<T>(wide, G)) return 0;  // numerically rank deficient
+      tri_solve<T>(wide, G, X);
+      if (wide) trmm<T>('R', 'L', G, F);  // F <- F1 F2
+      else trmm<T>('L', 'U', G, F);       // F <- F2 F1
+      passes = 2;
+      shifted = true;
+    }
   } else {
     F = Mat<T>::Identity(k, k);
   }
+  const auto done = [&](int p) { return shifted ? 3 : std::max(p, 1); };
+  if (probe_deviation<T>(wide, X) <= double(k) * double(k) * eps / 8.0) return done(passes);
   gram_tri<T>(wide, X, G);
   const double dev = deviation<T>(wide, G);
   if (!(dev <= 0.1)) return 0;
-  if (dev <= double(k) * eps) return std::max(passes, 1);
+  if (dev <= double(k) * eps) return done(passes);
   if (!chol<T>(wide, G)) return 0;
   tri_solve<T>(wide, G, X);
   if (wide) trmm<T>('R', 'L', G, F);  // F <- F1 F2
   else trmm<T>('L', 'U', G, F);       // F <- F2 F1
-  return passes + 1;
+  return done(passes + 1);
 }
 
 void count(int passes) {
   if (passes == 0) ++g_rej;
   else if (passes == 1) ++g_one;
-  else ++g_two;
+  else if (passes == 2) ++g_two;
+  else ++g_three;
 }
 
 }  // namespace
@@ -185,12 +254,13 @@ RouteCounts route_counts() {
   RouteCounts c;
   c.cholqr_one_pass = g_one.load();
   c.cholqr_two_pass = g_two.load();
+  c.cholqr_shifted = g_three.load();
   c.cholqr_rejected = g_rej.load();
   c.gram_svd = g_gram.load();
   c.gram_svd_rejected = g_gram_rej.load();
   return c;
 }
-void reset_route_counts() { g_one = 0; g_two = 0; g_rej = 0; g_gram = 0; g_gram_rej = 0; }
+void reset_route_counts() { g_one = 0; g_two = 0; g_three = 0; g_rej = 0; g_gram = 0; g_gram_rej = 0; }
 void count_gram_svd(bool accepted) {
   if (accepted) ++g_gram;
   else ++g_gram_rej;

@@ -17,6 +17,17 @@ void push_left(Cores<T>& c, Index k) {
   Core3<T>& P = c[size_t(k - 1)];
   Mat<T> Q, R;
   const Index m = G.d * G.rr, n = G.rl;
+  if (m == n && n > 1) {
+    // Square unfolding: Q = I is an orthogonal factor, so the core becomes the identity and the
+    // whole unfolding moves into core k-1 (one product, no factorization):  lt(P) <- rt(G) lt(P).
+    Core3<T> Pn(P.rl, P.d, n);
+    linalg::gemm<T>('N', 'N', T(1), rt(G), lt(P), T(0), lt(Pn));
+    Core3<T> Gn(G.rl, G.d, G.rr);
+    rt(Gn).setIdentity();
+    G = std::move(Gn);
+    P = std::move(Pn);
+    return;
+  }
   if (m >= n && m * n * n >= linalg::cholqr_threshold()) {
     // Shapes are unchanged: Q becomes core k, the square triangular R multiplies core k-1.
     Core3<T> Gn(G.rl, G.d, G.rr);
@@ -42,6 +53,16 @@ void push_right(Cores<T>& c, Index k) {
   Core3<T>& N = c[size_t(k + 1)];
   const Index m = G.rr, n = G.rl * G.d;
   Mat<T> Lf, Q;
+  if (m == n && n > 1) {
+    // Square unfolding (see push_left): the core becomes the identity, rt(N) <- rt(N) lt(G).
+    Core3<T> Nn(n, N.d, N.rr);
+    linalg::gemm<T>('N', 'N', T(1), rt(N), lt(G), T(0), rt(Nn));
+    Core3<T> Gn(G.rl, G.d, G.rr);
+    lt(Gn).setIdentity();
+    G = std::move(Gn);
+    N = std::move(Nn);
+    return;
+  }
   if (n >= m && n * m * m >= linalg::cholqr_threshold()) {
     // lt(G) = L Q, i.e. left(G) = Q^T L^T: Q^T is the new left unfolding, L^T goes right.
     Core3<T> Gn(G.rl, G.d, G.rr);

@@ -147,6 +147,7 @@ void trmm(char side, char uplo, const CMatRef<T>& Tr, MatRef<T> B);
 struct RouteCounts {
   long cholqr_one_pass = 0;   // Cholesky QR accepted after one pass
   long cholqr_two_pass = 0;   // ... after two passes
+  long cholqr_shifted = 0;    // ... after a shifted pass and two plain ones (ill-conditioned input)
   long cholqr_rejected = 0;   // Cholesky QR refused (caller fell back)
   long gram_svd = 0;          // rounding truncations done through the Gram matrix
   long gram_svd_rejected = 0; // ... refused as unsafe (Cholesky QR2 + SVD or plain SVD used)
