@@ -67,34 +67,60 @@ void gram_tri(bool wide, const CMatRef<T>& X, Mat<T>& G) {
 }
 
 // In-place Cholesky of the stored triangle: upper (G = U^H U) or lower (G = L L^H); the other
-// triangle is zeroed.  False when G is not (numerically) positive definite.
+// triangle is zeroed.  Returns 0 when it succeeds; otherwise (G not numerically positive definite)
+// an estimate of the number of directions it could not factor: k - j + 1 when pivot j fails, plus
+// the earlier pivots that came out below sqrt(eps) times the largest; k when the position is unknown.
 template <class T>
-bool chol(bool lower, Mat<T>& G) {
+Index chol_info(bool lower, Mat<T>& G) {
   const Index k = G.rows();
   const BackendPointers& b = backend();
   void* f = pick<T>(b.spotrf, b.dpotrf, b.cpotrf, b.zpotrf);
   if (f && fits_int(k)) {
     using F = int (*)(int, char, int, T*, int);
     const int info = reinterpret_cast<F>(f)(kColMajor, lower ? 'L' : 'U', int(k), G.data(), ld(k));
-    if (info != 0) return false;
-  } else {
-    if (lower) {
-      Eigen::LLT<Mat<T>, Eigen::Lower> llt(G);
-      if (llt.info() != Eigen::Success) return false;
-      G = llt.matrixL();
-    } else {
-      Eigen::LLT<Mat<T>, Eigen::Upper> llt(G);
-      if (llt.info() != Eigen::Success) return false;
-      G = llt.matrixU();
+    if (info < 0) return k;
+    if (info > 0) {
+      // pivots before the failing one that came out tiny were already lost directions (round-off
+      // can keep the first few pivots of a singular trailing block slightly positive)
+      const Index done = Index(info) - 1;
+      double big = 0.0;
+      for (Index i = 0; i < done; ++i) big = std::max(big, double(std::abs(G(i, i))));
+      const double small = big * std::sqrt(double(Eigen::NumTraits<real_t<T>>::epsilon()));
+      Index lost = k - done;
+      for (Index i = 0; i < done; ++i) lost += double(std::abs(G(i, i))) < small ? 1 : 0;
+      return lost;
     }
+  } else {
+    // unblocked left-looking factorization of the lower triangle (of G^H when upper is stored),
+    // so that a failure reports its pivot like potrf
+    Mat<T> L = lower ? Mat<T>(G.template triangularView<Eigen::Lower>())
+                     : Mat<T>(G.adjoint().template triangularView<Eigen::Lower>());
+    for (Index j = 0; j < k; ++j) {
+      const real_t<T> d = std::real(L(j, j)) - L.row(j).head(j).squaredNorm();
+      if (!(d > 0) || !std::isfinite(d)) return k - j;
+      const real_t<T> r = std::sqrt(d);
+      L(j, j) = T(r);
+      const Index rest = k - j - 1;
+      if (rest > 0) {
+        if (j > 0) L.col(j).tail(rest).noalias() -= L.bottomLeftCorner(rest, j) * L.row(j).head(j).adjoint();
+        L.col(j).tail(rest) /= T(r);
+      }
+    }
+    if (lower) G = L;
+    else G = L.adjoint();
   }
   if (lower) G.template triangularView<Eigen::StrictlyUpper>().setZero();
   else G.template triangularView<Eigen::StrictlyLower>().setZero();
   for (Index i = 0; i < k; ++i) {
     const real_t<T> d = std::real(G(i, i));
-    if (!(d > 0) || !std::isfinite(d)) return false;
+    if (!(d > 0) || !std::isfinite(d)) return k;
   }
-  return true;
+  return 0;
+}
+
+template <class T>
+bool chol(bool lower, Mat<T>& G) {
+  return chol_info<T>(lower, G) == 0;
 }
 
 // X <- X F^{-1} (tall; F upper) or X <- F^{-1} X (wide; F lower).
@@ -138,15 +164,21 @@ double deviation(bool lower, const Mat<T>& G) {
   return dev;
 }
 
-// Cholesky factor of the stored triangle (chol) that is also well enough conditioned for its
-// triangular solve: cond(X) >= max/min of the factor's diagonal, and beyond 1/sqrt(eps) one pass
-// cannot leave X close to orthonormal.
+// Cholesky factor of the stored triangle that is also well enough conditioned for its triangular
+// solve: cond(X) >= max/min of the factor's diagonal, and beyond 1/sqrt(eps) one pass cannot leave
+// X close to orthonormal.  Returns 0 when usable, otherwise how many directions were not (a
+// failed factorization's bound from chol_info, or the count of diagonal entries below sqrt(eps)
+// times the largest).
 template <class T>
-bool chol_usable(bool lower, Mat<T>& G) {
-  if (!chol<T>(lower, G)) return false;
+Index chol_deficit(bool lower, Mat<T>& G) {
+  const Index bad = chol_info<T>(lower, G);
+  if (bad > 0) return bad;
   const double eps = double(Eigen::NumTraits<real_t<T>>::epsilon());
   const auto d = G.diagonal().real();
-  return !(double(d.maxCoeff()) * std::sqrt(eps) > double(d.minCoeff()));
+  const double small = double(d.maxCoeff()) * std::sqrt(eps);
+  Index n = 0;
+  for (Index i = 0; i < d.size(); ++i) n += double(d[i]) < small ? 1 : 0;
+  return n;
 }
 
 // Estimate of ||X^H X - I||_F (tall) or ||X X^H - I||_F (wide) from kProbes random sign vectors v:
@@ -185,7 +217,9 @@ double probe_deviation(bool wide, const MatRef<T>& X) {
 // by s = 11 (m n + k (k + 1)) eps ||X||_F^2 (shifted Cholesky QR, Fukaya, Nakatsukasa, Yanagisawa,
 // Yamamoto 2020): the factorization then always exists and Q1 = X R_s^{-1} has a condition number
 // near ||X|| / sqrt(s), so that two plain passes finish the job for any X of full numerical rank.
-// A numerically rank-deficient X fails the plain pass on Q1 and is refused.
+// A numerically rank-deficient X fails the plain pass on Q1 and is refused; when the plain first
+// pass already finds 45 % of the directions or more unusable (a sum of two trains loses half), the
+// shifted one is not tried.
 //
 // A pass is accepted without a Gram matrix of the result when the probe estimate of the deviation
 // from orthonormality is at most k^2 eps / 8; for errors spread over the entries this is the
@@ -201,11 +235,15 @@ int chol_orth(bool wide, MatRef<T> X, Mat<T>& F, bool near) {
   if (!near) {
     gram_tri<T>(wide, X, G);
     Mat<T> G0 = G;
-    if (chol_usable<T>(wide, G)) {
+    const Index deficit = chol_deficit<T>(wide, G);
+    if (deficit == 0) {
       tri_solve<T>(wide, G, X);
       F = std::move(G);
       passes = 1;
     } else {
+      // 45 % or more of the directions unusable is the mark of true rank deficiency (sums of trains
+      // duplicate their bonds), where the shifted route would fail after two more products: refuse.
+      if (20 * deficit >= 9 * k) return 0;
       const double trace = double(G0.diagonal().real().sum());
       if (!(trace > 0) || !std::isfinite(trace)) return 0;
       const double shift = 11.0 * (double(other) * double(k) + double(k) * double(k + 1)) * eps * trace;
@@ -215,7 +253,7 @@ int chol_orth(bool wide, MatRef<T> X, Mat<T>& F, bool near) {
       tri_solve<T>(wide, G, X);
       F = std::move(G);
       gram_tri<T>(wide, X, G);
-      if (!chol_usable<T>(wide, G)) return 0;  // numerically rank deficient
+      if (chol_deficit<T>(wide, G) != 0) return 0;  // numerically rank deficient
       tri_solve<T>(wide, G, X);
       if (wide) trmm<T>('R', 'L', G, F);  // F <- F1 F2
       else trmm<T>('L', 'U', G, F);       // F <- F2 F1

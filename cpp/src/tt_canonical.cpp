@@ -1,8 +1,10 @@
 // Canonical forms (QR sweeps), rounding (SVD sweep) and Schmidt spectra.
 //
-// Large unfoldings are orthogonalized by Cholesky QR2 (all BLAS-3; linalg_blas3.cpp), with
-// Householder QR wherever it refuses (ill-conditioned or rank-deficient unfoldings, unfoldings of
-// the wrong shape).  Rounding truncates each bond through the eigen-decomposition of the small Gram
+// Square unfoldings need no factorization (the identity is an orthogonal factor; the whole
+// unfolding moves to the neighbour).  Large unfoldings are orthogonalized by Cholesky QR2 (all
+// BLAS-3, with a shifted first pass for ill-conditioned ones; linalg_blas3.cpp), with Householder QR
+// wherever it refuses (rank-deficient or extremely ill-conditioned unfoldings, unfoldings of the
+// wrong shape).  Rounding truncates each bond through the eigen-decomposition of the small Gram
 // matrix when that is safe, else through Cholesky QR2 and the SVD of the small triangular factor,
 // else through the SVD of the unfolding.
 #include "tt_detail.hpp"

@@ -88,11 +88,18 @@ Index truncation_rank(const Vec<R>& s, Index max_rank, double rel_tol, double* d
 // Cholesky QR2 (Fukaya, Nakatsukasa, Yanagisawa, Yamamoto 2014): G = A^H A, G = R1^H R1, Q1 = A R1^{-1},
 // then the same once more on Q1.  Every step is a Gram product (syrk/herk), a small Cholesky
 // factorization or a triangular solve, so a tall-skinny QR runs at close to the rate of a matrix
-// product, where Householder QR (geqrf + orgqr) is bound by matrix-vector work.  It is reliable
-// only while cond(A) stays well below 1/sqrt(eps): each call checks that the Cholesky factorization
-// succeeds and that Q1 is close to orthonormal (every entry of Q1^H Q1 - I at most 0.1), and
-// reports failure otherwise, leaving the caller to use Householder QR.  When Q1^H Q1 already
-// equals I to within k * eps (k = min(m, n)) the second pass is skipped.
+// product, where Householder QR (geqrf + orgqr) is bound by matrix-vector work.
+//  - The second pass is skipped when Q1 is already orthonormal: first checked by 8 random sign
+//    probes (an estimate of ||Q1^H Q1 - I||_F at most k^2 eps / 8, at 4 m n 8 flops instead of the
+//    m n^2 of a Gram product), then by the Gram matrix (every entry of Q1^H Q1 - I at most k eps).
+//  - Beyond cond(A) ~ 1/sqrt(eps) the plain first pass refuses, and a shifted one runs instead
+//    (shifted Cholesky QR3, Fukaya et al. 2020): G + s I with s = 11 (m n + n (n + 1)) eps ||A||_F^2,
+//    then two plain passes; this covers full-rank A up to cond(A) ~ 1e11 in double precision.  It is
+//    not tried when the plain pass finds 45 % of the directions or more unusable (true rank
+//    deficiency, e.g. a sum of two trains).
+//  - Failure is reported (Cholesky fails, a factor too ill-conditioned for its triangular solve, or
+//    Q1 too far from orthonormal: some entry of Q1^H Q1 - I above 0.1), leaving the caller to use
+//    Householder QR.
 
 // Thin QR of a tall A (m >= n >= 1) by Cholesky QR2: Q m x n with orthonormal columns, R n x n upper
 // triangular with a positive real diagonal.  Returns false (Q and R unspecified) when the method
