@@ -590,6 +590,28 @@ def test_canonicalize_rank_deficient_train_cholqr_route(route, dtype):
     assert _core._route_counts()["cholqr_rejected"] > 0
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_round_within_cap_orthogonalizes_without_svd(dtype):
+    # bonds already within max_rank (no tolerance) can only lose exactly zero singular values; a
+    # successful Cholesky QR proves there are none, so rounding just orthogonalizes them
+    t = TensorTrain.random((3, 4, 5, 4, 3), [1, 3, 6, 6, 3, 1], dtype=dtype, seed=6)
+    A = t.full()
+    _core._reset_route_counts()
+    r = with_route("blas3", lambda: t.round(max_rank=6))
+    c = _core._route_counts()
+    assert c["gram_svd"] + c["gram_svd_rejected"] == 0 and c["cholqr_one_pass"] + c["cholqr_two_pass"] > 0
+    assert r.ranks == t.ranks and close(r.full(), A, dtype)
+    assert all(left_orth_err(g) < 100 * rtol(dtype) for g in r.cores[:-1])
+    # an exactly zero singular value is still cut, as by the SVD route
+    cores = [g.copy() for g in t.cores]
+    cores[1][:, :, -1] = 0
+    z = TensorTrain(cores)
+    r3 = with_route("blas3", lambda: z.round(max_rank=6))
+    r0 = with_route("householder", lambda: z.round(max_rank=6))
+    assert r3.ranks == r0.ranks and r3.ranks[2] == 5
+    assert close(r3.full(), z.full(), dtype)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128, np.float32, np.complex64])
 @pytest.mark.parametrize("max_rank", [2, 5])
 def test_round_gram_route_matches_svd_route(dtype, max_rank):

@@ -178,6 +178,17 @@ double svd_sweep(Cores<T>& c, Index max_rank, double budget, std::vector<Vec<rea
     Core3<T>& N = c[size_t(k + 1)];
     const Index rows = G.rl * G.d, cols = G.rr;
     const bool large = rows >= cols && rows * cols * cols >= linalg::cholqr_threshold();
+    if (large && gram && budget == 0 && max_rank > 0 && cols <= max_rank) {
+      // Within the cap and without a tolerance only exactly zero singular values could be cut.  A
+      // successful Cholesky QR proves the unfolding has full column rank, so none is, and the
+      // orthogonalization is all this bond needs:  lt(G) = L Q,  rt(N) <- rt(N) L.
+      Core3<T> Gn(G.rl, G.d, G.rr);
+      if (linalg::cholqr2_lq_into<T>(lt(G), Lf, lt(Gn))) {
+        G = std::move(Gn);
+        linalg::trmm<T>('R', 'L', Lf, rt(N));
+        continue;
+      }
+    }
     if (large && gram && budget >= 0) {
       double cut = 0.0;
       const bool ok = gram_truncate(G, N, max_rank, budget, &cut);
