@@ -261,6 +261,15 @@ def right_orth_err(g):
     return np.abs(m @ m.conj().T - np.eye(r)).max()
 
 
+def assert_mixed_canonical(c, center, A, dtype):
+    """c represents A, with left-orthonormal cores before ``center`` and right-orthonormal after."""
+    assert close(c.full(), A, dtype)
+    for k in range(center):
+        assert left_orth_err(c.cores[k]) < 100 * rtol(dtype)
+    for k in range(center + 1, len(c.cores)):
+        assert right_orth_err(c.cores[k]) < 100 * rtol(dtype)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape,rank", SHAPES_RANKS + [((2, 2, 2, 2), 6)])
 def test_canonical_forms(dtype, shape, rank):
@@ -269,12 +278,8 @@ def test_canonical_forms(dtype, shape, rank):
     n = len(shape)
     for center in range(n):
         c = t.canonicalize(center)
-        assert close(c.full(), A, dtype)
+        assert_mixed_canonical(c, center, A, dtype)
         assert all(x <= y for x, y in zip(c.ranks, t.ranks))
-        for k in range(center):
-            assert left_orth_err(c.cores[k]) < 100 * rtol(dtype)
-        for k in range(center + 1, n):
-            assert right_orth_err(c.cores[k]) < 100 * rtol(dtype)
         assert np.isclose(np.linalg.norm(c.cores[center]), np.linalg.norm(A), rtol=100 * rtol(dtype))
     lc, rc = t.left_canonicalize(), t.right_canonicalize()
     assert all(left_orth_err(g) < 100 * rtol(dtype) for g in lc.cores[:-1])
@@ -539,12 +544,7 @@ def test_canonical_forms_cholqr_route(route, dtype, shape, rank):
     A = t.full()
     n = len(shape)
     for center in range(n):
-        c = t.canonicalize(center)
-        assert close(c.full(), A, dtype)
-        for k in range(center):
-            assert left_orth_err(c.cores[k]) < 100 * rtol(dtype)
-        for k in range(center + 1, n):
-            assert right_orth_err(c.cores[k]) < 100 * rtol(dtype)
+        assert_mixed_canonical(t.canonicalize(center), center, A, dtype)
     counts = _core._route_counts()
     assert counts["cholqr_one_pass"] + counts["cholqr_two_pass"] > 0
     if shape == (2, 2, 2, 2):
@@ -568,12 +568,8 @@ def test_canonicalize_square_unfoldings_need_no_factorization(route, dtype):
         assert np.allclose(c.cores[k].reshape(-1, c.cores[k].shape[2]), np.eye(c.cores[k].shape[2]))
     for center in range(6):
         c = t.canonicalize(center)
-        assert close(c.full(), A, dtype)
+        assert_mixed_canonical(c, center, A, dtype)
         assert c.ranks == t.ranks
-        for k in range(center):
-            assert left_orth_err(c.cores[k]) < 100 * rtol(dtype)
-        for k in range(center + 1, 6):
-            assert right_orth_err(c.cores[k]) < 100 * rtol(dtype)
 
 
 @pytest.mark.parametrize("route", ["blas3"], indirect=True)
