@@ -24,7 +24,7 @@ constexpr int kNonUnit = 131;
 constexpr int kLeft = 141, kRight = 142;
 
 std::atomic<Index> g_cholqr_threshold{64 * 64 * 64};
-std::atomic<long> g_one{0}, g_two{0}, g_three{0}, g_rej{0}, g_gram{0}, g_gram_rej{0};
+std::atomic<long> g_one{0}, g_two{0}, g_shifted{0}, g_rej{0}, g_gram{0}, g_gram_rej{0};
 
 bool fits_int(Index v) { return v >= 0 && v <= Index(2147483647); }
 int ld(Index v) { return int(std::max<Index>(1, v)); }
@@ -232,6 +232,12 @@ int chol_orth(bool wide, MatRef<T> X, Mat<T>& F, bool near) {
   Mat<T> G;
   int passes = 0;
   bool shifted = false;
+  // a further pass with the factor in G:  X <- X G^{-1} (tall) / G^{-1} X (wide), folded into F
+  const auto fold = [&]() {
+    tri_solve<T>(wide, G, X);
+    if (wide) trmm<T>('R', 'L', G, F);  // F <- F1 F2
+    else trmm<T>('L', 'U', G, F);       // F <- F2 F1
+  };
   if (!near) {
     gram_tri<T>(wide, X, G);
     Mat<T> G0 = G;
@@ -254,9 +260,7 @@ int chol_orth(bool wide, MatRef<T> X, Mat<T>& F, bool near) {
       F = std::move(G);
       gram_tri<T>(wide, X, G);
       if (chol_deficit<T>(wide, G) != 0) return 0;  // numerically rank deficient
-      tri_solve<T>(wide, G, X);
-      if (wide) trmm<T>('R', 'L', G, F);  // F <- F1 F2
-      else trmm<T>('L', 'U', G, F);       // F <- F2 F1
+      fold();
       passes = 2;
       shifted = true;
     }
@@ -270,9 +274,7 @@ int chol_orth(bool wide, MatRef<T> X, Mat<T>& F, bool near) {
   if (!(dev <= 0.1)) return 0;
   if (dev <= double(k) * eps) return done(passes);
   if (!chol<T>(wide, G)) return 0;
-  tri_solve<T>(wide, G, X);
-  if (wide) trmm<T>('R', 'L', G, F);  // F <- F1 F2
-  else trmm<T>('L', 'U', G, F);       // F <- F2 F1
+  fold();
   return done(passes + 1);
 }
 
@@ -280,7 +282,7 @@ void count(int passes) {
   if (passes == 0) ++g_rej;
   else if (passes == 1) ++g_one;
   else if (passes == 2) ++g_two;
-  else ++g_three;
+  else ++g_shifted;
 }
 
 }  // namespace
@@ -292,13 +294,13 @@ RouteCounts route_counts() {
   RouteCounts c;
   c.cholqr_one_pass = g_one.load();
   c.cholqr_two_pass = g_two.load();
-  c.cholqr_shifted = g_three.load();
+  c.cholqr_shifted = g_shifted.load();
   c.cholqr_rejected = g_rej.load();
   c.gram_svd = g_gram.load();
   c.gram_svd_rejected = g_gram_rej.load();
   return c;
 }
-void reset_route_counts() { g_one = 0; g_two = 0; g_three = 0; g_rej = 0; g_gram = 0; g_gram_rej = 0; }
+void reset_route_counts() { g_one = 0; g_two = 0; g_shifted = 0; g_rej = 0; g_gram = 0; g_gram_rej = 0; }
 void count_gram_svd(bool accepted) {
   if (accepted) ++g_gram;
   else ++g_gram_rej;
