@@ -248,8 +248,6 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="domain"):
         tt_rss(f, samples, domain=[0.5], rank=2)
     with pytest.raises(ValueError, match="domain"):
-        tt_rss(f, np.zeros((6, 4)), rank=2)  # one distinct value per site < d
-    with pytest.raises(ValueError, match="domain"):
         tt_rss(f, samples, domain=[[0, 1]] * 3, rank=2)
     with pytest.raises(ValueError, match="batch_size"):
         tt_rss(f, samples, rank=2, batch_size=0)
@@ -497,3 +495,27 @@ def test_tt_rs_second_order_chain_exact():
     np.testing.assert_allclose(tt.full(), truth, atol=1e-12)
     tt1 = tt_rs(y, rank=4, cluster_size=1)
     assert np.abs(tt1.full() - truth).max() > 1e-6
+
+
+@pytest.mark.parametrize("embedding", ["poly", "legendre", "unit"])
+def test_constant_features_get_a_filled_domain(embedding):
+    # Image-like samples: the border "pixels" are constant in every sample.  The function is
+    # linear in every variable (rank 2 in a dim-2 embedding that holds 1 and x), so the train
+    # must be exact on fresh inputs drawn like the samples (blank border, random interior).
+    rng = np.random.default_rng(3)
+    X = rng.random((20, 7))
+    X[:, [0, 1, 6]] = 0.0
+    w = rng.standard_normal(7)
+    f = lambda x: x @ w + 1.0  # noqa: E731
+    tt, info = tt_rss(f, X, embedding=embedding, dim=2, rank=2, seed=0)
+    assert len(info.notes) == 1 and "3 of 7 sites" in info.notes[0]
+    for j in (0, 1, 6):
+        assert info.domains[j].size >= 2
+    if embedding == "poly":
+        Y = rng.random((50, 7))
+        Y[:, [0, 1, 6]] = 0.0
+        np.testing.assert_allclose(tt_evaluate(tt, Y, info.embedding), f(Y), rtol=1e-9, atol=1e-9)
+    # every sample the same: the embedding's own interval stands in
+    tt2, info2 = tt_rss(lambda x: x.sum(1), np.zeros((4, 3)), embedding=embedding, dim=2, rank=2)
+    assert info2.notes and np.all([dj.size >= 2 for dj in info2.domains])
+    np.testing.assert_allclose(tt_evaluate(tt2, np.zeros((2, 3)), info2.embedding), 0.0, atol=1e-12)

@@ -47,6 +47,16 @@ class Embedding:
     def _features(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    #: Interval on which the feature map is meant to be used (``(lo, hi)``); where a site's
+    #: samples are too few to give a domain, points spread over it stand in.
+    interval = (0.0, 1.0)
+
+    def default_domain(self, size: int) -> np.ndarray:
+        """``size`` distinct points spread evenly over :attr:`interval` (end points included)."""
+        size = as_int(size, "size", minimum=1)
+        lo, hi = self.interval
+        return np.linspace(lo, hi, size) if size > 1 else np.array([lo], dtype=np.float64)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(dim={self.dim})"
 
@@ -87,6 +97,12 @@ class Fourier(Embedding):
     def __init__(self, dim: int, period: float = 1.0):
         super().__init__(dim)
         self.period = as_float(period, "period", minimum=0.0, strict=True)
+        self.interval = (0.0, self.period)
+
+    def default_domain(self, size: int) -> np.ndarray:
+        """``size`` points evenly spaced over one period (the right end excluded: it equals 0)."""
+        size = as_int(size, "size", minimum=1)
+        return np.arange(size) * (self.period / size)
 
     def _features(self, x):
         w = 2 * np.pi / self.period
@@ -105,6 +121,7 @@ class Legendre(Embedding):
     """Legendre polynomials ``(P_0(x), ..., P_{dim-1}(x))`` (natural on [-1, 1])."""
 
     name = "legendre"
+    interval = (-1.0, 1.0)
 
     def _features(self, x):
         out = np.empty(x.shape + (self.dim,))
@@ -123,6 +140,15 @@ class Basis(Embedding):
     """
 
     name = "basis"
+
+    @property
+    def interval(self):
+        return (0.0, float(self.dim - 1))
+
+    def default_domain(self, size: int) -> np.ndarray:
+        """The integers ``0 .. min(size, dim) - 1`` (a one-hot input takes no other values)."""
+        size = as_int(size, "size", minimum=1)
+        return np.arange(min(size, self.dim), dtype=np.float64)
 
     def _features(self, x):
         idx = np.rint(x)

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _core
 from ._validate import as_array, as_float, as_int, core_suffix
-from .embeddings import Embedding, get_embedding
+from .embeddings import Basis, Embedding, get_embedding
 from .tensortrain import TensorTrain
 
 __all__ = ["tt_rss", "RSSInfo", "tt_evaluate", "tt_rs", "tt_sample", "tt_density"]
@@ -54,6 +54,9 @@ class RSSInfo:
     embedding : Embedding
     grid_sizes : tuple of int
         Sketch values obtained at each site (``|S| |X_k| |T|``).
+    notes : list of str
+        Choices the run made on its own that the caller should know of (e.g. sites whose samples
+        were too few to give a domain, and what was used instead).
     """
 
     pivot_error: float
@@ -69,6 +72,7 @@ class RSSInfo:
     embedding: Embedding
     grid_sizes: tuple = field(default_factory=tuple)
     n_reused: int = 0
+    notes: list = field(default_factory=list)
 
 
 def _to_numpy(out):
@@ -101,16 +105,37 @@ def _call_f(f, x: np.ndarray, batch_size: int, n_out: int | None):
 
 
 def _domains(domain, samples, emb, multiplier, rng, n):
-    """Per-site domain values (list of 1-d float64 arrays)."""
+    """Per-site domain values (list of 1-d float64 arrays) and a note on filled sites (or None).
+
+    Without a given domain, a site whose samples hold fewer distinct values than the embedding
+    dimension (a constant pixel, say) keeps its values and is filled up with points spread
+    evenly over the range of all samples (all sites together), or over the embedding's
+    :attr:`~tnfast.embeddings.Embedding.interval` when that range is a single value or the
+    embedding is one-hot.
+    """
     d = emb.dim
+    want = multiplier * d
+    note = None
     if domain is None:
-        out = []
+        out, filled = [], []
+        fill = None
         for j in range(n):
             u = np.unique(samples[:, j])
-            want = multiplier * d
             if u.size > want:
                 u = np.sort(rng.choice(u, size=want, replace=False))
+            elif u.size < d:
+                if fill is None:
+                    lo, hi = float(samples.min()), float(samples.max())
+                    discrete = isinstance(emb, Basis)
+                    fill = emb.default_domain(want) if discrete or not hi > lo else np.linspace(lo, hi, want)
+                u = np.union1d(u, fill)
+                filled.append(j)
             out.append(u)
+        if filled:
+            shown = ", ".join(str(j) for j in filled[:12]) + (", ..." if len(filled) > 12 else "")
+            note = (f"domain: {len(filled)} of {n} sites hold fewer than {d} distinct sample values (sites "
+                    f"{shown}); each was filled up with {fill.size} points spread over "
+                    f"[{fill.min():g}, {fill.max():g}]")
     elif isinstance(domain, (list, tuple)) and len(domain) and all(np.ndim(dj) >= 1 for dj in domain):
         if len(domain) != n:
             raise ValueError(f"domain: expected one domain per input variable ({n}), got {len(domain)}")
@@ -121,12 +146,13 @@ def _domains(domain, samples, emb, multiplier, rng, n):
         out = [dom] * n
     for j, dj in enumerate(out):
         dj = np.unique(dj)
+        if not np.all(np.isfinite(dj)):
+            raise ValueError(f"domain: site {j}: holds NaN or Inf")
         if dj.size < d:
-            src = "the samples hold" if domain is None else "domain holds"
-            raise ValueError(f"domain: site {j}: {src} only {dj.size} distinct value(s), fewer than the "
-                             f"embedding dimension {d}; pass a larger domain")
+            raise ValueError(f"domain: site {j}: the domain holds only {dj.size} distinct value(s), fewer than "
+                             f"the embedding dimension {d}; pass a larger domain")
         out[j] = np.ascontiguousarray(dj)
-    return out
+    return out, note
 
 
 def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1, rank=None, cutoff=None,
@@ -164,7 +190,11 @@ def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1
     domain : array_like (m,) or list of n arrays, optional
         Values each variable may take (shared or per site); at least ``d`` distinct values
         per site.  Default: the samples' distinct values per site, ``domain_multiplier * d`` of
-        them chosen at random (all when fewer).
+        them chosen at random (all when fewer).  A site whose samples hold fewer than ``d``
+        distinct values (e.g. a pixel that is blank in every image) is filled up with
+        ``domain_multiplier * d`` points spread evenly over the range of all samples (over
+        the embedding's ``interval`` when that range is one value or the embedding is one-hot);
+        ``info.notes`` says which sites.
     domain_multiplier : int
     rank : int, optional
         Maximal bond dimension.
@@ -269,7 +299,7 @@ def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1
             raise ValueError("labels: only meaningful for a vector-valued f (C > 1)")
         lab = None
 
-    doms = _domains(domain, samples, emb, domain_multiplier, rng, n)
+    doms, domain_note = _domains(domain, samples, emb, domain_multiplier, rng, n)
     dom_feats = [np.ascontiguousarray(emb(dj), dtype=np.float64) for dj in doms]
     feats = np.ascontiguousarray(emb(samples), dtype=np.float64)
     if feats.shape != (N, n, emb.dim):
@@ -301,7 +331,7 @@ def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1
                    n_evals=int(res["n_evals"]) + N, n_calls=int(res["n_calls"]) + n_calls0, times=times,
                    discarded=tuple(res["discarded"]), out_position=out_position if C > 1 else None,
                    labels=lab, domains=doms, embedding=emb, grid_sizes=tuple(res["grid_sizes"]),
-                   n_reused=int(res["n_reused"]))
+                   n_reused=int(res["n_reused"]), notes=[domain_note] if domain_note else [])
     return tt, info
 
 
