@@ -35,12 +35,16 @@ def test_tensorize_exact_on_all_points():
     model = small_mlp(n, C, dtype=torch.float64)
     model.train()
     allx = np.array(list(itertools.product([0.0, 1.0], repeat=n)))
-    tt, info = tensorize(model, allx, embedding="basis", domain=[0.0, 1.0], rank=64, seed=0)
+    mps = tensorize(model, allx, embedding="basis", domain=[0.0, 1.0], rank=64, seed=0)
+    info = mps.info
     assert model.training  # restored
-    assert tt.ndim == n + 1 and tt.shape[info.out_position] == C
+    tt = mps.to_tensor_train()
+    assert tt.ndim == n + 1 and tt.shape[info.out_position] == C and mps.out_position == info.out_position
     ref = torch.softmax(model(torch.as_tensor(allx)), -1).sqrt().detach().numpy()
     np.testing.assert_allclose(tt_evaluate(tt, allx, "basis", info.out_position), ref, atol=1e-10)
-    assert argmax_disagreement(tt, model, allx, "basis", info.out_position) == 0.0
+    with torch.no_grad():
+        np.testing.assert_allclose(mps(allx).numpy(), ref, atol=1e-10)
+    assert argmax_disagreement(mps, model, allx) == 0.0
 
 
 def test_tensorize_images_low_rank_runs():
@@ -49,9 +53,11 @@ def test_tensorize_images_low_rank_runs():
     torch.manual_seed(1)
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 32), torch.nn.ReLU(),
                                 torch.nn.Linear(32, 10))
-    tt, info = tensorize(model, x[:20], embedding="poly", domain=[0.0, 1.0], rank=4, seed=0, batch_size=512)
-    assert tt.ndim == 65 and max(info.bond_dims) <= 4
-    dis = argmax_disagreement(tt, model, x, info.embedding, info.out_position)
+    mps = tensorize(model, x[:20], embedding="poly", domain=[0.0, 1.0], rank=4, seed=0, batch_size=512)
+    info = mps.info
+    assert len(mps.cores) == 65 and max(info.bond_dims) <= 4 and mps.input_shape == (1, 8, 8)
+    assert mps(torch.as_tensor(x[:3])).shape == (3, 10)
+    dis = argmax_disagreement(mps, model, x)
     assert 0.0 <= dis <= 100.0
     assert np.isfinite(info.pivot_error)
     with pytest.raises(TypeError, match="model"):

@@ -7,7 +7,8 @@ import copy
 import numpy as np
 import torch
 
-from ..rss import tt_evaluate, tt_rss
+from ..rss import tt_rss
+from .mps_model import MPSModel
 
 __all__ = ["tensorize", "model_function", "argmax_disagreement"]
 
@@ -95,9 +96,13 @@ def tensorize(model: torch.nn.Module, samples, *, softmax_sqrt: bool = True, emb
 
     Returns
     -------
-    tt : TensorTrain
-        n + 1 cores; the output site (dimension C) at ``info.out_position``.
-    info : RSSInfo
+    MPSModel
+        The tensorized network: ``n + 1`` cores with the output site (dimension C) at
+        ``info.out_position``, on the same embedding, the domains it was fitted on, and
+        ``input_shape``; ``mps(x)`` approximates ``sqrt(softmax(model(x)))`` (or the logits),
+        so ``mps(x).argmax(1)`` predicts like the network.  The TT-RSS record
+        (:class:`tnfast.RSSInfo`: pivot error, evaluations, times, notes) is ``mps.info``.
+        The cores are float64 unless ``dtype`` says otherwise.
     """
     if not isinstance(model, torch.nn.Module):
         raise TypeError("model: expected a torch.nn.Module")
@@ -116,47 +121,48 @@ def tensorize(model: torch.nn.Module, samples, *, softmax_sqrt: bool = True, emb
     try:
         f = model_function(model, softmax_sqrt=softmax_sqrt, input_shape=input_shape, dtype=model_dtype,
                            device=device)
-        return tt_rss(f, flat, embedding=embedding, domain=domain, domain_multiplier=domain_multiplier,
-                      rank=rank, cutoff=cutoff, labels=labels, out_position=out_position,
-                      batch_size=batch_size, seed=seed, dtype=dtype, verbose=verbose, dim=dim)
+        tt, info = tt_rss(f, flat, embedding=embedding, domain=domain, domain_multiplier=domain_multiplier,
+                          rank=rank, cutoff=cutoff, labels=labels, out_position=out_position,
+                          batch_size=batch_size, seed=seed, dtype=dtype, verbose=verbose, dim=dim)
     finally:
         model.train(was_training)
+    mps = MPSModel.from_tensor_train(tt, info.embedding, info.out_position, domains=info.domains,
+                                     input_shape=input_shape, device=device)
+    mps.info = info
+    return mps
 
 
-def argmax_disagreement(tt, model, x, embedding, out_position, *, input_shape=None, batch_size: int = 4096,
+def argmax_disagreement(mps: MPSModel, model: torch.nn.Module, x, *, batch_size: int = 4096,
                         model_dtype=None) -> float:
-    """Percentage of inputs where the MPS's argmax class differs from the model's.
+    """Percentage of inputs where the tensorized model's argmax class differs from the network's.
 
     Parameters
     ----------
-    tt : TensorTrain
-        Result of :func:`tensorize` (n + 1 sites).
+    mps : MPSModel
+        E.g. the result of :func:`tensorize`.
     model : torch.nn.Module
+        The network (logits (B, C)); inputs are reshaped to ``mps.input_shape`` for it.
     x : array_like or torch.Tensor, shape (B, ...)
-        Test inputs (flattened to (B, n) for the MPS).
-    embedding : str or Embedding
-        The embedding used to build ``tt`` (``info.embedding``).
-    out_position : int
-        ``info.out_position``.
+        Test inputs.
 
     Returns
     -------
     float
         100 * (number of disagreements) / B.
     """
+    if not isinstance(mps, MPSModel):
+        raise TypeError(f"mps: expected an MPSModel, got {type(mps).__name__}")
     if isinstance(x, torch.Tensor):
         x = x.detach().cpu().numpy()
-    x = np.asarray(x)
-    if input_shape is None:
-        input_shape = x.shape[1:]
-    flat = x.reshape(x.shape[0], -1).astype(np.float64)
+    flat = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
     was_training = model.training
     model.eval()
     try:
-        f = model_function(model, softmax_sqrt=False, input_shape=input_shape, dtype=model_dtype)
+        f = model_function(model, softmax_sqrt=False, input_shape=mps.input_shape, dtype=model_dtype)
         nn_cls = np.concatenate([f(flat[i:i + batch_size]).argmax(1) for i in range(0, len(flat), batch_size)])
     finally:
         model.train(was_training)
-    tt_cls = np.concatenate([tt_evaluate(tt, flat[i:i + batch_size], embedding, out_position).argmax(1)
-                             for i in range(0, len(flat), batch_size)])
-    return float(100.0 * np.mean(nn_cls != tt_cls))
+    with torch.no_grad():
+        mps_cls = np.concatenate([mps(flat[i:i + batch_size]).argmax(1).cpu().numpy()
+                                  for i in range(0, len(flat), batch_size)])
+    return float(100.0 * np.mean(nn_cls != mps_cls))
