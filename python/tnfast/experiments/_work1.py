@@ -1,0 +1,159 @@
+"""Shared pieces of the tensorized-network experiments (TT-RSS of classifiers): data, the
+networks of the paper, training, distillation of a tensorized model, and result files."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import numpy as np
+
+__all__ = ["load_images", "mlp", "fit_classifier", "accuracy", "distill", "write_results", "pyplot"]
+
+
+def load_images(dataset: str = "mnist", size: int | None = None, n_train: int | None = None,
+                n_test: int | None = None, root=None, seed: int = 0):
+    """Images as flat float32 rows in [0, 1] and int64 labels: ``(Xtr, ytr, Xte, yte, side)``.
+
+    ``dataset``: ``"mnist"``, ``"fashion-mnist"`` (from the data folder, see
+    :mod:`tnfast.datasets`) or ``"digits"`` (scikit-learn's 8x8 digits, always present).
+    ``size`` resizes to ``size x size`` by area averaging; ``n_train``/``n_test`` take a random
+    subset (seeded) of each split.
+    """
+    import torch
+
+    from .. import datasets
+
+    if dataset == "digits":
+        imgs, labels = datasets.load_digits()
+        imgs = imgs / 16.0
+        rng = np.random.default_rng(1234)  # one fixed split of the 1,797 digits
+        perm = rng.permutation(len(imgs))
+        cut = int(0.7 * len(imgs))
+        tr, te = (imgs[perm[:cut]], labels[perm[:cut]]), (imgs[perm[cut:]], labels[perm[cut:]])
+    elif dataset in ("mnist", "fashion-mnist"):
+        load = datasets.load_mnist if dataset == "mnist" else datasets.load_fashion_mnist
+        tr = load("train", root=root)
+        te = load("test", root=root)
+        tr = (tr[0] / 255.0, tr[1])
+        te = (te[0] / 255.0, te[1])
+    else:
+        raise ValueError(f"dataset: expected 'mnist', 'fashion-mnist' or 'digits', got {dataset!r}")
+    rng = np.random.default_rng(seed)
+    out = []
+    for (x, y), n in ((tr, n_train), (te, n_test)):
+        if n is not None and n < len(x):
+            idx = np.sort(rng.choice(len(x), size=n, replace=False))
+            x, y = x[idx], y[idx]
+        t = torch.as_tensor(np.asarray(x, dtype=np.float32))[:, None]
+        if size is not None and size != t.shape[-1]:
+            t = torch.nn.functional.adaptive_avg_pool2d(t, (size, size))
+        out += [t.reshape(len(t), -1).numpy(), np.asarray(y, dtype=np.int64)]
+    side = int(round(np.sqrt(out[0].shape[1])))
+    return out[0], out[1], out[2], out[3], side
+
+
+def mlp(n_in: int, n_classes: int = 10, hidden=(500, 200), seed: int = 0):
+    """``Linear(n_in, h1) - ReLU - Linear(h1, h2) - ReLU - Linear(h2, C)`` (the paper's MLP)."""
+    import torch
+
+    torch.manual_seed(seed)
+    layers, prev = [], n_in
+    for h in hidden:
+        layers += [torch.nn.Linear(prev, h), torch.nn.ReLU()]
+        prev = h
+    layers.append(torch.nn.Linear(prev, n_classes))
+    return torch.nn.Sequential(*layers)
+
+
+def fit_classifier(model, X, y, *, epochs: int, lr: float = 1e-3, batch_size: int = 128, seed: int = 0,
+                   X_test=None, y_test=None, desc: str = "train", progress: bool = True, optimizer="adam"):
+    """Cross-entropy training with Adam and a cosine schedule; returns the per-epoch history."""
+    import torch
+
+    from ..nn.training import TensorLoader, train
+
+    dt = next(model.parameters()).dtype
+    loader = TensorLoader(torch.as_tensor(X, dtype=dt), torch.as_tensor(y), batch_size=batch_size, shuffle=True,
+                          seed=seed)
+    test = None
+    if X_test is not None:
+        test = TensorLoader(torch.as_tensor(X_test, dtype=dt), torch.as_tensor(y_test), batch_size=2048)
+    return train(model, loader, epochs, lr=lr, test_loader=test, progress=progress, desc=desc, optimizer=optimizer)
+
+
+def accuracy(model, X, y, batch_size: int = 4096) -> float:
+    """Fraction of rows of X whose argmax output equals y."""
+    import torch
+
+    was = model.training
+    model.eval()
+    dt = next(model.parameters()).dtype
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, len(X), batch_size):
+            out = model(torch.as_tensor(X[i:i + batch_size], dtype=dt))
+            correct += int((out.argmax(1).cpu().numpy() == y[i:i + batch_size]).sum())
+    model.train(was)
+    return correct / max(len(X), 1)
+
+
+def distill(student, teacher, X, *, epochs: int = 5, lr: float = 1e-3, batch_size: int = 64, seed: int = 0,
+            progress: bool = True, desc: str = "distill"):
+    """Fit ``student`` (e.g. a tensorized :class:`~tnfast.nn.MPSModel`) to the teacher network's
+    ``sqrt(softmax)`` outputs on the rows of ``X`` (no labels needed) by mean squared error,
+    with Adam.  Returns the per-epoch mean loss."""
+    import torch
+
+    sdt = next(student.parameters()).dtype
+    tdt = next(teacher.parameters()).dtype
+    was = teacher.training
+    teacher.eval()
+    with torch.no_grad():
+        Xt = torch.as_tensor(X, dtype=tdt)
+        target = torch.cat([torch.softmax(teacher(Xt[i:i + 4096]), -1).sqrt() for i in range(0, len(Xt), 4096)])
+    teacher.train(was)
+    Xs, target = torch.as_tensor(X, dtype=sdt), target.to(sdt)
+    opt = torch.optim.Adam(student.parameters(), lr=lr)
+    gen = torch.Generator().manual_seed(seed)
+    hist = []
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover
+        tqdm = None
+    for ep in range(int(epochs)):
+        order = torch.randperm(len(Xs), generator=gen)
+        batches = range(0, len(Xs), batch_size)
+        if progress and tqdm is not None:
+            batches = tqdm(batches, desc=f"{desc} {ep + 1}/{epochs}", leave=False, mininterval=1.0)
+        tot = 0.0
+        for i in batches:
+            idx = order[i:i + batch_size]
+            loss = torch.nn.functional.mse_loss(student(Xs[idx]), target[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            tot += loss.item() * len(idx)
+        hist.append(tot / max(len(Xs), 1))
+    return hist
+
+
+def write_results(out, name: str, obj) -> pathlib.Path:
+    """Write ``obj`` as indented JSON to ``out/name`` (folder created); returns the path."""
+    out = pathlib.Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / name
+    path.write_text(json.dumps(obj, indent=2, default=float))
+    return path
+
+
+def pyplot():
+    """matplotlib.pyplot with the Agg backend, or None (with a printed notice) when matplotlib is absent."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:  # pragma: no cover
+        print("matplotlib is not installed: no plot written (pip install matplotlib)")
+        return None
+    return plt
