@@ -278,8 +278,15 @@ class MPSModel(nn.Module):
         return int(total)
 
     def extra_repr(self) -> str:
+        b = self.bond_dims
+        bonds = str(b) if len(b) <= 8 else f"({b[0]}, {b[1]}, {b[2]}, ..., {b[-2]}, {b[-1]}; max {max(b)})"
+        dtype = str(self.cores[0].dtype).replace("torch.", "")
         return (f"n_features={self.n_features}, n_classes={self.n_classes}, embedding={self.embedding!r}, "
-                f"out_position={self.out_position}, bond_dims={self.bond_dims}, engine={self.engine!r}")
+                f"out_position={self.out_position}, bond_dims={bonds}, parameters={self.num_parameters():,}, "
+                f"dtype={dtype}, engine={self.engine!r}")
+
+    def __repr__(self) -> str:  # one line: the cores are summarized by extra_repr, not listed
+        return f"{type(self).__name__}({self.extra_repr()})"
 
     # -- evaluation -----------------------------------------------------------------------------
     def _prepare(self, x) -> torch.Tensor:
