@@ -84,7 +84,10 @@ def run_demo(args) -> int:
         Xtr, ytr, Xte, yte, side = load_images("digits")
         label = "scikit-learn digits, 8 x 8 px"
     n = Xtr.shape[1]
-    epochs, ft_epochs, ft_images = (1, 1, 300) if quick else (4, 3, 5000)
+    # epochs of the network (digits: 1,257 images, so more passes), of the fine-tunes
+    epochs = 1 if quick else (4 if dataset == "mnist" else 30)
+    ft_epochs = 1 if quick else (2 if dataset == "mnist" else 6)
+    ft_images = min(len(Xtr), 300 if quick else 5000)
     hidden = (64, 32) if quick else (500, 200)
     try:
         from tqdm.auto import tqdm
@@ -128,23 +131,30 @@ def run_demo(args) -> int:
     print(f"3. fine-tuned on the network's outputs for {ft_images} unlabeled images x {ft_epochs} epochs "
           f"({time.perf_counter() - t0:.1f} s): disagreement {dis1:.1f} %, test accuracy {100 * acc1:.2f} %")
 
-    # 4. compress the tensorized model
+    # 4. compress the tensorized model, and fine-tune it again briefly
+    t0 = time.perf_counter()
     small = type(mps).from_tensor_train(mps.to_tensor_train(), mps.embedding, mps.out_position,
                                         input_shape=mps.input_shape)
-    cinfo = small.compress(max_rank=max(2, args.rank // 2))
+    small_rank = max(2, args.rank // 2)
+    cinfo = small.compress(max_rank=small_rank)
+    acc2a = accuracy(small, Xte, yte)
+    distill(small, net, Xtr[:ft_images], epochs=max(1, ft_epochs // 2), lr=1e-3, batch_size=32, seed=args.seed,
+            desc="fine-tune (compressed)")
     acc2 = accuracy(small, Xte, yte)
     print(f"4. MPS compressed to bond {max(small.bond_dims)} (relative weight discarded "
-          f"{np.sqrt(cinfo.discarded_weight):.2e}): test accuracy {100 * acc2:.2f} %, "
-          f"{small.num_parameters():,} parameters")
+          f"{np.sqrt(cinfo.discarded_weight):.2e}): test accuracy {100 * acc2a:.2f} %, after a short fine-tune "
+          f"{100 * acc2:.2f} % ({time.perf_counter() - t0:.1f} s), {small.num_parameters():,} parameters")
 
     # 5. the MPO-Net copy of the network
     t0 = time.perf_counter()
     mpo_net, _ = compress(net, max_bond=4)
-    fit_classifier(mpo_net, Xtr, ytr, epochs=1, lr=3e-4, batch_size=64, seed=args.seed, desc="MPO fine-tune")
+    acc3a = accuracy(mpo_net, Xte, yte)
+    fit_classifier(mpo_net, Xtr, ytr, epochs=max(1, epochs // 2), lr=5e-3, batch_size=64, seed=args.seed,
+                   desc="MPO fine-tune")
     acc3 = accuracy(mpo_net, Xte, yte)
     n_par_mpo = sum(p.numel() for p in mpo_net.parameters())
-    print(f"5. MPO-compressed network (bond 4, one epoch of fine-tuning, {time.perf_counter() - t0:.1f} s): "
-          f"test accuracy {100 * acc3:.2f} %, {n_par_mpo:,} parameters")
+    print(f"5. MPO-compressed network (bond 4, TT-SVD of every weight): test accuracy {100 * acc3a:.2f} %, after "
+          f"fine-tuning {100 * acc3:.2f} % ({time.perf_counter() - t0:.1f} s), {n_par_mpo:,} parameters")
 
     # 6. the comparison
     xt = torch.as_tensor(Xte)
