@@ -1,0 +1,433 @@
+// Forward and backward contraction of an MPS classifier over a batch (see tnfast/mps_contract.hpp).
+#include "tnfast/mps_contract.hpp"
+
+#include <algorithm>
+#include <string>
+#include <thread>
+
+#include "tnfast/parallel.hpp"
+#include "tnfast/simd.hpp"
+
+#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define TNFAST_MPS_X86 1
+#else
+#define TNFAST_MPS_X86 0
+#endif
+
+namespace tnfast {
+namespace mps {
+namespace {
+
+// ---- kernels, one set per instruction set ------------------------------------------------------
+
+namespace kgen {
+template <class T>
+struct Tr {
+  using v = T;
+  static constexpr int L = 1;
+  static v load(const T* p) { return *p; }
+  static void store(T* p, v x) { *p = x; }
+  static v set1(T a) { return a; }
+  static v zero() { return T(0); }
+  static v mul(v a, v b) { return a * b; }
+  static v fmadd(v a, v b, v c) { return a * b + c; }
+  static T hsum(v a) { return a; }
+};
+#define APPLY_IT 8
+#define GRAD_KT 2
+#define GRAD_IT 4
+#include "mps_kernels.inc"
+#undef APPLY_IT
+#undef GRAD_KT
+#undef GRAD_IT
+}  // namespace kgen
+
+#if TNFAST_MPS_X86
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+namespace kavx2 {
+template <class T>
+struct Tr;
+template <>
+struct Tr<float> {
+  using v = __m256;
+  static constexpr int L = 8;
+  static v load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, v x) { _mm256_storeu_ps(p, x); }
+  static v set1(float a) { return _mm256_set1_ps(a); }
+  static v zero() { return _mm256_setzero_ps(); }
+  static v mul(v a, v b) { return _mm256_mul_ps(a, b); }
+  static v fmadd(v a, v b, v c) { return _mm256_fmadd_ps(a, b, c); }
+  static float hsum(v a) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+  }
+};
+template <>
+struct Tr<double> {
+  using v = __m256d;
+  static constexpr int L = 4;
+  static v load(const double* p) { return _mm256_loadu_pd(p); }
+  static void store(double* p, v x) { _mm256_storeu_pd(p, x); }
+  static v set1(double a) { return _mm256_set1_pd(a); }
+  static v zero() { return _mm256_setzero_pd(); }
+  static v mul(v a, v b) { return _mm256_mul_pd(a, b); }
+  static v fmadd(v a, v b, v c) { return _mm256_fmadd_pd(a, b, c); }
+  static double hsum(v a) {
+    __m128d s = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
+    s = _mm_add_sd(s, _mm_unpackhi_pd(s, s));
+    return _mm_cvtsd_f64(s);
+  }
+};
+// 16 vector registers: 12 accumulators + 3 operands in `apply`, 2 x 5 + 3 in `grad`.
+#define APPLY_IT 12
+#define GRAD_KT 2
+#define GRAD_IT 5
+#include "mps_kernels.inc"
+#undef APPLY_IT
+#undef GRAD_KT
+#undef GRAD_IT
+}  // namespace kavx2
+#pragma GCC pop_options
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma")
+namespace kavx512 {
+template <class T>
+struct Tr;
+template <>
+struct Tr<float> {
+  using v = __m512;
+  static constexpr int L = 16;
+  static v load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, v x) { _mm512_storeu_ps(p, x); }
+  static v set1(float a) { return _mm512_set1_ps(a); }
+  static v zero() { return _mm512_setzero_ps(); }
+  static v mul(v a, v b) { return _mm512_mul_ps(a, b); }
+  static v fmadd(v a, v b, v c) { return _mm512_fmadd_ps(a, b, c); }
+  static float hsum(v a) {
+    // masked extracts: GCC 12 warns about the undefined upper half behind the plain ones
+    const __mmask8 all = 0xFF;
+    const __m256 h = _mm256_add_ps(_mm512_maskz_extractf32x8_ps(all, a, 0), _mm512_maskz_extractf32x8_ps(all, a, 1));
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+  }
+};
+template <>
+struct Tr<double> {
+  using v = __m512d;
+  static constexpr int L = 8;
+  static v load(const double* p) { return _mm512_loadu_pd(p); }
+  static void store(double* p, v x) { _mm512_storeu_pd(p, x); }
+  static v set1(double a) { return _mm512_set1_pd(a); }
+  static v zero() { return _mm512_setzero_pd(); }
+  static v mul(v a, v b) { return _mm512_mul_pd(a, b); }
+  static v fmadd(v a, v b, v c) { return _mm512_fmadd_pd(a, b, c); }
+  static double hsum(v a) {
+    const __mmask8 all = 0xFF;
+    const __m256d h = _mm256_add_pd(_mm512_maskz_extractf64x4_pd(all, a, 0), _mm512_maskz_extractf64x4_pd(all, a, 1));
+    __m128d s = _mm_add_pd(_mm256_castpd256_pd128(h), _mm256_extractf128_pd(h, 1));
+    s = _mm_add_sd(s, _mm_unpackhi_pd(s, s));
+    return _mm_cvtsd_f64(s);
+  }
+};
+// 32 vector registers: 15 accumulators in `apply` (a bond of 10-15 in one tile), 3 x 8 in `grad`.
+#define APPLY_IT 15
+#define GRAD_KT 3
+#define GRAD_IT 8
+#include "mps_kernels.inc"
+#undef APPLY_IT
+#undef GRAD_KT
+#undef GRAD_IT
+}  // namespace kavx512
+#pragma GCC pop_options
+#endif
+
+template <class T>
+struct Kernels {
+  void (*apply)(Index, const T*, Index, Index, const T*, Index, const T*, Index, T*, Index, Index);
+  void (*grad)(Index, const T*, Index, Index, const T*, Index, Index, const T*, Index, Index, T*);
+};
+
+template <class T>
+Kernels<T> kernels() {
+#if TNFAST_MPS_X86
+  const int level = simd::active_level();
+  if (level == 2) return {&kavx512::apply<T>, &kavx512::grad<T>};
+  if (level == 1) return {&kavx2::apply<T>, &kavx2::grad<T>};
+#endif
+  return {&kgen::apply<T>, &kgen::grad<T>};
+}
+
+// ---- the driver ---------------------------------------------------------------------------------
+
+// Samples per chunk: each chunk runs the whole chain site by site, its rows (environment, features,
+// output) staying in the first cache levels.
+template <class T>
+constexpr Index chunk_lanes() {
+  return sizeof(T) == 4 ? 512 : 256;
+}
+
+// Core k's values reordered for the products the passes need.
+//   right[(s d + p) rl + a] = G[a, p, s]        (right sites forward, left sites backward)
+//   out_fwd[(a rr + s) C + y] = G[a, y, s]      (the output site, forward)
+//   out_bwd[(y rr + s) rl + a] = G[a, y, s]     (the output site, gradient of its left environment)
+template <class T>
+std::vector<T> pack_right(const CoreShape& s, const T* g) {
+  std::vector<T> out(size_t(s.rl * s.d * s.rr));
+  for (Index a = 0; a < s.rl; ++a)
+    for (Index p = 0; p < s.d; ++p)
+      for (Index b = 0; b < s.rr; ++b) out[size_t((b * s.d + p) * s.rl + a)] = g[(a * s.d + p) * s.rr + b];
+  return out;
+}
+
+template <class T>
+std::vector<T> pack_out_fwd(const CoreShape& s, const T* g) {
+  std::vector<T> out(size_t(s.rl * s.d * s.rr));
+  for (Index a = 0; a < s.rl; ++a)
+    for (Index y = 0; y < s.d; ++y)
+      for (Index b = 0; b < s.rr; ++b) out[size_t((a * s.rr + b) * s.d + y)] = g[(a * s.d + y) * s.rr + b];
+  return out;
+}
+
+// The threads and the per-thread batch ranges (multiples of kBatchPad, contiguous, in order).
+struct Split {
+  int threads = 1;
+  Index per_thread = 0;
+};
+
+Split split_batch(const Chain& ch, int num_threads) {
+  Split s;
+  const Index blocks = ch.padded_batch / kBatchPad;
+  int threads = num_threads;
+  if (threads <= 0) {
+    double work = 0;
+    for (const auto& c : ch.shapes) work += double(c.rl * c.d * c.rr);
+    work *= double(ch.batch);
+    const unsigned hw = std::thread::hardware_concurrency();
+    threads = (work >= 1e6 && hw >= 2) ? int(std::min(hw, 8u)) : 1;
+  }
+  threads = int(std::max<Index>(1, std::min<Index>(threads, blocks)));
+  s.threads = threads;
+  s.per_thread = blocks == 0 ? 0 : (blocks + threads - 1) / threads * kBatchPad;
+  return s;
+}
+
+// Runs fn(b0, nl, thread) over the chunks of every thread's range.
+template <class F>
+void for_chunks(const Chain& ch, const Split& sp, Index chunk, F&& fn) {
+  parallel::for_each_task(sp.threads, sp.threads, [&](Index t, int) {
+    const Index lo = std::min(ch.padded_batch, t * sp.per_thread);
+    const Index hi = std::min(ch.padded_batch, lo + sp.per_thread);
+    for (Index b0 = lo; b0 < hi; b0 += chunk) fn(b0, std::min(chunk, hi - b0), int(t));
+  });
+}
+
+// features[b, j, :] for the nl samples from b0 as d rows of nl (zero beyond the batch).
+template <class T>
+void gather_features(const Chain& ch, const T* features, Index j, Index b0, Index nl, T* out) {
+  const Index d = ch.d, n = ch.n_inputs;
+  const Index nb = std::max<Index>(0, std::min(nl, ch.batch - b0));
+  for (Index w = 0; w < nb; ++w) {
+    const T* f = features + ((b0 + w) * n + j) * d;
+    for (Index p = 0; p < d; ++p) out[p * nl + w] = f[p];
+  }
+  for (Index p = 0; p < d; ++p) std::fill(out + p * nl + nb, out + (p + 1) * nl, T(0));
+}
+
+}  // namespace
+
+Chain make_chain(const std::vector<CoreShape>& shapes, Index out_position, Index batch, Index n_inputs, Index d) {
+  if (batch < 0) throw invalid_argument("features: negative batch size");
+  if (n_inputs < 0) throw invalid_argument("features: negative number of inputs");
+  if (d < 1) throw invalid_argument("features: the feature dimension must be at least 1");
+  if (out_position < -1 || out_position > n_inputs)
+    throw invalid_argument("out_position: expected -1 (no output site) or 0.." + std::to_string(n_inputs) +
+                           " for " + std::to_string(n_inputs) + " input sites, got " + std::to_string(out_position));
+  const Index N = Index(shapes.size());
+  const Index want = n_inputs + (out_position >= 0 ? 1 : 0);
+  if (N != want)
+    throw invalid_argument("cores: expected " + std::to_string(want) + " cores (" + std::to_string(n_inputs) +
+                           " input sites" + (out_position >= 0 ? " and an output site" : "") +
+                           ", from features of shape (batch, " + std::to_string(n_inputs) + ", " +
+                           std::to_string(d) + ")), got " + std::to_string(N));
+  if (N == 0) throw invalid_argument("cores: expected at least one core");
+  for (Index k = 0; k < N; ++k) {
+    const auto& s = shapes[size_t(k)];
+    const std::string name = "cores[" + std::to_string(k) + "]";
+    if (s.rl < 1 || s.d < 1 || s.rr < 1) throw invalid_argument(name + ": every dimension must be at least 1");
+    if (k > 0 && shapes[size_t(k - 1)].rr != s.rl)
+      throw invalid_argument(name + ": left bond " + std::to_string(s.rl) + " does not match the right bond " +
+                             std::to_string(shapes[size_t(k - 1)].rr) + " of cores[" + std::to_string(k - 1) + "]");
+    if (k != out_position && s.d != d)
+      throw invalid_argument(name + ": physical dimension " + std::to_string(s.d) +
+                             " does not match the feature dimension " + std::to_string(d) + " of features");
+  }
+  if (shapes.front().rl != 1) throw invalid_argument("cores[0]: the left bond must be 1");
+  if (shapes.back().rr != 1) throw invalid_argument("cores[" + std::to_string(N - 1) + "]: the right bond must be 1");
+  Chain ch;
+  ch.shapes = shapes;
+  ch.n_inputs = n_inputs;
+  ch.d = d;
+  ch.out_position = out_position;
+  ch.classes = out_position >= 0 ? shapes[size_t(out_position)].d : 1;
+  ch.batch = batch;
+  ch.padded_batch = (batch + kBatchPad - 1) / kBatchPad * kBatchPad;
+  ch.env_offset.resize(size_t(N + 1));
+  Index off = 0;
+  for (Index e = 0; e <= N; ++e) {
+    ch.env_offset[size_t(e)] = off;
+    off += (e < N ? shapes[size_t(e)].rl : 1) * ch.padded_batch;
+  }
+  ch.env_size = off;
+  return ch;
+}
+
+template <class T>
+void forward(const Chain& ch, const std::vector<const T*>& cores, const T* features, T* out, T* envs,
+             int num_threads) {
+  const Index N = ch.num_cores(), c = ch.split(), C = ch.classes, d = ch.d, Bp = ch.padded_batch;
+  if (Index(cores.size()) != N) throw invalid_argument("cores: expected " + std::to_string(N) + " cores");
+  if (ch.padded_batch == 0) return;
+  const auto K = kernels<T>();
+  std::vector<std::vector<T>> packed(static_cast<size_t>(N));
+  for (Index k = c + 1; k < N; ++k) packed[size_t(k)] = pack_right(ch.shapes[size_t(k)], cores[size_t(k)]);
+  if (ch.has_output()) packed[size_t(c)] = pack_out_fwd(ch.shapes[size_t(c)], cores[size_t(c)]);
+  const Split sp = split_batch(ch, num_threads);
+  const Index chunk = chunk_lanes<T>();
+  std::vector<std::vector<T>> scratch(size_t(sp.threads), std::vector<T>(size_t((d + C) * chunk)));
+  for_chunks(ch, sp, chunk, [&](Index b0, Index nl, int t) {
+    T* fbuf = scratch[size_t(t)].data();
+    T* obuf = fbuf + d * nl;
+    auto env = [&](Index e) { return envs + ch.env_offset[size_t(e)] + b0; };
+    std::fill(env(0), env(0) + nl, T(1));
+    for (Index k = 0; k < c; ++k) {
+      const auto& s = ch.shapes[size_t(k)];
+      gather_features(ch, features, k, b0, nl, fbuf);
+      K.apply(s.rl, env(k), Bp, d, fbuf, nl, cores[size_t(k)], s.rr, env(k + 1), Bp, nl);
+    }
+    const Index nb = std::max<Index>(0, std::min(nl, ch.batch - b0));
+    if (!ch.has_output()) {
+      std::copy(env(N), env(N) + nb, out + b0);
+      return;
+    }
+    std::fill(env(N), env(N) + nl, T(1));
+    for (Index k = N - 1; k > c; --k) {
+      const auto& s = ch.shapes[size_t(k)];
+      gather_features(ch, features, k - 1, b0, nl, fbuf);
+      K.apply(s.rr, env(k + 1), Bp, d, fbuf, nl, packed[size_t(k)].data(), s.rl, env(k), Bp, nl);
+    }
+    const auto& s = ch.shapes[size_t(c)];
+    K.apply(s.rl, env(c), Bp, s.rr, env(c + 1), Bp, packed[size_t(c)].data(), C, obuf, nl, nl);
+    for (Index w = 0; w < nb; ++w)
+      for (Index y = 0; y < C; ++y) out[(b0 + w) * C + y] = obuf[y * nl + w];
+  });
+}
+
+template <class T>
+void backward(const Chain& ch, const std::vector<const T*>& cores, const T* features, const T* envs,
+              const T* grad_out, const std::vector<T*>& grads, int num_threads) {
+  const Index N = ch.num_cores(), c = ch.split(), C = ch.classes, d = ch.d, Bp = ch.padded_batch;
+  if (Index(cores.size()) != N || Index(grads.size()) != N)
+    throw invalid_argument("cores: expected " + std::to_string(N) + " cores and gradients");
+  std::vector<Index> goff(size_t(N + 1), 0);
+  Index rmax = 1;
+  for (Index k = 0; k < N; ++k) {
+    const auto& s = ch.shapes[size_t(k)];
+    goff[size_t(k + 1)] = goff[size_t(k)] + s.rl * s.d * s.rr;
+    rmax = std::max(rmax, s.rr);
+  }
+  if (ch.padded_batch == 0) {
+    for (Index k = 0; k < N; ++k)
+      std::fill(grads[size_t(k)], grads[size_t(k)] + (goff[size_t(k + 1)] - goff[size_t(k)]), T(0));
+    return;
+  }
+  const auto K = kernels<T>();
+  std::vector<std::vector<T>> packed(static_cast<size_t>(N));
+  for (Index k = 0; k < c; ++k) packed[size_t(k)] = pack_right(ch.shapes[size_t(k)], cores[size_t(k)]);
+  if (ch.has_output()) {
+    // out_bwd[(y rr + s) rl + a] = G[a, y, s]: the right-packed layout of the core (a, y, s).
+    packed[size_t(c)] = pack_right(ch.shapes[size_t(c)], cores[size_t(c)]);
+    // pack_right gives [(s C + y) rl + a]; reorder to [(y rr + s) rl + a].
+    const auto& s = ch.shapes[size_t(c)];
+    std::vector<T> re(packed[size_t(c)].size());
+    for (Index y = 0; y < s.d; ++y)
+      for (Index b = 0; b < s.rr; ++b)
+        std::copy_n(packed[size_t(c)].data() + (b * s.d + y) * s.rl, s.rl, re.data() + (y * s.rr + b) * s.rl);
+    packed[size_t(c)].swap(re);
+  }
+  const Split sp = split_batch(ch, num_threads);
+  const Index chunk = chunk_lanes<T>();
+  const Index per_chunk = (d + C + 3 * rmax) * chunk;
+  std::vector<std::vector<T>> scratch(size_t(sp.threads), std::vector<T>(size_t(per_chunk + goff[size_t(N)]), T(0)));
+  for_chunks(ch, sp, chunk, [&](Index b0, Index nl, int t) {
+    T* fbuf = scratch[size_t(t)].data();
+    T* gbuf = fbuf + d * nl;
+    // bufs[0], bufs[1]: gradients of the left environments; bufs[2] and then bufs[0]: right ones
+    T* bufs[3] = {gbuf + C * nl, gbuf + C * nl + rmax * nl, gbuf + C * nl + 2 * rmax * nl};
+    T* gacc = scratch[size_t(t)].data() + per_chunk;
+    auto env = [&](Index e) { return envs + ch.env_offset[size_t(e)] + b0; };
+    const Index nb = std::max<Index>(0, std::min(nl, ch.batch - b0));
+    for (Index y = 0; y < C; ++y) {
+      T* row = gbuf + y * nl;
+      for (Index w = 0; w < nb; ++w) row[w] = grad_out[(b0 + w) * C + y];
+      std::fill(row + nb, row + nl, T(0));
+    }
+    T* left = gbuf;      // gradient of the left environment at bond c
+    T* right = nullptr;  // gradient of the right environment at bond c + 1
+    if (ch.has_output()) {
+      const auto& s = ch.shapes[size_t(c)];
+      K.grad(s.rl, env(c), Bp, C, gbuf, nl, s.rr, env(c + 1), Bp, nl, gacc + goff[size_t(c)]);
+      left = bufs[0];
+      right = bufs[2];
+      if (c > 0) K.apply(C, gbuf, nl, s.rr, env(c + 1), Bp, packed[size_t(c)].data(), s.rl, left, nl, nl);
+      if (c < N - 1) K.apply(s.rl, env(c), Bp, C, gbuf, nl, cores[size_t(c)], s.rr, right, nl, nl);
+    }
+    // left part: cores c-1, ..., 0
+    for (Index k = c - 1; k >= 0; --k) {
+      const auto& s = ch.shapes[size_t(k)];
+      gather_features(ch, features, k, b0, nl, fbuf);
+      K.grad(s.rl, env(k), Bp, d, fbuf, nl, s.rr, left, nl, nl, gacc + goff[size_t(k)]);
+      if (k == 0) break;
+      T* next = left == bufs[0] ? bufs[1] : bufs[0];
+      K.apply(s.rr, left, nl, d, fbuf, nl, packed[size_t(k)].data(), s.rl, next, nl, nl);
+      left = next;
+    }
+    // right part: cores c+1, ..., N-1
+    for (Index k = c + 1; k < N; ++k) {
+      const auto& s = ch.shapes[size_t(k)];
+      gather_features(ch, features, k - 1, b0, nl, fbuf);
+      K.grad(s.rl, right, nl, d, fbuf, nl, s.rr, env(k + 1), Bp, nl, gacc + goff[size_t(k)]);
+      if (k == N - 1) break;
+      T* next = right == bufs[2] ? bufs[0] : bufs[2];
+      K.apply(s.rl, right, nl, d, fbuf, nl, cores[size_t(k)], s.rr, next, nl, nl);
+      right = next;
+    }
+  });
+  for (Index k = 0; k < N; ++k) {
+    T* g = grads[size_t(k)];
+    const Index len = goff[size_t(k + 1)] - goff[size_t(k)];
+    const T* a0 = scratch[0].data() + per_chunk + goff[size_t(k)];
+    std::copy(a0, a0 + len, g);
+    for (int t = 1; t < sp.threads; ++t) {
+      const T* a = scratch[size_t(t)].data() + per_chunk + goff[size_t(k)];
+      for (Index i = 0; i < len; ++i) g[i] += a[i];
+    }
+  }
+}
+
+#define TNFAST_INST(T)                                                                                         \
+  template void forward<T>(const Chain&, const std::vector<const T*>&, const T*, T*, T*, int);                 \
+  template void backward<T>(const Chain&, const std::vector<const T*>&, const T*, const T*, const T*,          \
+                            const std::vector<T*>&, int);
+TNFAST_INST(float)
+TNFAST_INST(double)
+#undef TNFAST_INST
+
+}  // namespace mps
+}  // namespace tnfast
