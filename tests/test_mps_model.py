@@ -211,7 +211,7 @@ def test_tensorize_real_images_with_constant_pixels():
         opt.zero_grad()
         torch.nn.functional.cross_entropy(net(Xt), yt).backward()
         opt.step()
-    mps = tensorize(net, X[:60], embedding="poly", dim=2, rank=10, seed=0)
+    mps = tensorize(net, X[:40], embedding="poly", dim=2, rank=10, seed=0)
     assert mps.info.notes and "sites hold fewer than 2 distinct" in mps.info.notes[0]
     assert mps.input_shape == (8, 8)
     dis = argmax_disagreement(mps, net, X[1200:])
