@@ -125,7 +125,7 @@ def run_demo(args) -> int:
 
     # 3. fine-tune on the network's outputs (no labels)
     t0 = time.perf_counter()
-    distill(mps, net, Xtr[:ft_images], epochs=ft_epochs, lr=1e-3, batch_size=32, seed=args.seed, desc="fine-tune")
+    distill(mps, net, Xtr[:ft_images], epochs=ft_epochs, lr=3e-4, batch_size=32, seed=args.seed, desc="fine-tune")
     dis1 = argmax_disagreement(mps, net, Xte)
     acc1 = accuracy(mps, Xte, yte)
     print(f"3. fine-tuned on the network's outputs for {ft_images} unlabeled images x {ft_epochs} epochs "
@@ -138,7 +138,7 @@ def run_demo(args) -> int:
     small_rank = max(2, args.rank // 2)
     cinfo = small.compress(max_rank=small_rank)
     acc2a = accuracy(small, Xte, yte)
-    distill(small, net, Xtr[:ft_images], epochs=max(1, ft_epochs // 2), lr=1e-3, batch_size=32, seed=args.seed,
+    distill(small, net, Xtr[:ft_images], epochs=max(1, ft_epochs // 2), lr=3e-4, batch_size=32, seed=args.seed,
             desc="fine-tune (compressed)")
     acc2 = accuracy(small, Xte, yte)
     print(f"4. MPS compressed to bond {max(small.bond_dims)} (relative weight discarded "
@@ -149,7 +149,7 @@ def run_demo(args) -> int:
     t0 = time.perf_counter()
     mpo_net, _ = compress(net, max_bond=4)
     acc3a = accuracy(mpo_net, Xte, yte)
-    fit_classifier(mpo_net, Xtr, ytr, epochs=max(1, epochs // 2), lr=5e-3, batch_size=64, seed=args.seed,
+    fit_classifier(mpo_net, Xtr, ytr, epochs=max(1, epochs // 4), lr=5e-3, batch_size=128, seed=args.seed,
                    desc="MPO fine-tune")
     acc3 = accuracy(mpo_net, Xte, yte)
     n_par_mpo = sum(p.numel() for p in mpo_net.parameters())
