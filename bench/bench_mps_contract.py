@@ -199,7 +199,7 @@ def table(repeat=30, threads_list=(1, 2), cpu_time=False):
             record.append(dict(dtype=str(dtype), threads=threads, ms=best,
                                ratio={k: best[k] / best["native"] for k in best},
                                tensorkrowch_options={str(k): v for k, v in tk_best.items()}))
-    out = pathlib.Path(__file__).parent / "results" / "mps_contract.json"
+    out = pathlib.Path(__file__).parent / "results" / ("mps_contract_cpu.json" if cpu_time else "mps_contract.json")
     out.write_text(json.dumps(dict(batch=BATCH, n=N_FEATURES, d=D, classes=CLASSES, bond=BOND, repeat=repeat,
                                    clock="cpu" if cpu_time else "wall",
                                    date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), rows=record),
