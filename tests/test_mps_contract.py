@@ -255,3 +255,14 @@ def test_compiled_core_checks_its_arguments():
         _core.mps_forward_f64(cores, x, -1)
     with pytest.raises(TypeError, match="features"):
         _core.mps_forward_f64(cores, x.astype(np.float32), 1)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_output_site_alone(engine):
+    """No input sites: every sample gets the output core itself."""
+    core = torch.arange(5.0, dtype=torch.float64).reshape(1, 5, 1).requires_grad_()
+    x = torch.zeros(3, 0, 2, dtype=torch.float64)
+    out = mps_contract([core], x, 0, engine=engine)
+    np.testing.assert_array_equal(out.detach().numpy(), np.tile(np.arange(5.0), (3, 1)))
+    out.sum().backward()
+    np.testing.assert_array_equal(core.grad.numpy(), np.full((1, 5, 1), 3.0))

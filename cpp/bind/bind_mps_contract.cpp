@@ -74,7 +74,7 @@ void def_typed(py::module_& m, const std::string& sfx) {
           }
           {
             py::gil_scoped_release nogil;
-            mps::backward<T>(ch, c.ptr, f.data(), e.data(), g.data(), gp, num_threads);
+            mps::backward<T>(ch, c.ptr, e.data(), g.data(), gp, num_threads);
           }
           py::list out;
           for (auto& a : grads) out.append(a);

@@ -136,10 +136,11 @@ struct Tr<double> {
     return _mm_cvtsd_f64(s);
   }
 };
-// 32 vector registers: 15 accumulators in `apply` (a bond of 10-15 in one tile), 3 x 8 in `grad`.
-#define APPLY_IT 15
-#define GRAD_KT 3
-#define GRAD_IT 8
+// 32 vector registers: up to 16 accumulators in `apply`, 2 x 12 in `grad` (a bond up to 12 in one
+// tile, so that no narrow remainder tile reloads the operands).
+#define APPLY_IT 16
+#define GRAD_KT 2
+#define GRAD_IT 12
 #include "mps_kernels.inc"
 #undef APPLY_IT
 #undef GRAD_KT
@@ -204,14 +205,13 @@ struct Split {
 Split split_batch(const Chain& ch, int num_threads) {
   Split s;
   const Index blocks = ch.padded_batch / kBatchPad;
+  // num_threads <= 0: the hardware's threads (at most 8).  Below about a million multiply-adds a
+  // second thread costs more than it saves, whatever was asked.
   int threads = num_threads;
-  if (threads <= 0) {
-    double work = 0;
-    for (const auto& c : ch.shapes) work += double(c.rl * c.d * c.rr);
-    work *= double(ch.batch);
-    const unsigned hw = std::thread::hardware_concurrency();
-    threads = (work >= 1e6 && hw >= 2) ? int(std::min(hw, 8u)) : 1;
-  }
+  if (threads <= 0) threads = int(std::min(std::max(std::thread::hardware_concurrency(), 1u), 8u));
+  double work = 0;
+  for (const auto& c : ch.shapes) work += double(c.rl * c.d * c.rr);
+  if (work * double(ch.batch) < 1e6) threads = 1;
   threads = int(std::max<Index>(1, std::min<Index>(threads, blocks)));
   s.threads = threads;
   s.per_thread = blocks == 0 ? 0 : (blocks + threads - 1) / threads * kBatchPad;
@@ -228,16 +228,26 @@ void for_chunks(const Chain& ch, const Split& sp, Index chunk, F&& fn) {
   });
 }
 
-// features[b, j, :] for the nl samples from b0 as d rows of nl (zero beyond the batch).
+// Copies features[b, :, :] for the nl samples from b0 into the rows (j d + p) of `ft` (stride
+// row_stride; zero beyond the batch).  Eight samples at a time, so that every written cache line
+// is filled at once while the eight rows of features are read in order.
 template <class T>
-void gather_features(const Chain& ch, const T* features, Index j, Index b0, Index nl, T* out) {
-  const Index d = ch.d, n = ch.n_inputs;
-  const Index nb = std::max<Index>(0, std::min(nl, ch.batch - b0));
-  for (Index w = 0; w < nb; ++w) {
-    const T* f = features + ((b0 + w) * n + j) * d;
-    for (Index p = 0; p < d; ++p) out[p * nl + w] = f[p];
+void transpose_features(const Chain& ch, const T* features, Index b0, Index nl, T* ft) {
+  const Index nd = ch.n_inputs * ch.d, ld = ch.row_stride;
+  constexpr Index S = 8;
+  for (Index w0 = 0; w0 < nl; w0 += S) {
+    const Index nb = std::max<Index>(0, std::min(S, ch.batch - (b0 + w0)));
+    T* dst = ft + b0 + w0;
+    if (nb == S) {
+      const T* src[S];
+      for (Index w = 0; w < S; ++w) src[w] = features + (b0 + w0 + w) * nd;
+      for (Index r = 0; r < nd; ++r)
+        for (Index w = 0; w < S; ++w) dst[r * ld + w] = src[w][r];
+      continue;
+    }
+    for (Index r = 0; r < nd; ++r)
+      for (Index w = 0; w < S; ++w) dst[r * ld + w] = w < nb ? features[(b0 + w0 + w) * nd + r] : T(0);
   }
-  for (Index p = 0; p < d; ++p) std::fill(out + p * nl + nb, out + (p + 1) * nl, T(0));
 }
 
 }  // namespace
@@ -278,20 +288,22 @@ Chain make_chain(const std::vector<CoreShape>& shapes, Index out_position, Index
   ch.classes = out_position >= 0 ? shapes[size_t(out_position)].d : 1;
   ch.batch = batch;
   ch.padded_batch = (batch + kBatchPad - 1) / kBatchPad * kBatchPad;
+  ch.row_stride = ch.padded_batch + kRowSkew;
   ch.env_offset.resize(size_t(N + 1));
   Index off = 0;
   for (Index e = 0; e <= N; ++e) {
     ch.env_offset[size_t(e)] = off;
-    off += (e < N ? shapes[size_t(e)].rl : 1) * ch.padded_batch;
+    off += (e < N ? shapes[size_t(e)].rl : 1) * ch.row_stride;
   }
-  ch.env_size = off;
+  ch.feature_offset = off;
+  ch.env_size = off + n_inputs * d * ch.row_stride;
   return ch;
 }
 
 template <class T>
 void forward(const Chain& ch, const std::vector<const T*>& cores, const T* features, T* out, T* envs,
              int num_threads) {
-  const Index N = ch.num_cores(), c = ch.split(), C = ch.classes, d = ch.d, Bp = ch.padded_batch;
+  const Index N = ch.num_cores(), c = ch.split(), C = ch.classes, d = ch.d, Bp = ch.row_stride;
   if (Index(cores.size()) != N) throw invalid_argument("cores: expected " + std::to_string(N) + " cores");
   if (ch.padded_batch == 0) return;
   const auto K = kernels<T>();
@@ -300,16 +312,17 @@ void forward(const Chain& ch, const std::vector<const T*>& cores, const T* featu
   if (ch.has_output()) packed[size_t(c)] = pack_out_fwd(ch.shapes[size_t(c)], cores[size_t(c)]);
   const Split sp = split_batch(ch, num_threads);
   const Index chunk = chunk_lanes<T>();
-  std::vector<std::vector<T>> scratch(size_t(sp.threads), std::vector<T>(size_t((d + C) * chunk)));
+  const Index ls = chunk + kRowSkew;  // row stride of the scratch rows
+  std::vector<std::vector<T>> scratch(size_t(sp.threads), std::vector<T>(size_t(C * ls)));
   for_chunks(ch, sp, chunk, [&](Index b0, Index nl, int t) {
-    T* fbuf = scratch[size_t(t)].data();
-    T* obuf = fbuf + d * nl;
+    T* obuf = scratch[size_t(t)].data();
     auto env = [&](Index e) { return envs + ch.env_offset[size_t(e)] + b0; };
+    auto feat = [&](Index j) { return envs + ch.feature_offset + j * d * Bp + b0; };
+    transpose_features(ch, features, b0, nl, envs + ch.feature_offset);
     std::fill(env(0), env(0) + nl, T(1));
     for (Index k = 0; k < c; ++k) {
       const auto& s = ch.shapes[size_t(k)];
-      gather_features(ch, features, k, b0, nl, fbuf);
-      K.apply(s.rl, env(k), Bp, d, fbuf, nl, cores[size_t(k)], s.rr, env(k + 1), Bp, nl);
+      K.apply(s.rl, env(k), Bp, d, feat(k), Bp, cores[size_t(k)], s.rr, env(k + 1), Bp, nl);
     }
     const Index nb = std::max<Index>(0, std::min(nl, ch.batch - b0));
     if (!ch.has_output()) {
@@ -319,20 +332,19 @@ void forward(const Chain& ch, const std::vector<const T*>& cores, const T* featu
     std::fill(env(N), env(N) + nl, T(1));
     for (Index k = N - 1; k > c; --k) {
       const auto& s = ch.shapes[size_t(k)];
-      gather_features(ch, features, k - 1, b0, nl, fbuf);
-      K.apply(s.rr, env(k + 1), Bp, d, fbuf, nl, packed[size_t(k)].data(), s.rl, env(k), Bp, nl);
+      K.apply(s.rr, env(k + 1), Bp, d, feat(k - 1), Bp, packed[size_t(k)].data(), s.rl, env(k), Bp, nl);
     }
     const auto& s = ch.shapes[size_t(c)];
-    K.apply(s.rl, env(c), Bp, s.rr, env(c + 1), Bp, packed[size_t(c)].data(), C, obuf, nl, nl);
+    K.apply(s.rl, env(c), Bp, s.rr, env(c + 1), Bp, packed[size_t(c)].data(), C, obuf, ls, nl);
     for (Index w = 0; w < nb; ++w)
-      for (Index y = 0; y < C; ++y) out[(b0 + w) * C + y] = obuf[y * nl + w];
+      for (Index y = 0; y < C; ++y) out[(b0 + w) * C + y] = obuf[y * ls + w];
   });
 }
 
 template <class T>
-void backward(const Chain& ch, const std::vector<const T*>& cores, const T* features, const T* envs,
-              const T* grad_out, const std::vector<T*>& grads, int num_threads) {
-  const Index N = ch.num_cores(), c = ch.split(), C = ch.classes, d = ch.d, Bp = ch.padded_batch;
+void backward(const Chain& ch, const std::vector<const T*>& cores, const T* envs, const T* grad_out,
+              const std::vector<T*>& grads, int num_threads) {
+  const Index N = ch.num_cores(), c = ch.split(), C = ch.classes, d = ch.d, Bp = ch.row_stride;
   if (Index(cores.size()) != N || Index(grads.size()) != N)
     throw invalid_argument("cores: expected " + std::to_string(N) + " cores and gradients");
   std::vector<Index> goff(size_t(N + 1), 0);
@@ -363,18 +375,19 @@ void backward(const Chain& ch, const std::vector<const T*>& cores, const T* feat
   }
   const Split sp = split_batch(ch, num_threads);
   const Index chunk = chunk_lanes<T>();
-  const Index per_chunk = (d + C + 3 * rmax) * chunk;
+  const Index ls = chunk + kRowSkew;  // row stride of the scratch rows
+  const Index per_chunk = (C + 3 * rmax) * ls;
   std::vector<std::vector<T>> scratch(size_t(sp.threads), std::vector<T>(size_t(per_chunk + goff[size_t(N)]), T(0)));
   for_chunks(ch, sp, chunk, [&](Index b0, Index nl, int t) {
-    T* fbuf = scratch[size_t(t)].data();
-    T* gbuf = fbuf + d * nl;
+    T* gbuf = scratch[size_t(t)].data();
     // bufs[0], bufs[1]: gradients of the left environments; bufs[2] and then bufs[0]: right ones
-    T* bufs[3] = {gbuf + C * nl, gbuf + C * nl + rmax * nl, gbuf + C * nl + 2 * rmax * nl};
+    T* bufs[3] = {gbuf + C * ls, gbuf + (C + rmax) * ls, gbuf + (C + 2 * rmax) * ls};
     T* gacc = scratch[size_t(t)].data() + per_chunk;
     auto env = [&](Index e) { return envs + ch.env_offset[size_t(e)] + b0; };
+    auto feat = [&](Index j) { return envs + ch.feature_offset + j * d * Bp + b0; };
     const Index nb = std::max<Index>(0, std::min(nl, ch.batch - b0));
     for (Index y = 0; y < C; ++y) {
-      T* row = gbuf + y * nl;
+      T* row = gbuf + y * ls;
       for (Index w = 0; w < nb; ++w) row[w] = grad_out[(b0 + w) * C + y];
       std::fill(row + nb, row + nl, T(0));
     }
@@ -382,30 +395,28 @@ void backward(const Chain& ch, const std::vector<const T*>& cores, const T* feat
     T* right = nullptr;  // gradient of the right environment at bond c + 1
     if (ch.has_output()) {
       const auto& s = ch.shapes[size_t(c)];
-      K.grad(s.rl, env(c), Bp, C, gbuf, nl, s.rr, env(c + 1), Bp, nl, gacc + goff[size_t(c)]);
+      K.grad(s.rl, env(c), Bp, C, gbuf, ls, s.rr, env(c + 1), Bp, nl, gacc + goff[size_t(c)]);
       left = bufs[0];
       right = bufs[2];
-      if (c > 0) K.apply(C, gbuf, nl, s.rr, env(c + 1), Bp, packed[size_t(c)].data(), s.rl, left, nl, nl);
-      if (c < N - 1) K.apply(s.rl, env(c), Bp, C, gbuf, nl, cores[size_t(c)], s.rr, right, nl, nl);
+      if (c > 0) K.apply(C, gbuf, ls, s.rr, env(c + 1), Bp, packed[size_t(c)].data(), s.rl, left, ls, nl);
+      if (c < N - 1) K.apply(s.rl, env(c), Bp, C, gbuf, ls, cores[size_t(c)], s.rr, right, ls, nl);
     }
     // left part: cores c-1, ..., 0
     for (Index k = c - 1; k >= 0; --k) {
       const auto& s = ch.shapes[size_t(k)];
-      gather_features(ch, features, k, b0, nl, fbuf);
-      K.grad(s.rl, env(k), Bp, d, fbuf, nl, s.rr, left, nl, nl, gacc + goff[size_t(k)]);
+      K.grad(s.rl, env(k), Bp, d, feat(k), Bp, s.rr, left, ls, nl, gacc + goff[size_t(k)]);
       if (k == 0) break;
       T* next = left == bufs[0] ? bufs[1] : bufs[0];
-      K.apply(s.rr, left, nl, d, fbuf, nl, packed[size_t(k)].data(), s.rl, next, nl, nl);
+      K.apply(s.rr, left, ls, d, feat(k), Bp, packed[size_t(k)].data(), s.rl, next, ls, nl);
       left = next;
     }
     // right part: cores c+1, ..., N-1
     for (Index k = c + 1; k < N; ++k) {
       const auto& s = ch.shapes[size_t(k)];
-      gather_features(ch, features, k - 1, b0, nl, fbuf);
-      K.grad(s.rl, right, nl, d, fbuf, nl, s.rr, env(k + 1), Bp, nl, gacc + goff[size_t(k)]);
+      K.grad(s.rl, right, ls, d, feat(k - 1), Bp, s.rr, env(k + 1), Bp, nl, gacc + goff[size_t(k)]);
       if (k == N - 1) break;
       T* next = right == bufs[2] ? bufs[0] : bufs[2];
-      K.apply(s.rl, right, nl, d, fbuf, nl, cores[size_t(k)], s.rr, next, nl, nl);
+      K.apply(s.rl, right, ls, d, feat(k - 1), Bp, cores[size_t(k)], s.rr, next, ls, nl);
       right = next;
     }
   });
@@ -423,7 +434,7 @@ void backward(const Chain& ch, const std::vector<const T*>& cores, const T* feat
 
 #define TNFAST_INST(T)                                                                                         \
   template void forward<T>(const Chain&, const std::vector<const T*>&, const T*, T*, T*, int);                 \
-  template void backward<T>(const Chain&, const std::vector<const T*>&, const T*, const T*, const T*,          \
+  template void backward<T>(const Chain&, const std::vector<const T*>&, const T*, const T*,                    \
                             const std::vector<T*>&, int);
 TNFAST_INST(float)
 TNFAST_INST(double)

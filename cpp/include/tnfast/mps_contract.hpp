@@ -10,9 +10,9 @@
 //
 // The forward pass keeps one environment per bond: the left environments L_0 .. L_c (products of
 // the cores left of bond e) and the right ones R_{c+1} .. R_N (products of the cores right of bond
-// e); without an output site every environment is a left one.  The backward pass takes them back
-// and returns the gradient of every core for a given gradient of the output; the features get no
-// gradient.
+// e); without an output site every environment is a left one.  It also keeps the features
+// transposed to the layout of the environments.  The backward pass takes them back and returns
+// the gradient of every core for a given gradient of the output; the features get no gradient.
 //
 // Work is vectorized over samples: environments are stored (rows, padded batch) with the samples
 // fastest, each site costs one small product of the core with the site's (environment x feature)
@@ -39,9 +39,11 @@ struct Chain {
   Index out_position = -1;        // c, or -1 without an output site
   Index classes = 1;              // C (1 without an output site)
   Index batch = 0;                // B
-  Index padded_batch = 0;         // B rounded up to a multiple of kBatchPad (row stride of the envs)
-  std::vector<Index> env_offset;  // N + 1 offsets into the environment buffer
-  Index env_size = 0;             // values of the environment buffer
+  Index padded_batch = 0;         // B rounded up to a multiple of kBatchPad
+  Index row_stride = 0;           // padded_batch + kRowSkew: distance of the rows of the saved buffer
+  std::vector<Index> env_offset;  // N + 1 offsets into the saved buffer, one per environment
+  Index feature_offset = 0;       // offset of the features, saved as (n d, padded batch)
+  Index env_size = 0;             // values of the saved buffer (environments and features)
 
   Index num_cores() const { return Index(shapes.size()); }
   bool has_output() const { return out_position >= 0; }
@@ -51,6 +53,9 @@ struct Chain {
 
 // Environments are stored with this many samples per row at least (a multiple of every vector width).
 constexpr Index kBatchPad = 64;
+// Extra values between rows, so that the rows a kernel streams through at once do not all fall into
+// the same cache sets (a row of 512 doubles is 4 KiB long).
+constexpr Index kRowSkew = 16;
 
 // Checks the shapes against each other and against the features (batch, n_inputs, d); throws
 // invalid_argument with a message naming `cores`, `features` or `out_position` otherwise.
@@ -58,15 +63,16 @@ constexpr Index kBatchPad = 64;
 Chain make_chain(const std::vector<CoreShape>& shapes, Index out_position, Index batch, Index n_inputs, Index d);
 
 // out: batch x C (C order).  envs: chain.env_size values, kept for backward.  features: batch x n x d.
-// num_threads <= 0: automatic.
+// num_threads <= 0: the hardware's threads (at most 8); small problems run on one thread.
 template <class T>
 void forward(const Chain& chain, const std::vector<const T*>& cores, const T* features, T* out, T* envs,
              int num_threads);
 
-// grad_out: batch x C.  grads[k]: the gradient of core k (its shape, C order; overwritten).
+// envs: as left by forward.  grad_out: batch x C.  grads[k]: the gradient of core k (its shape, C
+// order; overwritten).
 template <class T>
-void backward(const Chain& chain, const std::vector<const T*>& cores, const T* features, const T* envs,
-              const T* grad_out, const std::vector<T*>& grads, int num_threads);
+void backward(const Chain& chain, const std::vector<const T*>& cores, const T* envs, const T* grad_out,
+              const std::vector<T*>& grads, int num_threads);
 
 }  // namespace mps
 }  // namespace tnfast

@@ -54,23 +54,26 @@ def _check(cores, features, out_position):
         raise ValueError("cores: expected at least one core")
     if not isinstance(features, torch.Tensor):
         raise TypeError(f"features: expected a torch.Tensor, got {type(features).__name__}")
+    dtype = cores[0].dtype if isinstance(cores[0], torch.Tensor) else None
     for k, c in enumerate(cores):
         if not isinstance(c, torch.Tensor):
             raise TypeError(f"cores[{k}]: expected a torch.Tensor, got {type(c).__name__}")
         if c.ndim != 3:
             raise ValueError(f"cores[{k}]: expected a 3-d tensor (r_left, d, r_right), got shape {tuple(c.shape)}")
-        if not c.is_floating_point():
-            raise TypeError(f"cores[{k}]: expected a floating dtype, got {c.dtype}")
-        if c.dtype != cores[0].dtype:
-            raise TypeError(f"cores[{k}]: dtype {c.dtype} differs from the dtype {cores[0].dtype} of cores[0]")
-        if c.device != cores[0].device:
-            raise ValueError(f"cores[{k}]: device {c.device} differs from the device {cores[0].device} of cores[0]")
+        if c.dtype != dtype:
+            raise TypeError(f"cores[{k}]: dtype {c.dtype} differs from the dtype {dtype} of cores[0]")
+    if not cores[0].is_floating_point():
+        raise TypeError(f"cores: expected a floating dtype, got {dtype}")
+    device = cores[0].device
+    for k, c in enumerate(cores):
+        if c.device != device:
+            raise ValueError(f"cores[{k}]: device {c.device} differs from the device {device} of cores[0]")
     if features.ndim != 3:
         raise ValueError(f"features: expected shape (batch, n, d), got {tuple(features.shape)}")
-    if features.dtype != cores[0].dtype:
-        raise TypeError(f"features: dtype {features.dtype} differs from the cores' dtype {cores[0].dtype}")
-    if features.device != cores[0].device:
-        raise ValueError(f"features: device {features.device} differs from the cores' device {cores[0].device}")
+    if features.dtype != dtype:
+        raise TypeError(f"features: dtype {features.dtype} differs from the cores' dtype {dtype}")
+    if features.device != device:
+        raise ValueError(f"features: device {features.device} differs from the cores' device {device}")
     _, n, d = features.shape
     if out_position is not None and (isinstance(out_position, bool) or not isinstance(out_position, numbers.Integral)):
         raise TypeError(f"out_position: expected an int or None, got {type(out_position).__name__}")
@@ -81,20 +84,24 @@ def _check(cores, features, out_position):
         site = " and an output site" if out_position is not None else ""
         raise ValueError(f"cores: expected {want} cores for features of shape {tuple(features.shape)} "
                          f"({n} input sites{site}), got {len(cores)}")
-    if cores[0].shape[0] != 1:
-        raise ValueError(f"cores[0]: the left bond must be 1, got shape {tuple(cores[0].shape)}")
-    if cores[-1].shape[2] != 1:
-        raise ValueError(f"cores[{len(cores) - 1}]: the right bond must be 1, got shape {tuple(cores[-1].shape)}")
-    for k, c in enumerate(cores):
-        if k > 0 and c.shape[0] != cores[k - 1].shape[2]:
-            raise ValueError(f"cores[{k}]: left bond {c.shape[0]} does not match the right bond "
-                             f"{cores[k - 1].shape[2]} of cores[{k - 1}]")
-        if k != out_position and c.shape[1] != d:
-            raise ValueError(f"cores[{k}]: physical dimension {c.shape[1]} does not match the feature dimension "
+    shapes = [tuple(c.shape) for c in cores]
+    if shapes[0][0] != 1:
+        raise ValueError(f"cores[0]: the left bond must be 1, got shape {shapes[0]}")
+    if shapes[-1][2] != 1:
+        raise ValueError(f"cores[{len(cores) - 1}]: the right bond must be 1, got shape {shapes[-1]}")
+    prev = 1
+    for k, (rl, dk, rr) in enumerate(shapes):
+        if rl != prev:
+            raise ValueError(f"cores[{k}]: left bond {rl} does not match the right bond {prev} of cores[{k - 1}]")
+        if dk != d and k != out_position:
+            raise ValueError(f"cores[{k}]: physical dimension {dk} does not match the feature dimension "
                              f"{d} of features")
-        if min(c.shape) < 1:
-            raise ValueError(f"cores[{k}]: every dimension must be at least 1, got shape {tuple(c.shape)}")
-    if not bool(torch.isfinite(features).all()):
+        if min(rl, dk, rr) < 1:
+            raise ValueError(f"cores[{k}]: every dimension must be at least 1, got shape {shapes[k]}")
+        prev = rr
+    # one reduction instead of an elementwise test: a NaN or an infinity makes the sum non-finite
+    # (the exact test runs only when the sum is not finite, which large finite values can cause too)
+    if features.numel() and not bool(torch.isfinite(features.sum())) and not bool(torch.isfinite(features).all()):
         raise ValueError("features: contains NaN or Inf values")
     return cores
 
@@ -135,8 +142,9 @@ class _MPSContractNative(torch.autograd.Function):
     def forward(ctx, features, position, threads, *cores):
         core = _native_core()
         sfx = _SUFFIX[features.dtype]
-        fn = features.detach().contiguous()
-        cn = [c.detach().contiguous() for c in cores]
+        fn = features.detach()
+        cn = [c.detach() for c in cores]
+        # the compiled core copies arrays that are not C-contiguous
         out, envs = getattr(core, "mps_forward_" + sfx)([c.numpy() for c in cn], fn.numpy(), position, threads)
         ctx.save_for_backward(fn, *cn)
         ctx.envs, ctx.position, ctx.threads, ctx.sfx = envs, position, threads, sfx
