@@ -294,3 +294,23 @@ def test_gauges_on_mpo_layers_keep_their_maps():
             for a, b in zip(gc.cores, gc2.cores):
                 assert float((a - b).abs().max()) < 1e-9
             torch.testing.assert_close(gr.bias, layer.bias)
+
+
+def test_privacy_study_smoke():
+    """The whole study at a tiny size (scikit-learn's digits): every number is produced, and the
+    gauged MPS compute the network-tensorized function unchanged."""
+    pytest.importorskip("sklearn")
+    from tnfast.experiments.privacy import KINDS, format_table, run_study
+
+    torch.manual_seed(0)
+    res = run_study(dataset="digits", ps=(0.2,), models=6, train_size=120, hidden=(8,), epochs=2, rank=2,
+                    samples=8, retrain_epochs=1, queries=20, folds=3, progress=False)
+    (row,) = res["per_p"]
+    assert row["models_per_value"] == 6 and row["gauge_max_output_change"] < 1e-8
+    for kind in KINDS:
+        for mode in ("sorted", "flat"):
+            assert 0.0 <= row["white_box"][kind][mode]["accuracy"] <= 1.0
+            assert len(row["white_box"][kind][mode]["folds"]) == 3
+    assert set(row["black_box"]) == {"nn", "mps"}
+    assert row["accuracy_cost"] == pytest.approx(row["acc_nn"]["mean"] - row["acc_mps"]["mean"])
+    assert "0.2" in format_table(res)

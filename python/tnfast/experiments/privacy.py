@@ -222,22 +222,25 @@ def _plot(results, path):
     if plt is None:
         return None
     ps = [r["p"] for r in results["per_p"]]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.5), sharey=True)
+    colors = dict(zip(KINDS, ("C0", "C1", "C2", "C3", "C4")))
     for kind in KINDS:
-        for mode, ls in (("sorted", "-"), ("flat", "--")):
+        for mode, ls, mk in (("sorted", "-", "o"), ("flat", "--", "x")):
             acc = [100 * r["white_box"][kind][mode]["accuracy"] for r in results["per_p"]]
-            axes[0].plot(ps, acc, ls, marker="o", label=f"{LABELS[kind]} ({mode})")
+            axes[0].plot(ps, acc, ls, color=colors[kind], marker=mk, label=f"{LABELS[kind]} ({mode})")
     for kind in ("nn", "mps"):
         acc = [100 * r["black_box"][kind]["accuracy"] for r in results["per_p"]]
-        axes[1].plot(ps, acc, marker="o", label=LABELS[kind] + (" (= gauged forms)" if kind == "mps" else ""))
+        axes[1].plot(ps, acc, color=colors[kind], marker="o",
+                     label=LABELS[kind] + (" (= every gauged form)" if kind == "mps" else ""))
     for ax, title in zip(axes, ("white box: parameters", f"black box: outputs on {results['config']['queries']} "
                                                           "queries")):
         ax.axhline(50, color="gray", ls=":", label="chance")
         ax.set_xlabel("share p of bold images (attack: p vs 1-p)")
         ax.set_title(title)
-        ax.set_ylim(30, 102)
+        ax.set_ylim(0, 102)
+        ax.set_xticks(ps)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
     axes[0].set_ylabel("attack accuracy (%)")
     c = results["config"]
     fig.suptitle(f"property inference, {c['dataset']} {c['side']}x{c['side']}, {c['models']} models per value, "
