@@ -220,7 +220,7 @@ def test_attacker_finds_a_planted_leak_and_not_noise():
     leak = noise.copy()
     leak[:, 17] = np.where(y == 1, 0.7, 0.3) + 0.05 * rng.standard_normal(n)  # one parameter encodes p
     assert attack_accuracy(leak, y)["accuracy"] >= 0.95
-    chance = [attack_accuracy(rng.standard_normal((n, f)), y, seed=s)["accuracy"] for s in range(5)]
+    chance = [attack_accuracy(rng.standard_normal((n, f)), y, seed=s)["accuracy"] for s in range(3)]
     assert 0.35 <= np.mean(chance) <= 0.65
     with pytest.raises(ValueError, match="two distinct"):
         attack_accuracy(noise, np.zeros(n))
@@ -303,14 +303,19 @@ def test_privacy_study_smoke():
     from tnfast.experiments.privacy import KINDS, format_table, run_study
 
     torch.manual_seed(0)
-    res = run_study(dataset="digits", ps=(0.2,), models=6, train_size=120, hidden=(8,), epochs=2, rank=2,
-                    samples=8, retrain_epochs=1, queries=20, folds=3, progress=False)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        res = run_study(dataset="digits", ps=(0.2,), models=4, train_size=60, n_test=100, hidden=(8,), epochs=2,
+                        rank=2, samples=6, retrain_epochs=1, queries=10, folds=2, progress=False)
+    finally:
+        torch.set_num_threads(threads)
     (row,) = res["per_p"]
-    assert row["models_per_value"] == 6 and row["gauge_max_output_change"] < 1e-8
+    assert row["models_per_value"] == 4 and row["gauge_max_output_change"] < 1e-8
     for kind in KINDS:
         for mode in ("sorted", "flat"):
             assert 0.0 <= row["white_box"][kind][mode]["accuracy"] <= 1.0
-            assert len(row["white_box"][kind][mode]["folds"]) == 3
+            assert len(row["white_box"][kind][mode]["folds"]) == 2
     assert set(row["black_box"]) == {"nn", "mps"}
     assert row["accuracy_cost"] == pytest.approx(row["acc_nn"]["mean"] - row["acc_mps"]["mean"])
     assert "0.2" in format_table(res)

@@ -152,6 +152,8 @@ def run_study(*, dataset="mnist", data=None, size=8, pool=20000, n_test=2000, ps
     t_start = time.perf_counter()
     if dataset == "digits":
         Xtr, ytr, Xte, yte, side = load_images("digits")
+        keep = np.sort(np.random.default_rng(seed).permutation(len(Xte))[:n_test])
+        Xte, yte = Xte[keep], yte[keep]
     else:
         Xtr, ytr, Xte, yte, side = load_images(dataset, size=size, n_train=pool, n_test=n_test, root=data,
                                                seed=seed)
