@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-import tnfast
 from tnfast import MPO, TensorTrain
 from tnfast.privacy import (attack_accuracy, black_box_features, canonical_gauge, haar_unitary, random_gauge,
                             white_box_features)
@@ -187,13 +186,11 @@ def test_canonical_gauge_zero_train_and_bad_input():
 
 def test_gauges_on_a_numpy_mpo():
     W = MPO.random((2, 3, 2), (3, 2, 2), 3, seed=1)
-    dense = W.full() if hasattr(W, "full") else None
     g = random_gauge(W, seed=0)
     assert isinstance(g, MPO) and g.row_dims == W.row_dims and g.col_dims == W.col_dims
     a, b = W.as_tensor_train().full(), g.as_tensor_train().full()
     assert _rel(b, a) < 1e-12
     _same_cores(canonical_gauge(g).as_tensor_train(), canonical_gauge(W).as_tensor_train(), atol=1e-10)
-    del dense
 
 
 # ------------------------------------------------------------------------------------------------

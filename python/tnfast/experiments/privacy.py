@@ -212,8 +212,9 @@ def format_table(results) -> str:
     for r in results["per_p"]:
         wb = r["white_box"]
         cells = [f"{100 * wb[k]['sorted']['accuracy']:4.0f} / {100 * wb[k]['flat']['accuracy']:4.0f}" for k in KINDS]
+        bb = r["black_box"]
         lines.append(f"{r['p']:<5} | " + " | ".join(f"{c:<11}" for c in cells) + " | "
-                     f"{100 * r['black_box']['nn']['accuracy']:3.0f} / {100 * r['black_box']['mps']['accuracy']:3.0f}  | "
+                     f"{100 * bb['nn']['accuracy']:3.0f} / {100 * bb['mps']['accuracy']:3.0f}  | "
                      f"{100 * r['acc_nn']['mean']:.1f} / {100 * r['acc_tt']['mean']:.1f} / "
                      f"{100 * r['acc_mps']['mean']:.1f} ({100 * r['accuracy_cost']:+.1f})")
     return "\n".join(lines)
