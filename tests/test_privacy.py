@@ -83,6 +83,13 @@ def test_random_gauge_keeps_the_tensor_and_changes_every_core(dtype):
     assert _rel(g.full(), tt.full()) < _tol(dtype) * 10
     for a, b in zip(g.cores, tt.cores):
         assert _rel(a, b) > 0.1
+    # from the canonical form: the per-core norms no longer depend on the input's gauge
+    double = _tol(dtype) < 1e-6
+    a = random_gauge(_general_gauge(tt, seed=4, cond=10) if double else tt, seed=1, canonical=True)
+    b = random_gauge(tt, seed=2, canonical=True)
+    assert _rel(a.full(), tt.full()) < _tol(dtype) * 10
+    np.testing.assert_allclose([np.linalg.norm(c) for c in a.cores], [np.linalg.norm(c) for c in b.cores],
+                               rtol=_tol(dtype) * 100)
     # reproducible by seed, and the input is left alone
     np.testing.assert_array_equal(random_gauge(tt, seed=7).cores[2], g.cores[2])
 

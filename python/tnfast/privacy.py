@@ -181,7 +181,7 @@ def _check_finite(cores) -> None:
 
 # ------------------------------------------------------------------------------------------------
 # random gauge
-def random_gauge(tt, seed=None):
+def random_gauge(tt, seed=None, *, canonical: bool = False):
     """Insert a Haar-random orthogonal/unitary matrix and its inverse on every bond.
 
     ``G_k -> G_k Q_k`` and ``G_{k+1} -> Q_k^H G_{k+1}`` for every inner bond ``k``, with
@@ -192,16 +192,26 @@ def random_gauge(tt, seed=None):
     badly conditioned gauge has already lost as many digits itself).  The bond dimensions are
     kept.
 
+    An orthogonal gauge keeps what is invariant under it, among which every core's Frobenius
+    norm and the spectra of its unfoldings' Gram matrices: a white-box attacker that reads sorted
+    core entries still sees how training scaled each core.  ``canonical=True`` first brings the
+    train to :func:`canonical_gauge`, where those invariants are fixed by the function alone, then
+    applies the random gauge.
+
     Parameters
     ----------
     tt : TensorTrain, MPO, or (with PyTorch) MPSModel, MPOLinear, MPOConv2d
     seed : int, numpy Generator or None
+    canonical : bool
+        Start from the canonical form (default False: from the cores as they are).
 
     Returns
     -------
     An object of the same type and dtype (a copy).  For an :class:`~tnfast.nn.MPSModel`, the
     record of its fit (``domains``: the sample values per input; ``info``) is dropped.
     """
+    if canonical:
+        tt = canonical_gauge(tt)
     cores, _, rebuild = _unpack(tt)
     _check_finite(cores)
     rng = np.random.default_rng(seed)

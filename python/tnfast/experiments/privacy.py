@@ -127,7 +127,7 @@ def _train_family(share, n_models, seed0, data, cfg, bar):
         change = 0.0
         can = canonical_gauge(mps)
         for kind, g in (("mps_random_gauge", random_gauge(mps, seed=seed)), ("mps_canonical_gauge", can),
-                        ("mps_canonical_random_gauge", random_gauge(can, seed=seed + 1))):
+                        ("mps_canonical_random_gauge", random_gauge(mps, seed=seed + 1, canonical=True))):
             rec["params_" + kind].append(_params(g))
             change = max(change, float(np.linalg.norm(_outputs(g, Q) - out) / np.linalg.norm(out)))
         rec["gauge_change"].append(change)
