@@ -46,3 +46,7 @@ __all__ = [
     "tt_sample",
     "tt_svd",
 ]
+
+from . import privacy  # noqa: E402  (gauge obfuscation and the property-inference attacker)
+
+__all__.append("privacy")
