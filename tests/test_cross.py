@@ -364,15 +364,17 @@ def test_random_check_factor():
 
 
 def test_random_check_rejects_an_inaccurate_train():
-    # Here the first sweep finds rank 9 at the middle bond while reporting no pivot above
-    # tolerance; the train is off by ~1e-12 relative, the check sees it on its random points,
-    # and the next sweep finds the tenth pivot.
+    # Here the first left-to-right pass finds rank 9 at the middle bond while reporting no
+    # pivot above tolerance; the train is off by ~1e-12 relative, the check sees it on its
+    # random points (its failures become pivots, the pivot tolerance is lowered) and the
+    # right-to-left pass finds the tenth pivot.
     g = uniform_grid(-1.0, 1.0, 8)
     f = grid_function(lambda x: 1.0 / (1.0 + np.sum(x ** 2, axis=1)), [g] * 6)
     shape = (8,) * 6
     tt, info = tt_cross(f, shape, rel_tol=1e-12, seed=0)
-    assert info.sweeps[0].checked and info.n_sweeps == 2 and info.converged
-    assert info.sweeps[0].bond_dims[2] == 9 and info.sweeps[1].bond_dims[2] == 10
+    assert info.sweeps[0].checked and info.sweeps[0].check_added > 0 and info.converged
+    assert info.sweeps[-1].bond_dims[2] == 10
+    assert info.error_estimate <= 1e-12
     assert rel_err(tt, f, fresh_points(np.random.default_rng(4), shape, 2000)) < 1e-13
 
 

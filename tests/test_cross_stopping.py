@@ -95,8 +95,8 @@ def test_bump_reported_when_the_rank_is_capped():
 
 
 def test_auto_search_picks_rook_for_large_blocks():
-    # 24 points per axis: once bonds exceed 2 the 2-site matrices (24 r) x (24 r) pass
-    # 4096 entries and are searched by rook; the 2 x 2 blocks of a quantics train stay full.
+    # 24 points per axis: the 2-site matrices (24 r) x (24 r') pass 256 entries at once and
+    # are searched by rook; the 2 x 2 sites of a low-rank quantics train stay in full search.
     g = chebyshev_grid(-1.0, 1.0, 24)
     f = grid_function(lambda x: 1.0 / (1.0 + np.sum(x ** 2, axis=1)), [g] * 6)
     tt, info = tt_cross(f, (24,) * 6, rel_tol=1e-10, seed=0)
@@ -115,7 +115,8 @@ def test_auto_search_picks_rook_for_large_blocks():
 
 def test_evaluations_on_a_fixed_random_tt_stay_within_bound():
     # A fixed random TT of rank 5 on 8^10 (the bench_cross case); default options recover it
-    # exactly.  Recorded: 3,055 evaluations (2026-12-05); the bound leaves 15% headroom.
+    # exactly.  Recorded: 1,934 evaluations (full search: 2,431; rook: 1,969); the bound
+    # leaves about 15% headroom.
     rng = np.random.default_rng(0)
     shape = (8,) * 10
     ranks = [1] + [5] * 9 + [1]
@@ -129,7 +130,7 @@ def test_evaluations_on_a_fixed_random_tt_stay_within_bound():
     tt, info = tt_cross(f, shape, rel_tol=1e-12, seed=0)
     assert info.converged and max(tt.bond_dims) == 5
     assert max_rel_err(tt, f, shape) < 1e-11
-    assert info.evals <= 3_500, info.evals
+    assert info.evals <= 2_200, info.evals
 
 
 def test_check_grows_with_evaluations():
@@ -140,7 +141,7 @@ def test_check_grows_with_evaluations():
     assert info.check_points == last.check_points >= 0.05 * (info.evals - last.check_points) - 1
     assert info.check_points > 64
     _, info0 = tt_cross(f, (24,) * 6, rel_tol=1e-10, seed=0, check_fraction=0.0)
-    assert info0.check_points == 64
+    assert info0.check_points % 64 == 0  # 64 new points per check
 
 
 def test_new_arguments_are_checked():

@@ -94,6 +94,7 @@ class TCI2 {
   // Pivot tolerance relative to max|f|: rel_tol, lowered when a check fails by a small factor
   // after a pass that left no pivot above it (the train's error exceeds its pivot error).
   double pivot_tol_ = 0;
+  std::vector<int64_t> check_pool_;  // the points of all random checks so far (row-major)
   Index last_check_points_ = 0;
 };
 
@@ -405,15 +406,17 @@ Index TCI2<T>::global_search() {
 
 template <class T>
 bool TCI2<T>::random_check(SweepInfo& info) {
-  const Index p = std::max(opt_.check_samples,
-                           Index(std::ceil(opt_.check_fraction * double(F_.evals()))));
-  std::vector<int64_t> pts(static_cast<size_t>(p * n_));
-  for (Index a = 0; a < p; ++a)
+  // New uniformly random points join those of the earlier checks; the train is compared with
+  // f on all of them (the earlier ones come from the cache: no new evaluations).
+  const Index fresh = std::max(opt_.check_samples, Index(std::ceil(opt_.check_fraction * double(F_.evals()))));
+  for (Index a = 0; a < fresh; ++a)
     for (Index k = 0; k < n_; ++k)
-      pts[size_t(a * n_ + k)] = std::uniform_int_distribution<int64_t>(0, shape_[size_t(k)] - 1)(rng_);
+      check_pool_.push_back(std::uniform_int_distribution<int64_t>(0, shape_[size_t(k)] - 1)(rng_));
+  const Index p = Index(check_pool_.size()) / n_;
+  const int64_t* pts_data = check_pool_.data();
   std::vector<T> fv(static_cast<size_t>(p)), tv(static_cast<size_t>(p));
-  F_.evaluate(pts.data(), p, fv.data());
-  tt_values<T>(cores_, pts.data(), p, tv.data());
+  F_.evaluate(pts_data, p, fv.data());
+  tt_values<T>(cores_, pts_data, p, tv.data());
   std::vector<double> err(static_cast<size_t>(p));
   double worst = 0;
   for (Index a = 0; a < p; ++a) {
@@ -441,7 +444,7 @@ bool TCI2<T>::random_check(SweepInfo& info) {
   IndexSet chosen(n_);
   for (Index a : order) {
     if (chosen.size() >= opt_.check_pivots || err[size_t(a)] <= tol) break;
-    if (chosen.add(pts.data() + a * n_)) add_pivot_everywhere(pts.data() + a * n_, true);
+    if (chosen.add(pts_data + a * n_)) add_pivot_everywhere(pts_data + a * n_, true);
   }
   info.check_added += chosen.size();
   return false;

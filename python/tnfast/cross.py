@@ -165,7 +165,7 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
              batch_size: int = 65536, seed=None, verbose: bool = False, dtype=np.float64, init_samples: int = 64,
              global_starts=None, maxvol_tol: float = 1.05, rook_restarts: int = 0, rook_tol: float = 1.05,
              rook_probe: str = "lines", check_samples: int = 64, check_factor: float = 1.0,
-             check_fraction: float = 0.02, check_pivots: int = 8, full_block_max: int = 4096):
+             check_fraction: float = 0.02, check_pivots: int = 8, full_block_max: int = 256):
     """Tensor train of a function of a multi-index by cross interpolation.
 
     Parameters
@@ -205,7 +205,8 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
         never misses a pivot.
     full_block_max : int
         ``pivot_search="auto"``: largest number of entries of a 2-site matrix searched in
-        full (default 4096, a 64 x 64 matrix).
+        full (default 256, e.g. a 16 x 16 matrix: the 2 x 2 sites of a quantics train up to
+        bond 8; reading it costs about what a rook search and its probe read).
     global_pivots : int
         tci2 only: after each sweep, add up to this many points where ``|f - tt|`` is largest
         (random starts improved one index at a time, in batches).

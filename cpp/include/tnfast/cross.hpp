@@ -104,9 +104,10 @@ struct CrossOptions {
   // error is <= rel_tol and which kept the bond dimensions of the previous pass.
   Index max_sweeps = 20;
   PivotSearch pivot_search = PivotSearch::automatic;
-  // automatic: a 2-site matrix with at most this many entries is searched in full (the
-  // cost of reading it is small and its pivot error exact), a larger one by rook search.
-  Index full_block_max = 4096;
+  // automatic: a 2-site matrix with at most this many entries is searched in full (reading
+  // it costs little more than a rook search with its probe, and its pivot error is exact),
+  // a larger one by rook search.
+  Index full_block_max = 256;
   // tci2, rook: extra probes before a bond's search stops (PrrLUOptions).  Default: one probe
   // per bond and pass; later passes probe again and the random-point check guards the stop.
   Index rook_restarts = 0;
