@@ -19,7 +19,8 @@ Baselines
 * teneva (``pip install teneva``): ``teneva.cross`` from a random rank-2 train, rank growth by
   rectangular maxvol (``dr_max=2``), a cache of evaluated points, and stopping on a
   validation set of 1000 random points (``e_vld=rel_tol``, relative L2 error; its 1000
-  evaluations are counted) or after 50 sweeps / 2 * 10^6 requests.
+  evaluations are counted) or after 30 sweeps / 3 * 10^5 requests (its time grows fast with
+  the rank: a budget keeps the suite within minutes).
 * xfac (tensor4all/xfac, built outside this repository with a small pybind11 driver, see
   bench/README.md): ``TensorCI2<double>`` with its defaults (rook search, ``nRookIter=3``,
   cached function), ``reltol=rel_tol``, ``bondDim=300``, the first pivot the largest ``|f|``
@@ -177,14 +178,14 @@ def run_teneva(f, shape, rel_tol, seed):
     t0 = time.perf_counter()
     yv = cf(vpts)
     Y0 = teneva.rand(list(shape), 2, seed=seed)
-    Y = teneva.cross(cf, Y0, m=2_000_000, nswp=50, dr_min=1, dr_max=2, cache={}, I_vld=vpts, y_vld=yv,
+    Y = teneva.cross(cf, Y0, m=300_000, nswp=30, dr_min=1, dr_max=2, cache={}, I_vld=vpts, y_vld=yv,
                      e_vld=rel_tol, info={})
     sec = time.perf_counter() - t0
     cores = [np.asarray(c) for c in Y]
     return dict(cores=cores, evals=cf.unique, seconds=sec, rank=max(c.shape[2] for c in cores[:-1]))
 
 
-def run_xfac(xfac, f, shape, rel_tol, seed):
+def run_xfac(xfac, f, shape, rel_tol, seed, stable=0):
     p1 = [int(v) for v in start_point(f, shape, seed)]
     count = [0]
 
@@ -192,7 +193,7 @@ def run_xfac(xfac, f, shape, rel_tol, seed):
         count[0] += 1
         return float(f(np.asarray(x, dtype=np.int64)[None, :])[0])
     t0 = time.perf_counter()
-    out = xfac.tci2(fp, list(shape), rel_tol, 300, False, 3, 40, p1)
+    out = xfac.tci2(fp, list(shape), rel_tol, 300, False, 3, 40, p1, stable)
     sec = time.perf_counter() - t0
     cores = [np.ascontiguousarray(c) for c in out["cores"]]
     return dict(cores=cores, evals=int(count[0]), seconds=sec, converged=bool(out["done"]),
@@ -211,7 +212,7 @@ def run_suite(names, seeds, libs, xfac_seeds):
     xfac = _xfac() if "xfac" in libs else None
     if "xfac" in libs and xfac is None:
         print("xfac driver not found: xfac skipped", file=sys.stderr)
-        libs = [x for x in libs if x != "xfac"]
+        libs = [x for x in libs if not x.startswith("xfac")]
     records = []
     for name in names:
         build, rel_tol, desc = cases[name]
@@ -221,14 +222,16 @@ def run_suite(names, seeds, libs, xfac_seeds):
             pts = np.stack([rng.integers(0, d, 10_000) for d in shape], axis=1)
             ref = f(pts)
             for lib in libs:
-                if lib == "xfac" and seed >= xfac_seeds:
+                if lib.startswith("xfac") and seed >= xfac_seeds:
                     continue
                 if lib == "tnfast":
                     r = run_tnfast(f, shape, rel_tol, seed)
                 elif lib == "teneva":
                     r = run_teneva(f, shape, rel_tol, seed)
-                else:
+                elif lib == "xfac":
                     r = run_xfac(xfac, f, shape, rel_tol, seed)
+                else:
+                    r = run_xfac(xfac, f, shape, rel_tol, seed, stable=4)
                 r["error"] = true_error(r.pop("cores"), pts, ref)
                 r.update(case=name, lib=lib, seed=seed, rel_tol=rel_tol)
                 records.append(r)
@@ -274,17 +277,19 @@ def print_table(rows):
               f"{r['seconds']:.3f} | {r['err50']:.1e} / {r['err90']:.1e} / {r['errmax']:.1e} | {miss} | {r['rank']} |")
     # ratios against the baselines, per function
     print()
-    print("| function | evaluations teneva / tnfast | time teneva / tnfast | evaluations xfac / tnfast |")
-    print("|---|---|---|---|")
+    print("| function | evaluations teneva / tnfast | time teneva / tnfast | evaluations xfac / tnfast "
+          "| evaluations xfac_strict / tnfast |")
+    print("|---|---|---|---|---|")
     for case in dict.fromkeys(r["case"] for r in rows):
         by = {r["lib"]: r for r in rows if r["case"] == case}
         t = by.get("tnfast")
         if t is None:
             continue
-        te, xf = by.get("teneva"), by.get("xfac")
+        te, xf, xs = by.get("teneva"), by.get("xfac"), by.get("xfac_strict")
         print(f"| {case} | {te['evals'] / t['evals']:.2f} | {te['seconds'] / t['seconds']:.1f} |" if te else
               f"| {case} | - | - |", end="")
-        print(f" {xf['evals'] / t['evals']:.2f} |" if xf else " - |")
+        print(f" {xf['evals'] / t['evals']:.2f} |" if xf else " - |", end="")
+        print(f" {xs['evals'] / t['evals']:.2f} |" if xs else " - |")
 
 
 def main(argv=None):
@@ -297,7 +302,7 @@ def main(argv=None):
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "cross_suite.json"))
     args = ap.parse_args(argv)
     names = [c for c in args.cases.split(",") if c] or list(make_cases())
-    libs = ["tnfast"] + ([] if args.no_teneva or teneva is None else ["teneva"]) + ([] if args.no_xfac else ["xfac"])
+    libs = ["tnfast"] + ([] if args.no_teneva or teneva is None else ["teneva"]) + ([] if args.no_xfac else ["xfac", "xfac_strict"])
     records = run_suite(names, args.seeds, libs, args.seeds if args.xfac_seeds is None else args.xfac_seeds)
     rows = summarize(records)
     print_table(rows)
