@@ -261,36 +261,42 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
         pivot but see less of each matrix, which can end a search early and weakens that
         bound.
     check_samples : int
-        tci2 only: the smallest size of the random check.  After every pass that leaves no
-        pivot above ``rel_tol`` (with global pivots: a right-to-left pass after which none
-        was added), ``f`` is compared with the train on ``N = max(check_samples,
-        ceil(check_fraction * evaluations so far))`` points drawn uniformly from the grid
-        (through the cache: points already evaluated cost nothing).  The run stops if
-        ``|f - tt| <= check_factor * rel_tol * max|f|`` on all of them; otherwise the
-        ``check_pivots`` points of largest error join the pivot candidates of the next pass
-        and the sweeps go on.  0 disables the check (the run then stops on the pivot rule
-        alone, which a function of low rank along the first pivots can fool).
+        tci2 only: the smallest number of new points of each random check.  After every pass
+        that leaves no pivot above the pivot tolerance (with global pivots: a right-to-left
+        pass after which none was added), ``N_new = max(check_samples, ceil(check_fraction *
+        evaluations so far))`` points are drawn uniformly from the grid and join the points
+        of the earlier checks (whose values come from the cache: only the new points cost
+        evaluations), and the train is compared with ``f`` on all of them.  The run stops if
+        ``|f - tt| <= check_factor * rel_tol * max|f|`` everywhere there.  Otherwise the
+        ``check_pivots`` points of largest error join the pivot candidates of the next pass,
+        and, when the largest error is within 100x the tolerance (the usual excess of the
+        interpolation error over the pivot error), the pivot tolerance (initially
+        ``rel_tol``) is lowered to about half the tolerance times the ratio (by 2x to 10x);
+        the sweeps go on.  0 disables the check: the run then stops on the pivot rule alone,
+        which a function of low rank along the first pivots fools (e.g. a product function
+        on interleaved quantics bits stops at rank 1).
     check_fraction : float
-        tci2 only: the check's size as a fraction of the evaluations made so far (default
-        0.02: a check costs at most 2% more evaluations, and grows with the run's cost).
+        tci2 only: the size of each check's new sample as a fraction of the evaluations made
+        so far (default 0.02: each check costs at most 2% more evaluations).
     check_pivots : int
-        tci2 only: most failed check points made pivots (default 8).
+        tci2 only: most failed check points made pivots after a check (default 8).
     check_factor : float
         tci2 only: the tolerance factor of that check (>= 1).
 
     Notes
     -----
-    What a converged tci2 run guarantees (with the default check): on its last check, ``N``
-    points drawn uniformly and independently from the whole grid after the last pass,
+    What a converged tci2 run guarantees (with the default check): on its last check, at
+    ``N = info.check_points`` points drawn uniformly and independently from the whole grid,
     ``max |f - tt| <= check_factor * rel_tol * max|f|`` held, where ``max|f|`` is the
-    largest ``|f|`` the run saw.  ``info.error_estimate`` is that maximum relative error
-    and ``info.check_points`` is ``N``.  This is an estimate of the relative error in the
-    max norm over the grid, not a bound: a region where the error exceeds the tolerance but
-    which covers less than about ``3 / N`` of the grid is missed with probability above 5%
-    (with no failure among ``N`` draws, the fraction of the grid above tolerance is below
-    ``3 / N`` with 95% confidence).  When the run ends without a passing check (``max_sweeps``
-    reached, or ``max_rank`` too small), ``info.converged`` is False, a last check measures
-    ``info.error_estimate``, and a ``RuntimeWarning`` names it.
+    largest ``|f|`` the run saw; ``info.error_estimate`` is that largest relative error.  It
+    is an estimate of the relative error in the max norm over the grid, not a bound: with
+    no failure among ``N`` uniform draws, the fraction of the grid where the error exceeds
+    the tolerance is below ``3 / N`` with 95% confidence, and a region smaller than that
+    (a narrow spike, the few points next to a discontinuity) can be missed.  When the run
+    ends without a passing check (``max_sweeps`` reached, ``max_rank`` too small),
+    ``info.converged`` is False, a last check measures ``info.error_estimate`` and a
+    ``RuntimeWarning`` names it.  With ``check_samples=0`` nothing is estimated
+    (``error_estimate`` is NaN) and ``converged`` only says that the pivot rule stopped.
 
     Returns
     -------

@@ -120,12 +120,14 @@ struct CrossOptions {
   bool rook_entry_probes = false;
   Index global_pivots = 0;     // tci2: points of largest error added after each sweep
   Index global_starts = 0;     // tci2: random starts of that search (<= 0: automatic)
-  // tci2 random check.  After a pass that leaves no pivot above rel_tol, f is compared with
-  // the train on N = max(check_samples, ceil(check_fraction * evaluations so far)) points
-  // drawn uniformly at random; the run stops when max |f - tt| <= check_factor * rel_tol *
-  // max|f| on all of them.  Otherwise the (at most check_pivots) points of largest error
-  // above that tolerance become pivots of the next pass, and the sweeps go on.  The largest
-  // |f - tt| / max|f| of the last check is the run's error estimate.  0: no check.
+  // tci2 random check.  After a pass that leaves no pivot above the pivot tolerance,
+  // max(check_samples, ceil(check_fraction * evaluations so far)) points drawn uniformly at
+  // random join the points of the earlier checks (cached: no new evaluations for those) and
+  // f is compared with the train on all of them; the run stops when max |f - tt| <=
+  // check_factor * rel_tol * max|f| there.  Otherwise the (at most check_pivots) points of
+  // largest error above that tolerance become pivots of the next pass, an error within 100x
+  // the tolerance lowers the pivot tolerance (initially rel_tol), and the sweeps go on.  The
+  // largest |f - tt| / max|f| of the last check is the run's error estimate.  0: no check.
   Index check_samples = 64;
   double check_fraction = 0.02;
   Index check_pivots = 8;
