@@ -207,13 +207,15 @@ def true_error(cores, pts, ref):
 
 # ---- suite --------------------------------------------------------------------------------
 
-def run_suite(names, seeds, libs, xfac_seeds):
+def run_suite(names, seeds, libs, xfac_seeds, partial=None, limits=None, done=()):
     cases = make_cases()
     xfac = _xfac() if "xfac" in libs else None
     if "xfac" in libs and xfac is None:
         print("xfac driver not found: xfac skipped", file=sys.stderr)
         libs = [x for x in libs if not x.startswith("xfac")]
-    records = []
+    records = list(done)
+    have = {(r["case"], r["lib"], r["seed"]) for r in records}
+    limits = limits or {}
     for name in names:
         build, rel_tol, desc = cases[name]
         for seed in range(seeds):
@@ -223,6 +225,8 @@ def run_suite(names, seeds, libs, xfac_seeds):
             ref = f(pts)
             for lib in libs:
                 if lib.startswith("xfac") and seed >= xfac_seeds:
+                    continue
+                if seed >= limits.get((name, lib), seeds) or (name, lib, seed) in have:
                     continue
                 if lib == "tnfast":
                     r = run_tnfast(f, shape, rel_tol, seed)
@@ -235,6 +239,9 @@ def run_suite(names, seeds, libs, xfac_seeds):
                 r["error"] = true_error(r.pop("cores"), pts, ref)
                 r.update(case=name, lib=lib, seed=seed, rel_tol=rel_tol)
                 records.append(r)
+                if partial:  # a record of the runs so far, in case the suite is interrupted
+                    with open(partial, "w") as fh:
+                        json.dump(records, fh)
                 print(f"  {name:24s} {lib:7s} seed {seed}: {r['evals']:>9d} evals {r['seconds']:8.3f} s "
                       f"error {r['error']:.2e} rank {r['rank']}"
                       + (f" est {r['estimate']:.1e} conv {r['converged']}" if lib == "tnfast" else ""),
@@ -299,11 +306,23 @@ def main(argv=None):
     ap.add_argument("--cases", default="", help="comma-separated subset of: " + ", ".join(make_cases()))
     ap.add_argument("--no-teneva", action="store_true")
     ap.add_argument("--no-xfac", action="store_true")
+    ap.add_argument("--limit", action="append", default=[], metavar="CASE:LIB:SEEDS",
+                    help="run LIB on CASE for fewer seeds (e.g. a baseline too slow there)")
+    ap.add_argument("--resume", default=None, help="records of an interrupted run (OUT.partial) to keep")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "cross_suite.json"))
     args = ap.parse_args(argv)
     names = [c for c in args.cases.split(",") if c] or list(make_cases())
     libs = ["tnfast"] + ([] if args.no_teneva or teneva is None else ["teneva"]) + ([] if args.no_xfac else ["xfac", "xfac_strict"])
-    records = run_suite(names, args.seeds, libs, args.seeds if args.xfac_seeds is None else args.xfac_seeds)
+    limits = {}
+    for item in args.limit:
+        case, lib, k = item.split(":")
+        limits[(case, lib)] = int(k)
+    done = []
+    if args.resume:
+        with open(args.resume) as fh:
+            done = [r for r in json.load(fh) if r["case"] in names and r["lib"] in libs]
+    records = run_suite(names, args.seeds, libs, args.seeds if args.xfac_seeds is None else args.xfac_seeds,
+                        partial=args.out + ".partial", limits=limits, done=done)
     rows = summarize(records)
     print_table(rows)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
@@ -311,6 +330,8 @@ def main(argv=None):
         json.dump(dict(command="python bench/cross_suite.py " + " ".join(argv if argv is not None else sys.argv[1:]),
                        date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine=platform.machine(),
                        teneva=getattr(teneva, "__version__", None), rows=rows, records=records), fh, indent=1)
+    if os.path.exists(args.out + ".partial"):
+        os.remove(args.out + ".partial")
 
 
 if __name__ == "__main__":
