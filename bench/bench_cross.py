@@ -16,7 +16,8 @@ train of the target rank and grows ranks with its default rectangular maxvol (``
 the result is truncated with ``teneva.truncate`` before measuring the error.  Both libraries
 get a cache of evaluated points (teneva's ``cache=dict``).  tci2 also runs with
 ``check_samples=0`` (no random-point check: each run ends with a confirming pass) as the
-earlier stopping rule's baseline.
+pivot rule's baseline.  The first tnfast row uses the default options (``pivot_search="auto"``);
+the wide comparison over many functions and seeds is ``bench/cross_suite.py``.
 
 Evaluations are counted by wrapping f, so they include everything either side asks for:
 tnfast's random-point stopping check, its initial samples and probes; teneva's count adds
@@ -159,6 +160,7 @@ def table(repeats=3):
         vpts = np.stack([rng.integers(0, d, 1000) for d in shape], axis=1)
         vld = (vpts, f(vpts))
         methods = [
+            ("tnfast tci2 default options", lambda: run_tnfast(f, shape, rank, sweeps, search="auto")),
             ("tnfast tci2 full", lambda: run_tnfast(f, shape, rank, sweeps)),
             ("tnfast tci2 rook", lambda: run_tnfast(f, shape, rank, sweeps, search="rook")),
             # looser tolerances: the error / evaluations trade-off
@@ -232,10 +234,11 @@ CASES = make_cases()
 
 
 @pytest.mark.parametrize("case", list(CASES))
-@pytest.mark.parametrize("method", ["tci2_full", "tci2_rook", "maxvol1"])
+@pytest.mark.parametrize("method", ["tci2_auto", "tci2_full", "tci2_rook", "maxvol1"])
 def test_tnfast_cross(benchmark, case, method):
     f, shape, rank, sweeps = CASES[case]
-    kw = {"tci2_full": dict(), "tci2_rook": dict(search="rook"), "maxvol1": dict(method="maxvol1")}[method]
+    kw = {"tci2_auto": dict(search="auto"), "tci2_full": dict(), "tci2_rook": dict(search="rook"),
+          "maxvol1": dict(method="maxvol1")}[method]
     benchmark(lambda: run_tnfast(f, shape, rank, sweeps, **kw))
 
 

@@ -38,22 +38,37 @@ py::dict sweep_dict(Index sweep, const cross::SweepInfo& s) {
   d["calls"] = s.calls;
   d["global_added"] = s.global_added;
   d["checked"] = s.checked;
+  d["check_error"] = s.check_error;
+  d["check_points"] = s.check_points;
+  d["check_added"] = s.check_added;
+  d["full_blocks"] = s.full_blocks;
+  d["rook_blocks"] = s.rook_blocks;
   d["seconds"] = s.seconds;
   return d;
 }
 
 template <class T>
 py::dict run_cross(const py::object& f, const std::vector<Index>& shape, const std::string& method, double rel_tol,
-                   Index max_rank, Index max_sweeps, bool rook, Index global_pivots, Index global_starts, bool cache,
+                   Index max_rank, Index max_sweeps, const std::string& pivot_search,
+                   Index full_block_max, Index global_pivots, Index global_starts, bool cache,
                    Index batch_size, uint64_t seed, const py::object& initial_pivots, Index init_samples,
                    double maxvol_tol, Index rook_restarts, double rook_tol, bool rook_entry_probes,
-                   Index check_samples, double check_factor, const py::object& on_sweep) {
+                   Index check_samples, double check_fraction, Index check_pivots, double check_factor,
+                   const py::object& on_sweep) {
   if (!PyCallable_Check(f.ptr())) throw py::type_error("f: expected a callable");
   cross::CrossOptions opt;
   opt.rel_tol = rel_tol;
   opt.max_rank = max_rank;
   opt.max_sweeps = max_sweeps;
-  opt.rook = rook;
+  if (pivot_search == "full")
+    opt.pivot_search = cross::PivotSearch::full;
+  else if (pivot_search == "rook")
+    opt.pivot_search = cross::PivotSearch::rook;
+  else if (pivot_search == "auto")
+    opt.pivot_search = cross::PivotSearch::automatic;
+  else
+    throw py::value_error("pivot_search: expected 'auto', 'full' or 'rook', got '" + pivot_search + "'");
+  opt.full_block_max = full_block_max;
   opt.global_pivots = global_pivots;
   opt.global_starts = global_starts;
   opt.cache = cache;
@@ -65,6 +80,8 @@ py::dict run_cross(const py::object& f, const std::vector<Index>& shape, const s
   opt.rook_tol = rook_tol;
   opt.rook_entry_probes = rook_entry_probes;
   opt.check_samples = check_samples;
+  opt.check_fraction = check_fraction;
+  opt.check_pivots = check_pivots;
   opt.check_factor = check_factor;
   if (!initial_pivots.is_none()) {
     auto p = require<int64_t>(initial_pivots, "initial_pivots", 2);
@@ -102,6 +119,8 @@ py::dict run_cross(const py::object& f, const std::vector<Index>& shape, const s
   out["cache_size"] = res.cache_size;
   out["max_abs"] = res.max_abs;
   out["pivot_error"] = res.pivot_error;
+  out["error_estimate"] = res.error_estimate;
+  out["check_points"] = res.check_points;
   out["converged"] = res.converged;
   out["seconds"] = res.seconds;
   return out;
@@ -129,11 +148,11 @@ py::tuple run_prrlu(const py::handle& a, Index max_rank, double abs_tol, bool ro
 template <class T>
 void def_typed(py::module_& m, const char* suffix) {
   m.def((std::string("tt_cross_") + suffix).c_str(), &run_cross<T>, py::arg("f"), py::arg("shape"),
-        py::arg("method"), py::arg("rel_tol"), py::arg("max_rank"), py::arg("max_sweeps"), py::arg("rook"),
+        py::arg("method"), py::arg("rel_tol"), py::arg("max_rank"), py::arg("max_sweeps"), py::arg("pivot_search"), py::arg("full_block_max"),
         py::arg("global_pivots"), py::arg("global_starts"), py::arg("cache"), py::arg("batch_size"),
         py::arg("seed"), py::arg("initial_pivots"), py::arg("init_samples"), py::arg("maxvol_tol"),
         py::arg("rook_restarts"), py::arg("rook_tol"), py::arg("rook_entry_probes"), py::arg("check_samples"),
-        py::arg("check_factor"), py::arg("on_sweep"));
+        py::arg("check_fraction"), py::arg("check_pivots"), py::arg("check_factor"), py::arg("on_sweep"));
   m.def((std::string("prrlu_") + suffix).c_str(), &run_prrlu<T>, py::arg("a"), py::arg("max_rank"),
         py::arg("abs_tol"), py::arg("rook"), py::arg("seed"), py::arg("rook_tol"));
 }

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <numeric>
 
 #include "tnfast/cross.hpp"
@@ -60,7 +61,8 @@ class TCI2 {
 
  public:
   TCI2(const BatchFunction<T>& f, const std::vector<Index>& shape, const CrossOptions& opt)
-      : shape_(shape), n_(Index(shape.size())), opt_(opt), F_(f, shape, opt.cache, opt.batch_size), rng_(opt.seed) {}
+      : shape_(shape), n_(Index(shape.size())), opt_(opt), F_(f, shape, opt.cache, opt.batch_size), rng_(opt.seed),
+        pivot_tol_(opt.rel_tol) {}
 
   CrossResult<T> run(const SweepCallback& on_sweep);
 
@@ -68,7 +70,9 @@ class TCI2 {
   void initialize();
   double update(Index b, bool forward);
   Index global_search();
-  bool random_check();
+  // The random check (CrossOptions::check_samples): true when it passes; on failure the
+  // points of largest error become extra pivots of the next pass.
+  bool random_check(SweepInfo& info);
   void add_pivot_everywhere(const int64_t* p, bool extra);
 
   std::vector<Index> shape_;
@@ -85,6 +89,13 @@ class TCI2 {
     Mat<T> A;
   };
   std::vector<Block> memo_;
+  Index full_blocks_ = 0, rook_blocks_ = 0;
+  double last_check_error_ = std::numeric_limits<double>::quiet_NaN();
+  // Pivot tolerance relative to max|f|: rel_tol, lowered when a check fails by a small factor
+  // after a pass that left no pivot above it (the train's error exceeds its pivot error).
+  double pivot_tol_ = 0;
+  std::vector<int64_t> check_pool_;  // the points of all random checks so far (row-major)
+  Index last_check_points_ = 0;
 };
 
 template <class T>
@@ -194,7 +205,10 @@ double TCI2<T>::update(Index b, bool forward) {
   po.rook_restarts = opt_.rook_restarts;
   po.rook_tol = opt_.rook_tol;
   PrrLU<T> lu;
-  if (!opt_.rook) {
+  const bool full = opt_.pivot_search == PivotSearch::full ||
+                    (opt_.pivot_search == PivotSearch::automatic && m * nc <= opt_.full_block_max);
+  if (full) ++full_blocks_; else ++rook_blocks_;
+  if (full) {
     // Entries whose row and column were both in this bond's previous matrix are copied
     // from it; only the others go through the cache.
     Mat<T> A(m, nc);
@@ -218,7 +232,7 @@ double TCI2<T>::update(Index b, bool forward) {
       }
     }
     F_.flush();
-    po.abs_tol = opt_.rel_tol * F_.max_abs();
+    po.abs_tol = pivot_tol_ * F_.max_abs();
     lu = prrlu_full<T>(A, po);
     if (opt_.cache && m * nc <= (Index(1) << 19)) {
       memo.rows = rows;
@@ -268,7 +282,7 @@ double TCI2<T>::update(Index b, bool forward) {
       }
       F_.flush();
     }
-    po.abs_tol = opt_.rel_tol * F_.max_abs();
+    po.abs_tol = pivot_tol_ * F_.max_abs();
     ColumnFn<T> column = [&](Index c, T* out) {
       if (pre_col[size_t(c)] >= 0) {
         std::copy_n(pre.data() + pre_col[size_t(c)], m, out);
@@ -391,18 +405,49 @@ Index TCI2<T>::global_search() {
 }
 
 template <class T>
-bool TCI2<T>::random_check() {
-  const Index p = opt_.check_samples;
-  std::vector<int64_t> pts(static_cast<size_t>(p * n_));
-  for (Index a = 0; a < p; ++a)
+bool TCI2<T>::random_check(SweepInfo& info) {
+  // New uniformly random points join those of the earlier checks; the train is compared with
+  // f on all of them (the earlier ones come from the cache: no new evaluations).
+  const Index fresh = std::max(opt_.check_samples, Index(std::ceil(opt_.check_fraction * double(F_.evals()))));
+  for (Index a = 0; a < fresh; ++a)
     for (Index k = 0; k < n_; ++k)
-      pts[size_t(a * n_ + k)] = std::uniform_int_distribution<int64_t>(0, shape_[size_t(k)] - 1)(rng_);
+      check_pool_.push_back(std::uniform_int_distribution<int64_t>(0, shape_[size_t(k)] - 1)(rng_));
+  const Index p = Index(check_pool_.size()) / n_;
+  const int64_t* pts_data = check_pool_.data();
   std::vector<T> fv(static_cast<size_t>(p)), tv(static_cast<size_t>(p));
-  F_.evaluate(pts.data(), p, fv.data());
-  tt_values<T>(cores_, pts.data(), p, tv.data());
+  F_.evaluate(pts_data, p, fv.data());
+  tt_values<T>(cores_, pts_data, p, tv.data());
+  std::vector<double> err(static_cast<size_t>(p));
   double worst = 0;
-  for (Index a = 0; a < p; ++a) worst = std::max(worst, double(std::abs(fv[size_t(a)] - tv[size_t(a)])));
-  return worst <= opt_.check_factor * opt_.rel_tol * F_.max_abs();
+  for (Index a = 0; a < p; ++a) {
+    err[size_t(a)] = double(std::abs(fv[size_t(a)] - tv[size_t(a)]));
+    worst = std::max(worst, err[size_t(a)]);
+  }
+  const double scale = F_.max_abs();
+  const double tol = opt_.check_factor * opt_.rel_tol * scale;
+  last_check_error_ = scale > 0 ? worst / scale : 0.0;
+  last_check_points_ = p;
+  info.checked = true;
+  info.check_error = last_check_error_;
+  info.check_points = p;
+  if (worst <= tol) return true;
+  // An error within 100x the tolerance, after a pass that left no pivot above the pivot
+  // tolerance, is the usual excess of the interpolation error over the pivot error: lower
+  // the pivot tolerance so that the next passes take the pivots it needs (to about half the
+  // tolerance, by at most 10x at a time).  A larger error means a part of the function no
+  // pivot has seen yet: its points become pivots (below) and the tolerance stays.
+  if (worst <= 100 * tol) pivot_tol_ *= std::min(0.5, std::max(0.1, 0.5 * tol / worst));
+  // The failures of largest error become pivots of the next pass (as global pivots do).
+  std::vector<Index> order(static_cast<size_t>(p));
+  std::iota(order.begin(), order.end(), Index(0));
+  std::sort(order.begin(), order.end(), [&](Index x, Index y) { return err[size_t(x)] > err[size_t(y)]; });
+  IndexSet chosen(n_);
+  for (Index a : order) {
+    if (chosen.size() >= opt_.check_pivots || err[size_t(a)] <= tol) break;
+    if (chosen.add(pts_data + a * n_)) add_pivot_everywhere(pts_data + a * n_, true);
+  }
+  info.check_added += chosen.size();
+  return false;
 }
 
 template <class T>
@@ -421,24 +466,25 @@ CrossResult<T> TCI2<T>::run(const SweepCallback& on_sweep) {
       for (Index b = 1; b < n_; ++b) d.push_back(I_[size_t(b)].size());
       return d;
     };
-    // A pass converges when its pivot error is below tolerance and it left the bond
-    // dimensions of the previous pass unchanged (global pivots are searched after the
-    // right-to-left pass; a run that uses them only stops there, when none was added).
+    // With the random check, a pass may end the run when it leaves no pivot above tolerance
+    // (with global pivots: a right-to-left pass after which none was added) and its train
+    // passes the check; a failed check feeds its worst points to the next pass.  Without it,
+    // a pass converges when its pivot error is below tolerance and it left the bond
+    // dimensions of the previous pass unchanged.
+    const bool checking = opt_.check_samples > 0;
+    const bool global = opt_.global_pivots > 0;
     for (Index sweep = 0; sweep < opt_.max_sweeps; ++sweep) {
       const auto t0 = std::chrono::steady_clock::now();
       const Index e0 = F_.evals(), h0 = F_.hits(), c0 = F_.calls();
+      const Index fb0 = full_blocks_, rb0 = rook_blocks_;
       SweepInfo info;
       double err = 0;
       for (Index b = 1; b < n_; ++b) err = std::max(err, update(b, true));
+      for (auto& e : extraI_) e.clear();
+      for (auto& e : extraJ_) e.clear();
       std::vector<Index> d = dims();
-      bool converged = err <= opt_.rel_tol && d == prev_dims && opt_.global_pivots == 0;
-      const double err_forward = err;
-      // Ranks changed but no pivot above tolerance is left: instead of a confirming pass,
-      // compare the train with f on a few random points.
-      if (!converged && opt_.check_samples > 0 && err <= opt_.rel_tol && opt_.global_pivots == 0) {
-        converged = random_check();
-        info.checked = true;
-      }
+      bool converged = false;
+      if (err <= pivot_tol_ && !global) converged = checking ? random_check(info) : d == prev_dims;
       prev_dims = d;
       if (!converged) {
         err = 0;
@@ -446,19 +492,17 @@ CrossResult<T> TCI2<T>::run(const SweepCallback& on_sweep) {
         for (auto& e : extraI_) e.clear();
         for (auto& e : extraJ_) e.clear();
         d = dims();
-        if (opt_.global_pivots > 0) info.global_added = global_search();
-        converged = err <= opt_.rel_tol && d == prev_dims && info.global_added == 0;
-        // The same check after the right-to-left pass, when neither pass left a pivot above
-        // tolerance.
-        if (!converged && opt_.check_samples > 0 && err <= opt_.rel_tol && err_forward <= opt_.rel_tol &&
-            info.global_added == 0) {
-          converged = random_check();
-          info.checked = true;
-        }
+        if (global) info.global_added = global_search();
+        if (err <= pivot_tol_ && info.global_added == 0)
+          converged = checking ? random_check(info) : d == prev_dims;
         prev_dims = d;
       }
       info.pivot_error = err;
       info.bond_dims = d;
+      info.full_blocks = full_blocks_ - fb0;
+      info.rook_blocks = rook_blocks_ - rb0;
+      // The run is about to stop without a passing check: measure the error it ends with.
+      if (!converged && checking && sweep + 1 == opt_.max_sweeps) random_check(info);
       info.evals = F_.evals() - e0;
       info.cache_hits = F_.hits() - h0;
       info.calls = F_.calls() - c0;
@@ -472,6 +516,10 @@ CrossResult<T> TCI2<T>::run(const SweepCallback& on_sweep) {
       }
     }
     res.cores = cores_;
+  }
+  if (n_ > 1) {
+    res.error_estimate = last_check_error_;
+    res.check_points = last_check_points_;
   }
   res.evals = F_.evals();
   res.cache_hits = F_.hits();

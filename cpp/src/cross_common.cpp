@@ -52,6 +52,10 @@ void check_options(const CrossOptions& opt, const std::vector<Index>& shape) {
   if (opt.batch_size < 1) throw invalid_argument("batch_size: expected an integer >= 1");
   if (opt.global_pivots < 0) throw invalid_argument("global_pivots: expected an integer >= 0");
   if (opt.check_samples < 0) throw invalid_argument("check_samples: expected an integer >= 0");
+  if (!(opt.check_fraction >= 0) || !std::isfinite(opt.check_fraction))
+    throw invalid_argument("check_fraction: expected a finite number >= 0");
+  if (opt.check_pivots < 0) throw invalid_argument("check_pivots: expected an integer >= 0");
+  if (opt.full_block_max < 0) throw invalid_argument("full_block_max: expected an integer >= 0");
   if (!(opt.rook_tol >= 1) || !std::isfinite(opt.rook_tol))
     throw invalid_argument("rook_tol: expected a finite number >= 1");
   if (!(opt.check_factor >= 1) || !std::isfinite(opt.check_factor))

@@ -4,10 +4,13 @@
 
 * ``method="tci2"`` (default): 2-site tensor cross interpolation (TCI) with a partial
   rank-revealing LU (prrLU) of each 2-site matrix; ranks adapt to ``rel_tol``.  Pivots are
-  searched over the whole 2-site matrix (``pivot_search="full"``) or by alternating
+  searched over the whole 2-site matrix (``pivot_search="full"``), by alternating
   row/column searches that only evaluate the rows and columns visited
-  (``pivot_search="rook"``).  Optional global pivots add points of large error found by a
-  greedy search after each sweep.
+  (``pivot_search="rook"``), or by the first for small matrices and the second for large
+  ones (``"auto"``, the default).  The run stops only once the train matches ``f`` on a
+  random sample that grows with the evaluations made, and reports the error it measured
+  there (``CrossInfo.error_estimate``).  Optional global pivots add points of large error
+  found by a greedy search after each sweep.
 * ``method="maxvol1"``: 1-site TT-cross at a fixed rank with QR + maxvol on each unfolding.
 
 The function is called once per batch of multi-indices (never per point) and each distinct
@@ -20,6 +23,7 @@ Y. Nunez Fernandez, M. K. Ritter, M. Jeannin, ..., X. Waintal, arXiv:2407.02454 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -60,6 +64,14 @@ class SweepRecord:
         tci2: the random-point check (``check_samples``) ran during the sweep.
     seconds : float
         Wall time of the sweep.
+    check_error : float
+        tci2: largest ``|f - tt| / max|f|`` on the sweep's last check (-1: no check).
+    check_points : int
+        Points of that check.
+    check_added : int
+        Points of failed checks made pivots during the sweep.
+    full_blocks, rook_blocks : int
+        tci2: 2-site matrices searched in full / by rook search during the sweep.
     """
 
     sweep: int
@@ -71,11 +83,22 @@ class SweepRecord:
     global_added: int
     seconds: float
     checked: bool = False
+    check_error: float = -1.0
+    check_points: int = 0
+    check_added: int = 0
+    full_blocks: int = 0
+    rook_blocks: int = 0
 
 
 @dataclass
 class CrossInfo:
-    """Record of a ``tt_cross`` run: one ``SweepRecord`` per sweep and the totals."""
+    """Record of a ``tt_cross`` run: one ``SweepRecord`` per sweep and the totals.
+
+    ``error_estimate`` (tci2) is the largest ``|f - tt| / max|f|`` over the ``check_points``
+    uniformly random points of the run's last random check (NaN when no check ran), and
+    ``converged`` is True only when that check passed (``error_estimate <= check_factor *
+    rel_tol``; without the check: by the pivot rule alone).
+    """
 
     method: str
     sweeps: list = field(default_factory=list)
@@ -87,6 +110,8 @@ class CrossInfo:
     pivot_error: float = 0.0
     converged: bool = False
     seconds: float = 0.0
+    error_estimate: float = float("nan")
+    check_points: int = 0
 
     @property
     def n_sweeps(self) -> int:
@@ -105,7 +130,8 @@ class CrossInfo:
             lines.append(f"{s.sweep:>5} {s.pivot_error:>10.3e} {r:>8} {s.evals:>9} {s.cache_hits:>9} "
                          f"{s.calls:>6} {s.global_added:>6} {s.seconds:>8.4f}")
         lines.append(f"total: {self.evals} evaluations in {self.calls} calls, {self.cache_hits} cache hits, "
-                     f"{self.seconds:.4f} s, converged={self.converged}")
+                     f"{self.seconds:.4f} s, converged={self.converged}, error estimate "
+                     f"{self.error_estimate:.3e} on {self.check_points} random points")
         return "\n".join(lines)
 
 
@@ -114,7 +140,9 @@ def _record(d: dict) -> SweepRecord:
                        bond_dims=tuple(int(r) for r in d["bond_dims"]), evals=int(d["evals"]),
                        cache_hits=int(d["cache_hits"]), calls=int(d["calls"]),
                        global_added=int(d["global_added"]), seconds=float(d["seconds"]),
-                       checked=bool(d.get("checked", False)))
+                       checked=bool(d.get("checked", False)), check_error=float(d.get("check_error", -1.0)),
+                       check_points=int(d.get("check_points", 0)), check_added=int(d.get("check_added", 0)),
+                       full_blocks=int(d.get("full_blocks", 0)), rook_blocks=int(d.get("rook_blocks", 0)))
 
 
 def _check_shape(shape) -> list:
@@ -133,10 +161,11 @@ def _check_shape(shape) -> list:
 
 
 def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank=None, max_sweeps: int = 20,
-             initial_pivots=None, pivot_search: str = "full", global_pivots: int = 0, cache: bool = True,
+             initial_pivots=None, pivot_search: str = "auto", global_pivots: int = 0, cache: bool = True,
              batch_size: int = 65536, seed=None, verbose: bool = False, dtype=np.float64, init_samples: int = 64,
              global_starts=None, maxvol_tol: float = 1.05, rook_restarts: int = 0, rook_tol: float = 1.05,
-             rook_probe: str = "lines", check_samples: int = 64, check_factor: float = 1.0):
+             rook_probe: str = "lines", check_samples: int = 64, check_factor: float = 1.0,
+             check_fraction: float = 0.02, check_pivots: int = 8, full_block_max: int = 256):
     """Tensor train of a function of a multi-index by cross interpolation.
 
     Parameters
@@ -151,11 +180,12 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
     method : {"tci2", "maxvol1"}
         2-site TCI with prrLU (adaptive ranks) or 1-site TT-cross with maxvol (fixed rank).
     rel_tol : float
-        tci2: pivots whose error is below ``rel_tol * max|f|`` are discarded, and the run
-        stops after the first pass (left-to-right or right-to-left) whose pivot error is
-        below ``rel_tol`` and which left the bond dimensions of the previous pass unchanged
-        (with global pivots: after a right-to-left pass that also added none), or after a
-        pass that passes the random-point check (see ``check_samples``).
+        tci2: pivots whose error is below ``rel_tol * max|f|`` are discarded, and the run stops
+        after the first pass (left-to-right or right-to-left) that leaves no pivot above
+        ``rel_tol`` and whose train passes the random check (see ``check_samples`` and the
+        Notes); with ``check_samples=0``, after the first such pass that left the bond
+        dimensions of the previous pass unchanged.  With global pivots only a right-to-left
+        pass after which none was added can stop the run.
         maxvol1: the run stops when the sweep's error estimate is below ``rel_tol``.
     max_rank : int or None
         tci2: cap on every bond dimension (None: no cap).  maxvol1: the rank (required).
@@ -164,9 +194,19 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
     initial_pivots : array_like of int, shape (p, n), optional
         Starting points (at least one with ``f != 0``).  Default: the largest ``|f|`` among
         ``init_samples`` random points.
-    pivot_search : {"full", "rook"}
-        tci2 only: search the whole 2-site matrix, or alternate row/column searches
-        evaluating only the rows and columns they visit (see ``rook_tol``).
+    pivot_search : {"auto", "full", "rook"}
+        tci2 only: search the whole 2-site matrix (``"full"``: every entry is evaluated, the
+        pivot error is exact), or alternate row/column searches evaluating only the rows and
+        columns they visit (``"rook"``, see ``rook_tol``), or (``"auto"``, the default) full
+        search on a 2-site matrix with at most ``full_block_max`` entries and rook search on
+        larger ones, decided per bond and pass.  A full search of an ``(r d) x (d r)`` matrix
+        costs ``(r d)^2`` evaluations, a rook search about ``2 r`` lines of ``r d``: rook wins
+        once the matrix is large, and on small ones the full search costs little more and
+        never misses a pivot.
+    full_block_max : int
+        ``pivot_search="auto"``: largest number of entries of a 2-site matrix searched in
+        full (default 256, e.g. a 16 x 16 matrix: the 2 x 2 sites of a quantics train up to
+        bond 8; reading it costs about what a rook search and its probe read).
     global_pivots : int
         tci2 only: after each sweep, add up to this many points where ``|f - tt|`` is largest
         (random starts improved one index at a time, in batches).
@@ -221,13 +261,42 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
         pivot but see less of each matrix, which can end a search early and weakens that
         bound.
     check_samples : int
-        tci2 only (without global pivots): when a pass left no pivot above ``rel_tol`` (for a
-        right-to-left pass: nor did the left-to-right pass before it) but the usual rule does
-        not stop the run yet (bond dimensions changed), ``f`` is compared with the train on
-        this many random points, and the run stops if ``|f - tt| <= check_factor * rel_tol *
-        max|f|`` on all of them, saving the confirming pass(es).  0 disables the check.
+        tci2 only: the smallest number of new points of each random check.  After every pass
+        that leaves no pivot above the pivot tolerance (with global pivots: a right-to-left
+        pass after which none was added), ``N_new = max(check_samples, ceil(check_fraction *
+        evaluations so far))`` points are drawn uniformly from the grid and join the points
+        of the earlier checks (whose values come from the cache: only the new points cost
+        evaluations), and the train is compared with ``f`` on all of them.  The run stops if
+        ``|f - tt| <= check_factor * rel_tol * max|f|`` everywhere there.  Otherwise the
+        ``check_pivots`` points of largest error join the pivot candidates of the next pass,
+        and, when the largest error is within 100x the tolerance (the usual excess of the
+        interpolation error over the pivot error), the pivot tolerance (initially
+        ``rel_tol``) is lowered to about half the tolerance times the ratio (by 2x to 10x);
+        the sweeps go on.  0 disables the check: the run then stops on the pivot rule alone,
+        which a function of low rank along the first pivots fools (e.g. a product function
+        on interleaved quantics bits stops at rank 1).
+    check_fraction : float
+        tci2 only: the size of each check's new sample as a fraction of the evaluations made
+        so far (default 0.02: each check costs at most 2% more evaluations).
+    check_pivots : int
+        tci2 only: most failed check points made pivots after a check (default 8).
     check_factor : float
         tci2 only: the tolerance factor of that check (>= 1).
+
+    Notes
+    -----
+    What a converged tci2 run guarantees (with the default check): on its last check, at
+    ``N = info.check_points`` points drawn uniformly and independently from the whole grid,
+    ``max |f - tt| <= check_factor * rel_tol * max|f|`` held, where ``max|f|`` is the
+    largest ``|f|`` the run saw; ``info.error_estimate`` is that largest relative error.  It
+    is an estimate of the relative error in the max norm over the grid, not a bound: with
+    no failure among ``N`` uniform draws, the fraction of the grid where the error exceeds
+    the tolerance is below ``3 / N`` with 95% confidence, and a region smaller than that
+    (a narrow spike, the few points next to a discontinuity) can be missed.  When the run
+    ends without a passing check (``max_sweeps`` reached, ``max_rank`` too small),
+    ``info.converged`` is False, a last check measures ``info.error_estimate`` and a
+    ``RuntimeWarning`` names it.  With ``check_samples=0`` nothing is estimated
+    (``error_estimate`` is NaN) and ``converged`` only says that the pivot rule stopped.
 
     Returns
     -------
@@ -242,8 +311,8 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
     n = len(dims)
     if method not in ("tci2", "maxvol1"):
         raise ValueError(f"method: expected 'tci2' or 'maxvol1', got {method!r}")
-    if pivot_search not in ("full", "rook"):
-        raise ValueError(f"pivot_search: expected 'full' or 'rook', got {pivot_search!r}")
+    if pivot_search not in ("auto", "full", "rook"):
+        raise ValueError(f"pivot_search: expected 'auto', 'full' or 'rook', got {pivot_search!r}")
     if rook_probe not in ("lines", "entries"):
         raise ValueError(f"rook_probe: expected 'lines' or 'entries', got {rook_probe!r}")
     rel_tol = as_float(rel_tol, "rel_tol", minimum=0.0)
@@ -260,6 +329,9 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
     rook_tol = as_float(rook_tol, "rook_tol", minimum=1.0)
     check_samples = as_int(check_samples, "check_samples", minimum=0)
     check_factor = as_float(check_factor, "check_factor", minimum=1.0)
+    check_fraction = as_float(check_fraction, "check_fraction", minimum=0.0)
+    check_pivots = as_int(check_pivots, "check_pivots", minimum=0)
+    full_block_max = as_int(full_block_max, "full_block_max", minimum=0)
     if not isinstance(cache, (bool, np.bool_)):
         raise TypeError(f"cache: expected a bool, got {type(cache).__name__}")
     if seed is None:
@@ -293,19 +365,27 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
         def on_sweep(d):
             r = max(d["bond_dims"]) if len(d["bond_dims"]) else 1
             print(f"tt_cross[{method}] sweep {d['sweep']}: pivot error {d['pivot_error']:.3e}, max rank {r}, "
-                  f"{d['evals']} evaluations, {d['cache_hits']} cache hits, {d['seconds']:.3f} s", flush=True)
+                  f"{d['evals']} evaluations, {d['cache_hits']} cache hits, {d['seconds']:.3f} s"
+                  + (f", check {d['check_error']:.3e} on {d['check_points']} points" if d.get("checked") else ""),
+                  flush=True)
 
     run = getattr(_core, "tt_cross_" + suffix)
     out = run(f, dims, method, rel_tol, 0 if max_rank is None else max_rank, max_sweeps,
-              pivot_search == "rook", global_pivots, 0 if global_starts is None else global_starts, bool(cache),
+              pivot_search, full_block_max, global_pivots, 0 if global_starts is None else global_starts, bool(cache),
               batch_size, seed, pivots, init_samples, maxvol_tol, rook_restarts, rook_tol,
-              rook_probe == "entries", check_samples, check_factor, on_sweep)
+              rook_probe == "entries", check_samples, check_fraction, check_pivots, check_factor, on_sweep)
     tt = TensorTrain(out["cores"], copy=False)
     info = CrossInfo(method=method, sweeps=[_record(d) for d in out["sweeps"]], evals=int(out["evals"]),
                      cache_hits=int(out["cache_hits"]), calls=int(out["calls"]),
                      cache_size=int(out["cache_size"]), max_abs=float(out["max_abs"]),
                      pivot_error=float(out["pivot_error"]), converged=bool(out["converged"]),
-                     seconds=float(out["seconds"]))
+                     seconds=float(out["seconds"]), error_estimate=float(out["error_estimate"]),
+                     check_points=int(out["check_points"]))
+    if method == "tci2" and not info.converged and check_samples > 0 and n > 1:
+        warnings.warn(f"tt_cross: stopped after {info.n_sweeps} sweeps without meeting rel_tol={rel_tol:g}: "
+                      f"largest relative error {info.error_estimate:.3e} on {info.check_points} random points "
+                      f"(pivot error {info.pivot_error:.3e}); raise max_sweeps or max_rank, or add global_pivots",
+                      RuntimeWarning, stacklevel=2)
     return tt, info
 
 

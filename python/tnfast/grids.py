@@ -1,6 +1,7 @@
 """Grids that turn functions of real variables into functions of multi-indices, for ``tt_cross``.
 
-* ``uniform_grid``, ``gauss_legendre_grid``: 1-d grids (points, and quadrature weights).
+* ``uniform_grid``, ``chebyshev_grid``, ``gauss_legendre_grid``: 1-d grids (points, and
+  quadrature weights).
 * ``GridFunction`` / ``grid_function``: ``f(x)`` with ``x`` of shape (batch, n) evaluated on a
   tensor-product grid, seen as a function of the (batch, n) grid indices.
 * ``quantics``: a function of ``n_vars`` real variables on ``2**bits`` points per variable,
@@ -15,7 +16,7 @@ import numpy as np
 
 from ._validate import as_float, as_int
 
-__all__ = ["uniform_grid", "gauss_legendre_grid", "GridFunction", "grid_function", "QuanticsFunction",
+__all__ = ["uniform_grid", "chebyshev_grid", "gauss_legendre_grid", "GridFunction", "grid_function", "QuanticsFunction",
            "quantics", "quantics_to_points", "points_to_quantics", "quantics_shape"]
 
 _LAYOUTS = ("interleaved", "fused", "serial")
@@ -34,6 +35,25 @@ def uniform_grid(a: float, b: float, n: int, endpoint: bool = True) -> np.ndarra
     if not b > a:
         raise ValueError(f"b: expected b > a, got a={a}, b={b}")
     return np.linspace(a, b, n, endpoint=bool(endpoint))
+
+
+def chebyshev_grid(a: float, b: float, n: int) -> np.ndarray:
+    """The ``n`` Chebyshev points of the first kind on ``[a, b]``, in increasing order.
+
+    ``x_j = (a + b) / 2 - (b - a) / 2 * cos(pi * (j + 1/2) / n)``, ``j = 0 .. n - 1``: the
+    nodes of degree ``n - 1`` polynomial interpolation with the smallest Lebesgue constant.
+
+    Returns
+    -------
+    points : ndarray, shape (n,)
+    """
+    a = as_float(a, "a")
+    b = as_float(b, "b")
+    n = as_int(n, "n", minimum=1)
+    if not b > a:
+        raise ValueError(f"b: expected b > a, got a={a}, b={b}")
+    t = -np.cos(np.pi * (np.arange(n) + 0.5) / n)
+    return 0.5 * (a + b) + 0.5 * (b - a) * t
 
 
 def gauss_legendre_grid(a: float, b: float, n: int):

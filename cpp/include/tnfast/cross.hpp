@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -86,15 +87,27 @@ class CachedFunction {
   double max_abs_ = 0;
 };
 
+// How tci2 searches each 2-site matrix for pivots.
+enum class PivotSearch {
+  full,       // read the whole matrix (exact pivot error)
+  rook,       // read only the rows and columns visited (PrrLU rook search)
+  automatic,  // full when the matrix has at most CrossOptions::full_block_max entries, else rook
+};
+
 struct CrossOptions {
   double rel_tol = 1e-10;      // pivot tolerance relative to max |f| seen
   Index max_rank = 0;          // <= 0: no cap (tci2); the fixed rank of cross_maxvol
-  // One sweep = a left-to-right and a right-to-left pass.  tci2 stops after the first pass
-  // whose pivot error is <= rel_tol and which kept the bond dimensions of the previous pass
-  // (with global pivots: only after a right-to-left pass that added none), or after a
-  // pass that passes the random-point check (check_samples).
+  // One sweep = a left-to-right and a right-to-left pass.  With the random check
+  // (check_samples > 0, the default) tci2 stops after the first pass that leaves no pivot
+  // above rel_tol (with global pivots: a right-to-left pass after which none was added) and
+  // whose train passes the check below.  Without the check: after the first pass whose pivot
+  // error is <= rel_tol and which kept the bond dimensions of the previous pass.
   Index max_sweeps = 20;
-  bool rook = false;           // tci2: rook pivot search instead of full search
+  PivotSearch pivot_search = PivotSearch::automatic;
+  // automatic: a 2-site matrix with at most this many entries is searched in full (reading
+  // it costs little more than a rook search with its probe, and its pivot error is exact),
+  // a larger one by rook search.
+  Index full_block_max = 256;
   // tci2, rook: extra probes before a bond's search stops (PrrLUOptions).  Default: one probe
   // per bond and pass; later passes probe again and the random-point check guards the stop.
   Index rook_restarts = 0;
@@ -107,11 +120,17 @@ struct CrossOptions {
   bool rook_entry_probes = false;
   Index global_pivots = 0;     // tci2: points of largest error added after each sweep
   Index global_starts = 0;     // tci2: random starts of that search (<= 0: automatic)
-  // tci2 without global pivots: when a pass leaves no pivot above rel_tol (a right-to-left
-  // pass: nor did the left-to-right pass before it) but the rule above does not stop the run,
-  // compare the train with f on this many random points; stop if |f - tt| <= check_factor *
-  // rel_tol * max|f| on all of them, instead of running confirming passes.  0: no check.
+  // tci2 random check.  After a pass that leaves no pivot above the pivot tolerance,
+  // max(check_samples, ceil(check_fraction * evaluations so far)) points drawn uniformly at
+  // random join the points of the earlier checks (cached: no new evaluations for those) and
+  // f is compared with the train on all of them; the run stops when max |f - tt| <=
+  // check_factor * rel_tol * max|f| there.  Otherwise the (at most check_pivots) points of
+  // largest error above that tolerance become pivots of the next pass, an error within 100x
+  // the tolerance lowers the pivot tolerance (initially rel_tol), and the sweeps go on.  The
+  // largest |f - tt| / max|f| of the last check is the run's error estimate.  0: no check.
   Index check_samples = 64;
+  double check_fraction = 0.02;
+  Index check_pivots = 8;
   double check_factor = 1.0;
   bool cache = true;
   Index batch_size = 65536;
@@ -129,6 +148,11 @@ struct SweepInfo {
   Index calls = 0;
   Index global_added = 0;          // global pivots added after the sweep
   bool checked = false;            // the random-point check ran during the sweep
+  double check_error = -1;         // largest |f - tt| / max|f| of the sweep's last check (-1: none)
+  Index check_points = 0;          // points of that check
+  Index check_added = 0;           // failed check points made pivots during the sweep
+  Index full_blocks = 0;           // 2-site matrices searched in full during the sweep
+  Index rook_blocks = 0;           // ... by rook search
   double seconds = 0;
 };
 
@@ -139,6 +163,9 @@ struct CrossResult {
   Index evals = 0, cache_hits = 0, calls = 0, cache_size = 0;
   double max_abs = 0;
   double pivot_error = 0;   // of the last sweep
+  // Largest |f - tt| / max|f| on the last random check (NaN: no check ran), and its size.
+  double error_estimate = std::numeric_limits<double>::quiet_NaN();
+  Index check_points = 0;
   bool converged = false;
   double seconds = 0;
 };
