@@ -23,6 +23,7 @@ and the torch chain otherwise.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 
 import torch
 
@@ -160,7 +161,8 @@ class _MPSContractNative(torch.autograd.Function):
         return (None, None, None, *[torch.from_numpy(g) for g in grads])
 
 
-def mps_contract(cores, features, out_position, engine="auto"):
+def mps_contract(cores: Sequence[torch.Tensor], features: torch.Tensor, out_position: int | None,
+                 engine: str = "auto") -> torch.Tensor:
     """Contract an MPS classifier with a batch of embedded inputs.
 
     Parameters
