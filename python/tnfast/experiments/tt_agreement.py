@@ -95,15 +95,16 @@ def _aggregate(recs, key="disagreement_pct"):
 
 
 def run(dataset="mnist", sizes=(12, 16, 20), n_list=(30, 50, 100, 150), levers=LEVERS, base="poly:2",
-        embeddings=DEFAULT_EMBEDDINGS, embedding_n=None, lever_sizes=None, distill_epochs=3, distill_n=10000,
-        distill_lr=1e-3, distill_batch=64, rank=10, train_size=None, test_size=None, epochs=10, seeds=(0,),
+        embeddings=DEFAULT_EMBEDDINGS, embedding_n=None, combined_n=None, lever_sizes=None, distill_epochs=2,
+        distill_n=2000, distill_lr=1e-4, distill_batch=64, rank=10, train_size=None, test_size=None, epochs=10, seeds=(0,),
         out="results/tt-agreement", root=None, cache=None, threads=2, progress=True):
     """Run the study; returns the results dict (also written to ``out/results.json``).
 
     ``sizes``: image sides (``None`` entries or the native side keep the images as they are);
     ``n_list``: numbers of pivots; ``levers``: any of ``samples``, ``embedding``, ``distill``,
     ``combined``; ``base``/``embeddings``: configurations ``name:dim[:multiplier]``;
-    ``embedding_n``: N of the embedding lever and of ``combined`` (default ``max(n_list)``);
+    ``embedding_n``: N of the embedding lever (default ``max(n_list)``); ``combined_n``: N of
+    ``combined`` (default ``max(n_list)``);
     ``lever_sizes``: sizes on which levers 2, 3 and ``combined`` run (default: the first size);
     ``distill_n``: unlabeled training images of the fine-tune (the pivots are not excluded);
     ``train_size``/``test_size``: subsets (default: all); ``epochs``: of the network (Adam,
@@ -123,6 +124,7 @@ def run(dataset="mnist", sizes=(12, 16, 20), n_list=(30, 50, 100, 150), levers=L
     if not n_list or n_list[0] < 1:
         raise ValueError(f"n_list: expected positive numbers of pivots, got {n_list}")
     embedding_n = max(n_list) if embedding_n is None else int(embedding_n)
+    combined_n = max(n_list) if combined_n is None else int(combined_n)
     sizes = list(sizes)
     lever_sizes = sizes[:1] if lever_sizes is None else list(lever_sizes)
     out = pathlib.Path(out)
@@ -150,8 +152,10 @@ def run(dataset="mnist", sizes=(12, 16, 20), n_list=(30, 50, 100, 150), levers=L
         todo_emb = [c for c in emb_cfgs if c.label != base_cfg.label] if on_levers and (
             "embedding" in levers or "combined" in levers) else []
         n_base = n_list if ("samples" in levers or "distill" in levers) else []
-        if on_levers and ("embedding" in levers or "combined" in levers) and embedding_n not in n_base:
+        if on_levers and "embedding" in levers:
             n_base = sorted(set(n_base) | {embedding_n})
+        if on_levers and "combined" in levers:
+            n_base = sorted(set(n_base) | {combined_n})
         total = len(seeds) * (len(n_base) + len(todo_emb))
         bar = progress_bar(total, f"TT-RSS {side}px", progress)
         print(f"[{side}px] network test accuracy {100 * entry['net_test_acc']:.2f}% "
@@ -173,6 +177,7 @@ def run(dataset="mnist", sizes=(12, 16, 20), n_list=(30, 50, 100, 150), levers=L
                 bar.set_postfix_str(f"{cfg.label} N={embedding_n}: {rec['disagreement_pct']:.1f}%")
                 bar.update()
         bar.close()
+        base_recs = list(entry["samples"])
         if on_levers and ("embedding" in levers or "combined" in levers):
             entry["embedding"] = [r for r in entry["samples"] if r["N"] == embedding_n] + entry["embedding"]
         if "samples" not in levers:
@@ -187,9 +192,8 @@ def run(dataset="mnist", sizes=(12, 16, 20), n_list=(30, 50, 100, 150), levers=L
                 rec = _distill(mps, net, unlab, distill_epochs, distill_lr, distill_batch, seed, progress, Xte,
                                yte, net_pred, f"distill N={N}")
                 rec.update({"config": base_cfg.label, "N": N, "seed": seed,
-                            "before_pct": next(r["disagreement_pct"] for r in entry["samples"] + entry["embedding"]
-                                               if r["N"] == N and r["seed"] == seed
-                                               and r["config"] == base_cfg.label)})
+                            "before_pct": next(r["disagreement_pct"] for r in base_recs
+                                               if r["N"] == N and r["seed"] == seed)})
                 entry["distill"].append(rec)
                 print(f"[{side}px] distill N={N} seed {seed}: {rec['before_pct']:.2f}% -> "
                       f"{rec['disagreement_pct']:.2f}% ({rec['time_s']:.0f} s)", flush=True)
@@ -201,23 +205,23 @@ def run(dataset="mnist", sizes=(12, 16, 20), n_list=(30, 50, 100, 150), levers=L
             best_cfg = parse_config(best)
             for seed in seeds:
                 perm = np.random.default_rng(seed).permutation(len(Xtr))
-                if best == base_cfg.label and (seed, embedding_n) in base_models:
-                    mps = base_models[(seed, embedding_n)]
-                    rec0 = next(r for r in entry["embedding"] if r["seed"] == seed and r["config"] == best)
+                if best == base_cfg.label and (seed, combined_n) in base_models:
+                    mps = base_models[(seed, combined_n)]
+                    rec0 = next(r for r in base_recs if r["seed"] == seed and r["N"] == combined_n)
                 else:
-                    mps, rec0 = _tensorize(net, Xtr[perm[:embedding_n]], best_cfg, rank, seed, Xte, yte, net_pred)
+                    mps, rec0 = _tensorize(net, Xtr[perm[:combined_n]], best_cfg, rank, seed, Xte, yte, net_pred)
                 rec = _distill(mps, net, unlab, distill_epochs, distill_lr, distill_batch, seed, progress, Xte, yte,
                                net_pred, f"combined {best}")
-                rec.update({"config": best, "N": embedding_n, "seed": seed, "before_pct": rec0["disagreement_pct"],
+                rec.update({"config": best, "N": combined_n, "seed": seed, "before_pct": rec0["disagreement_pct"],
                             "rss_time_s": rec0["rss_time_s"], "n_evals": rec0["n_evals"]})
                 entry["combined"].append(rec)
-                print(f"[{side}px] combined {best} N={embedding_n} seed {seed}: {rec['before_pct']:.2f}% -> "
+                print(f"[{side}px] combined {best} N={combined_n} seed {seed}: {rec['before_pct']:.2f}% -> "
                       f"{rec['disagreement_pct']:.2f}%", flush=True)
         results[str(side)] = entry
 
     payload = {"meta": {"dataset": dataset, "sizes": [results[k]["side"] for k in results], "n_list": n_list,
                         "levers": list(levers), "base": base_cfg.label, "embeddings": [c.label for c in emb_cfgs],
-                        "embedding_n": embedding_n, "lever_sizes": lever_sizes, "rank": rank,
+                        "embedding_n": embedding_n, "combined_n": combined_n, "lever_sizes": lever_sizes, "rank": rank,
                         "distill_epochs": distill_epochs, "distill_n": distill_n, "distill_lr": distill_lr,
                         "distill_batch": distill_batch, "epochs": epochs, "train_size": train_size,
                         "test_size": test_size, "seeds": seeds, "threads": threads, "torch": torch.__version__,
@@ -362,7 +366,8 @@ def _cmd(args):
     lever_sizes = args.lever_sizes
     if lever_sizes is not None:
         lever_sizes = [None if s == 0 else s for s in lever_sizes]
-    run(levers=tuple(args.levers), base=args.base, embedding_n=args.embedding_n, lever_sizes=lever_sizes,
+    run(levers=tuple(args.levers), base=args.base, embedding_n=args.embedding_n, combined_n=args.combined_n,
+        lever_sizes=lever_sizes,
         distill_lr=args.distill_lr, distill_batch=args.distill_batch, rank=args.rank, out=args.out, root=args.data,
         cache=args.cache, threads=args.threads, progress=not args.no_progress, **kw)
     return 0
@@ -380,16 +385,17 @@ def register_repro(sub):
     p.add_argument("--base", default="poly:2", help="baseline configuration name:dim[:domain_multiplier]")
     p.add_argument("--embeddings", nargs="+", default=None,
                    help=f"configurations of lever 2 (default {' '.join(DEFAULT_EMBEDDINGS)})")
-    p.add_argument("--embedding-n", type=int, default=None, help="N of lever 2 and combined (default: largest N)")
+    p.add_argument("--embedding-n", type=int, default=None, help="N of lever 2 (default: largest N)")
+    p.add_argument("--combined-n", type=int, default=None, help="N of combined (default: largest N)")
     p.add_argument("--lever-sizes", type=int, nargs="+", default=None,
                    help="sizes on which levers 2-3 run (default: the first size)")
     p.add_argument("--rank", type=int, default=10)
     p.add_argument("--epochs", type=int, default=None, help="network training epochs (default 10)")
     p.add_argument("--train-size", type=int, default=None, help="training images (default: all)")
     p.add_argument("--test-size", type=int, default=None, help="test images (default: all)")
-    p.add_argument("--distill-epochs", type=int, default=None, help="default 3")
-    p.add_argument("--distill-n", type=int, default=None, help="unlabeled images for distillation (default 10000)")
-    p.add_argument("--distill-lr", type=float, default=1e-3)
+    p.add_argument("--distill-epochs", type=int, default=None, help="default 2")
+    p.add_argument("--distill-n", type=int, default=None, help="unlabeled images for distillation (default 2000)")
+    p.add_argument("--distill-lr", type=float, default=1e-4)
     p.add_argument("--distill-batch", type=int, default=64)
     p.add_argument("--seeds", type=int, nargs="+", default=None, help="pivot permutations (default 0)")
     p.add_argument("--out", default="results/tt-agreement")
