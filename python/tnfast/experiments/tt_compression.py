@@ -110,12 +110,13 @@ def _count(model) -> int:
     return int(sum(p.numel() for p in model.parameters()))
 
 
-def _retrain(model, Xtr, ytr, Xte, yte, epochs, lr, batch_size, seed, progress, desc):
+def _retrain(model, Xtr, ytr, Xte, yte, epochs, lr, batch_size, seed, progress, desc, curve=False):
     t0 = time.perf_counter()
     if epochs > 0:
-        h = fit_classifier(model, Xtr, ytr, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, X_test=Xte,
-                           y_test=yte, progress=progress, desc=desc)
-        curve = [float(a) for a in h["test_acc"]]
+        h = fit_classifier(model, Xtr, ytr, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
+                           X_test=Xte if curve else None, y_test=yte if curve else None, progress=progress,
+                           desc=desc)
+        curve = [float(a) for a in h.get("test_acc", [])] if curve else []
     else:
         curve = []
     return {"test_acc": accuracy(model, Xte, yte), "curve": curve, "time_s": float(time.perf_counter() - t0)}
@@ -130,14 +131,14 @@ def _mpo_modes(n_in, h, n_out):
 def run(dataset="mnist", nets=tuple(HIDDEN), bonds=(2, 5, 10), n_pivots=100, embedding="poly", dim=2,
         epochs=10, lr=1e-3, retrain_epochs=10, retrain_size=10000, mps_lr=1e-3, mpo_lr=1e-3, batch_size=128,
         train_size=None, test_size=None, seed=0, out="results/tt-compression", root=None, cache=None, threads=2,
-        progress=True):
+        progress=True, curve=False):
     """Run the comparison; returns the results dict (also written to ``out/results.json``).
 
     ``nets``: keys of ``HIDDEN``; ``bonds``: D of the MPS and of the MPO layers; ``n_pivots``:
     TT-RSS pivots (training images); ``epochs``/``lr``: the network's training (Adam, cosine);
     ``retrain_epochs`` on ``retrain_size`` training images (one seeded subset, shared by all
-    models) with ``mps_lr`` / ``mpo_lr``; ``cache``: folder of trained networks (default
-    ``out/nets``).
+    models) with ``mps_lr`` / ``mpo_lr``; ``curve``: test accuracy after every retraining
+    epoch too; ``cache``: folder of trained networks (default ``out/nets``).
     """
     import torch
 
@@ -188,7 +189,7 @@ def run(dataset="mnist", nets=tuple(HIDDEN), bonds=(2, 5, 10), n_pivots=100, emb
                    "pivot_error": float(mps.info.pivot_error), "test_acc_before": accuracy(mps, Xte, yte)}
             bar.set_postfix_str(f"TT-RSS D={D}: {100 * rec['test_acc_before']:.1f}%")
             r = _retrain(mps, Xre, yre, Xte, yte, retrain_epochs, mps_lr, batch_size, seed, progress,
-                         f"{name} TT-RSS D={D}")
+                         f"{name} TT-RSS D={D}", curve)
             rec.update({"test_acc_after": r["test_acc"], "retrain_curve": r["curve"], "retrain_time_s": r["time_s"]})
             entry["ttrss"].append(rec)
             bar.update()
@@ -200,7 +201,7 @@ def run(dataset="mnist", nets=tuple(HIDDEN), bonds=(2, 5, 10), n_pivots=100, emb
                    "test_acc_before": accuracy(comp, Xte, yte)}
             bar.set_postfix_str(f"layer-wise D={D}: {100 * rec['test_acc_before']:.1f}%")
             r = _retrain(comp, Xre, yre, Xte, yte, retrain_epochs, mpo_lr, batch_size, seed, progress,
-                         f"{name} MPO D={D}")
+                         f"{name} MPO D={D}", curve)
             rec.update({"test_acc_after": r["test_acc"], "retrain_curve": r["curve"], "retrain_time_s": r["time_s"]})
             entry["layerwise"].append(rec)
             bar.update()
@@ -293,7 +294,7 @@ def _cmd(args):
             kw[name] = tuple(v) if isinstance(v, list) else v
     run(embedding=args.embedding, dim=args.dim, lr=args.lr, mps_lr=args.mps_lr, mpo_lr=args.mpo_lr,
         batch_size=args.batch_size, seed=args.seed, out=args.out, root=args.data, cache=args.cache,
-        threads=args.threads, progress=not args.no_progress, **kw)
+        threads=args.threads, progress=not args.no_progress, curve=args.curve, **kw)
     return 0
 
 
@@ -322,5 +323,6 @@ def register_repro(sub):
     p.add_argument("--cache", default=None, help="folder of trained networks (default OUT/nets)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--smoke", action="store_true", help="digits, the 25k network, D = 2 and 5, one epoch (seconds)")
+    p.add_argument("--curve", action="store_true", help="test accuracy after every retraining epoch (slower)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd)
