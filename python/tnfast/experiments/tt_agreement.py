@@ -96,8 +96,8 @@ def _aggregate(recs, key="disagreement_pct"):
 
 def run(dataset="mnist", sizes=(12, 16, 20), n_list=(30, 50, 100, 150), levers=LEVERS, base="poly:2",
         embeddings=DEFAULT_EMBEDDINGS, embedding_n=None, combined_n=None, lever_sizes=None, distill_epochs=2,
-        distill_n=2000, distill_lr=1e-4, distill_batch=64, rank=10, train_size=None, test_size=None, epochs=10, seeds=(0,),
-        out="results/tt-agreement", root=None, cache=None, threads=2, progress=True):
+        distill_n=2000, distill_lr=1e-4, distill_batch=64, rank=10, train_size=None, test_size=None, epochs=10,
+        seeds=(0,), out="results/tt-agreement", root=None, cache=None, threads=2, progress=True):
     """Run the study; returns the results dict (also written to ``out/results.json``).
 
     ``sizes``: image sides (``None`` entries or the native side keep the images as they are);
