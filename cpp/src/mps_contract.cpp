@@ -218,7 +218,8 @@ Split split_batch(const Chain& ch, int num_threads) {
   return s;
 }
 
-// Runs fn(b0, nl, thread) over the chunks of every thread's range.
+// Runs fn(b0, nl, r) over the chunks of range r, one range per thread; r (< threads) picks the
+// scratch and the gradient sums, so the sums are added in the same order whichever thread runs r.
 template <class F>
 void for_chunks(const Chain& ch, const Split& sp, Index chunk, F&& fn) {
   parallel::for_each_task(sp.threads, sp.threads, [&](Index t, int) {
