@@ -46,3 +46,9 @@ __all__ = [
     "tt_sample",
     "tt_svd",
 ]
+
+# quantum states of spin chains (AKLT, sampling, SPT order, MPO Hamiltonians) and their DMRG solver
+from . import phases  # noqa: E402
+from .dmrg import DMRGInfo, dmrg  # noqa: E402
+
+__all__ += ["DMRGInfo", "dmrg", "phases"]
