@@ -239,3 +239,25 @@ def test_dmrg_bad_input():
         tnfast.dmrg(P.spin1_chain(4), bond_dim=0)
     with pytest.raises(ValueError, match="psi"):
         tnfast.dmrg(P.spin1_chain(4), init=P.aklt(5))
+
+
+# ---- the reproduction job at smoke sizes ------------------------------------------------------
+def test_repro_phases_smoke(tmp_path):
+    import json
+
+    from tnfast.cli import main
+
+    rc = main(["repro", "phases", "--aklt", "--diagram", "--aklt-sizes", "30", "--aklt-samples", "10",
+               "--seeds", "1", "--sizes", "8,12", "--D", "0.2,2.0", "--bond-dim", "9", "--sweeps", "3",
+               "--samples", "40", "--out", str(tmp_path), "--no-progress"])
+    assert rc == 0
+    res = json.loads((tmp_path / "results.json").read_text())
+    (row,) = res["aklt"]["table"]
+    assert row["fidelity_min"] > 0.999 and row["spt_order_mean"] == pytest.approx(-1.0, abs=1e-3)
+    pts = res["diagram"]["per_n"]["12"]["points"]
+    assert [p["D"] for p in pts] == [0.2, 2.0]
+    assert pts[0]["spt_order"] < pts[1]["spt_order"]  # more trivial at large D
+    assert pts[1]["spt_order"] > 0.5
+    for key in ("tt_fidelity", "tt_spt_order", "string_order", "energy"):
+        assert all(key in p for p in pts)
+    assert (tmp_path / "aklt.png").exists() and (tmp_path / "diagram.png").exists()
