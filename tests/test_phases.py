@@ -253,7 +253,7 @@ def test_repro_phases_smoke(tmp_path):
     assert rc == 0
     res = json.loads((tmp_path / "results.json").read_text())
     (row,) = res["aklt"]["table"]
-    assert row["fidelity_min"] > 0.999 and row["spt_order_mean"] == pytest.approx(-1.0, abs=1e-3)
+    assert row["fidelity_min"] > 0.999 and row["spt_order_median"] == pytest.approx(-1.0, abs=1e-3)
     pts = res["diagram"]["per_n"]["12"]["points"]
     assert [p["D"] for p in pts] == [0.2, 2.0]
     assert pts[0]["spt_order"] < pts[1]["spt_order"]  # more trivial at large D
