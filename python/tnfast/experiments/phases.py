@@ -162,6 +162,9 @@ def run_diagram(sizes=(16, 24, 32), Ds=None, bond_dim=32, sweeps=8, n_samples=60
                         "discarded": info.discarded[-1], "spt_order": order, "string_order": string,
                         "tt_fidelity": fid, "tt_spt_order": tt_order, "tt_bond": max(rinfo.bond_dims or (1,)),
                         "tt_pivot_error": rinfo.pivot_error, "time_dmrg_s": t_dmrg, "time_rss_s": t_rss})
+            if not progress:
+                print(f"  n={n} D={float(D):.3f}: order {order:+.4f} (DMRG) {tt_order:+.4f} (tensorized, fidelity "
+                      f"{fid:.4f}); {t_dmrg:.0f} s DMRG, {t_rss:.0f} s TT-RSS", flush=True)
         xs = [p["D"] for p in pts]
         per_n[n] = {"block": block, "points": pts,
                     "D_zero_dmrg": _zero_crossing(xs, [p["spt_order"] for p in pts]),
