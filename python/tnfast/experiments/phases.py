@@ -12,8 +12,9 @@ Haldane / large-D transition, ``D_c = 0.968`` (W. Chen, K. Hida, B. C. Sanctuary
 118, 1 (2003), level spectroscopy; 0.9685 in later work).  For every chain length n and every D
 on a grid: the DMRG ground state (warm-started from the previous D), its SPT order (two
 blocks of ``2 floor(n / 8)`` (about n / 4) sites in the middle) and string order; then the state is tensorized as a
-black box of amplitudes by TT-RSS from N exact samples, and the same order parameter is read
-from the tensor train.  The transition estimate for each n is where the order crosses 0, and
+black box of amplitudes by TT-RSS from N exact samples (checked on N fresh samples; a draw
+whose relative error there exceeds 0.2 is replaced, at most twice, keeping the best), and the
+same order parameter is read from the tensor train.  The transition estimate for each n is where the order crosses 0, and
 for each pair of lengths where their curves cross (finite-size scaling: the order at block
 length ~n/4 is a dimensionless ratio); the crossings, linear in ``1 / n_mean``, are extrapolated
 to ``1/n -> 0``.
@@ -130,8 +131,8 @@ def _zero_crossing(xs, ys):
     return None
 
 
-def run_diagram(sizes=(16, 24, 32), Ds=None, bond_dim=32, sweeps=8, n_samples=60, rss_rank=None, seed=0,
-                progress=True):
+def run_diagram(sizes=(16, 24, 32), Ds=None, bond_dim=32, sweeps=8, n_samples=200, rss_rank=None, seed=0,
+                retries=2, progress=True):
     from tnfast import dmrg
     from tnfast import phases as P
 
@@ -151,7 +152,19 @@ def run_diagram(sizes=(16, 24, 32), Ds=None, bond_dim=32, sweeps=8, n_samples=60
             string = P.string_order(psi, n // 4, 3 * n // 4)
             t0 = time.perf_counter()
             rank = rss_rank or max(psi.bond_dims)
-            tt, rinfo, _ = tensorize_state(psi, n_samples, rank, seed=seed + int(round(1000 * D)))
+            # validation on fresh samples (black-box queries only): a draw of pivots that leaves a
+            # bond unresolved gives a train exact on its pivots and wrong elsewhere; redraw then
+            best = None
+            for attempt in range(1 + retries):
+                tt, rinfo, _ = tensorize_state(psi, n_samples, rank, seed=seed + int(round(1000 * D)) + 7919 * attempt)
+                xv = P.sample(psi, n_samples, seed=seed + 1 + int(round(1000 * D)) + 7919 * attempt)
+                yv = psi.evaluate(xv)
+                val_err = float(np.linalg.norm(tt.evaluate(xv) - yv) / np.linalg.norm(yv))
+                if best is None or val_err < best[2]:
+                    best = (tt, rinfo, val_err, attempt)
+                if val_err < 0.2:
+                    break
+            tt, rinfo, val_err, attempt = best
             t_rss = time.perf_counter() - t0
             fid = P.fidelity(tt, psi)
             try:
@@ -161,10 +174,12 @@ def run_diagram(sizes=(16, 24, 32), Ds=None, bond_dim=32, sweeps=8, n_samples=60
             pts.append({"D": float(D), "energy": e, "sweeps": info.sweeps, "dmrg_bond": max(psi.bond_dims),
                         "discarded": info.discarded[-1], "spt_order": order, "string_order": string,
                         "tt_fidelity": fid, "tt_spt_order": tt_order, "tt_bond": max(rinfo.bond_dims or (1,)),
-                        "tt_pivot_error": rinfo.pivot_error, "time_dmrg_s": t_dmrg, "time_rss_s": t_rss})
+                        "tt_pivot_error": rinfo.pivot_error, "tt_validation_error": val_err,
+                        "tt_draws": attempt + 1, "time_dmrg_s": t_dmrg, "time_rss_s": t_rss})
             if not progress:
                 print(f"  n={n} D={float(D):.3f}: order {order:+.4f} (DMRG) {tt_order:+.4f} (tensorized, fidelity "
-                      f"{fid:.4f}); {t_dmrg:.0f} s DMRG, {t_rss:.0f} s TT-RSS", flush=True)
+                      f"{fid:.4f}, validation error {val_err:.3f}, {attempt + 1} draw(s)); {t_dmrg:.0f} s DMRG, {t_rss:.0f} s TT-RSS",
+                      flush=True)
         xs = [p["D"] for p in pts]
         per_n[n] = {"block": block, "points": pts,
                     "D_zero_dmrg": _zero_crossing(xs, [p["spt_order"] for p in pts]),
@@ -250,7 +265,7 @@ def _plots(out, results):
 
 def run(aklt=True, diagram=False, out="results/phases", aklt_sizes=(100, 200, 500),
         aklt_samples=(2, 4, 6, 8, 10, 12, 14, 16, 20), seeds=5, sizes=(16, 24, 32), Ds=None, bond_dim=32,
-        sweeps=8, n_samples=60, blas_threads=1, progress=True):
+        sweeps=8, n_samples=200, blas_threads=1, progress=True):
     """Run the selected parts; returns the results dict (also in ``out/results.json``)."""
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -319,7 +334,7 @@ def register_repro(sub):
     p.add_argument("--D", default="", help="diagram D values, comma separated (default 0.5..1.5 step 0.1)")
     p.add_argument("--bond-dim", type=int, default=32, help="DMRG bond dimension")
     p.add_argument("--sweeps", type=int, default=8, help="DMRG sweeps (at most)")
-    p.add_argument("--samples", type=int, default=60, help="TT-RSS pivots per diagram state")
+    p.add_argument("--samples", type=int, default=200, help="TT-RSS pivots per diagram state")
     p.add_argument("--blas-threads", type=int, default=1)
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd)
