@@ -513,8 +513,8 @@ def spin1_chain(n: int, D: float = 0.0, J: float = 1.0, Jz: float = 1.0, hz: flo
     ``H = J sum_i (S^x_i S^x_{i+1} + S^y_i S^y_{i+1} + Jz S^z_i S^z_{i+1}) + D sum_i (S^z_i)^2
     - hz sum_i S^z_i`` (open boundary), as an MPO of bond dimension 5 (real).
 
-    For ``J = Jz = 1`` the Haldane phase (small D) ends at ``D_c ~ 0.97`` (a Gaussian transition
-    to the trivial large-D phase)."""
+    For ``J = Jz = 1`` the Haldane phase (small D) ends at ``D_c = 0.96847`` (a Gaussian transition
+    to the trivial large-D phase; Tzeng et al., arXiv:1705.01558)."""
     onsite = float(D) * (_S1["Sz"] @ _S1["Sz"]) - float(hz) * _S1["Sz"]
     return nearest_neighbour_mpo(n, onsite, _heisenberg_pairs(float(J), float(J) * float(Jz)))
 

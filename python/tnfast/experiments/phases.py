@@ -8,8 +8,8 @@ Z2 x Z2 SPT order parameter (:func:`tnfast.phases.spt_order`, blocks of 10 sites
 Haldane phase).  Published: fidelity 1.00 from N = 10, 12, 14 and the order -1 from N ~ 8-10.
 
 ``--diagram``: the spin-1 chain ``H = sum S_i.S_{i+1} + D sum (S^z_i)^2`` (open ends) across the
-Haldane / large-D transition, ``D_c = 0.968`` (W. Chen, K. Hida, B. C. Sanctuary, J. Chem. Phys.
-118, 1 (2003), level spectroscopy; 0.9685 in later work).  For every chain length n and every D
+Haldane / large-D transition, ``D_c = 0.9684713(1)`` (Y.-C. Tzeng, H. Onishi, T. Okubo, Y.-J. Kao,
+arXiv:1705.01558, level spectroscopy with DMRG).  For every chain length n and every D
 on a grid: the DMRG ground state (warm-started from the previous D), its SPT order (two
 blocks of ``2 floor(n / 8)`` (about n / 4) sites in the middle) and string order; then the state is tensorized as a
 black box of amplitudes by TT-RSS from N exact samples (checked on N fresh samples; a draw
@@ -32,7 +32,7 @@ import numpy as np
 
 __all__ = ["run_aklt", "run_diagram", "register_repro"]
 
-D_C = 0.968  # Chen, Hida, Sanctuary 2003 (J = Jz = 1)
+D_C = 0.96847  # Tzeng, Onishi, Okubo, Kao, arXiv:1705.01558 (J = Jz = 1)
 
 
 def _blas_limit(threads):
