@@ -50,3 +50,9 @@ __all__ = [
 from . import privacy  # noqa: E402  (gauge obfuscation and the property-inference attacker)
 
 __all__.append("privacy")
+
+# quantum states of spin chains (AKLT, sampling, SPT order, MPO Hamiltonians) and their DMRG solver
+from . import phases  # noqa: E402
+from .dmrg import DMRGInfo, dmrg  # noqa: E402
+
+__all__ += ["DMRGInfo", "dmrg", "phases"]

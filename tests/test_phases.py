@@ -1,0 +1,263 @@
+"""AKLT closed forms, exact sampling, SPT order parameters, spin-1 MPOs and DMRG against exact
+diagonalization."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.sparse.linalg import eigsh
+from scipy.stats import chisquare
+
+import tnfast
+from tnfast import MPO, TensorTrain, phases as P
+from tnfast.dmrg import mpo_expectation
+
+S = P.spin_operators(1)
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        yield
+        return
+    with threadpool_limits(1):
+        yield
+
+
+def _sparse_hamiltonian(n, D=0.0, beta=None):
+    """Exact spin-1 Hamiltonian from Kronecker products (independent of the MPO builders)."""
+    eye = sp.identity(3, format="csr")
+
+    def site(op, i):
+        m = sp.identity(1, format="csr", dtype=complex)
+        for k in range(n):
+            m = sp.kron(m, sp.csr_matrix(op) if k == i else eye, format="csr")
+        return m
+
+    h = sp.csr_matrix((3 ** n, 3 ** n), dtype=complex)
+    for i in range(n - 1):
+        ss = sum(site(S[a], i) @ site(S[a], i + 1) for a in ("Sx", "Sy", "Sz"))
+        h = h + ss + (beta * ss @ ss if beta is not None else 0)
+    for i in range(n):
+        h = h + D * site(S["Sz"] @ S["Sz"], i)
+    assert abs(h.imag).max() < 1e-12
+    return h.real.tocsr()
+
+
+def _ground_energy(h):
+    if h.shape[0] <= 800:
+        return float(np.linalg.eigvalsh(h.toarray())[0])
+    return float(eigsh(h, k=1, which="SA", tol=1e-12)[0][0])
+
+
+# ---- single-site operators ------------------------------------------------------------------
+def test_spin_operators_algebra():
+    sx, sy, sz = S["Sx"], S["Sy"], S["Sz"]
+    np.testing.assert_allclose(sx @ sy - sy @ sx, 1j * sz, atol=1e-14)
+    np.testing.assert_allclose(sx @ sx + sy @ sy + sz @ sz, 2 * np.eye(3), atol=1e-14)  # s(s+1)
+    np.testing.assert_allclose(S["Rx"], np.eye(3) - 2 * sx @ sx, atol=1e-15)
+    np.testing.assert_array_equal(S["Rz"], np.diag([-1.0, 1.0, -1.0]))
+    half = P.spin_operators(0.5)
+    np.testing.assert_allclose(half["Sz"], np.diag([0.5, -0.5]))
+    with pytest.raises(ValueError, match="spin"):
+        P.spin_operators(0.3)
+
+
+# ---- AKLT closed forms ----------------------------------------------------------------------
+def test_aklt_norm_and_canonical_tensor():
+    psi = P.aklt(30)
+    assert psi.ranks == (1,) + (2,) * 29 + (1,)
+    assert psi.norm() == pytest.approx(1.0, abs=1e-13)
+    a = P._aklt_tensor()
+    np.testing.assert_allclose(np.einsum("asb,csb->ac", a, a), np.eye(2), atol=1e-15)  # right-orthogonal
+    np.testing.assert_allclose(np.einsum("asb,asc->bc", a, a), np.eye(2), atol=1e-15)  # left-orthogonal
+    # unnormalized open chain with boundary (0, 1): <psi|psi> = (1 - (-1/3)^n) / 2
+    raw = P.aklt(12, normalize=False)
+    assert raw.dot(raw) == pytest.approx(0.5 * (1 - (-1 / 3) ** 12), rel=1e-12)
+
+
+def test_aklt_is_ground_state_of_aklt_hamiltonian():
+    n = 8
+    h = _sparse_hamiltonian(n, beta=1 / 3)
+    e0 = _ground_energy(h)
+    assert e0 == pytest.approx(-2 / 3 * (n - 1), abs=1e-9)
+    for boundary in [(0, 0), (0, 1), (1, 0), (1, 1)]:
+        v = P.aklt(n, boundary=boundary).full().ravel()
+        assert v @ (h @ v) == pytest.approx(e0, abs=1e-10)
+    # the MPO builder agrees (energy of the long chain too)
+    psi = P.aklt(40)
+    assert mpo_expectation(P.bilinear_biquadratic(40, beta=1 / 3), psi) == pytest.approx(-2 / 3 * 39, abs=1e-10)
+
+
+def test_aklt_string_order_correlations_and_correlation_length():
+    psi = P.aklt(60)
+    for r in (1, 2, 5, 11):
+        assert P.string_order(psi, 25, 25 + r) == pytest.approx(-4 / 9, abs=1e-9)
+    for r in (1, 2, 3, 6):  # <Sz_i Sz_j> = (4/3) (-1/3)^r in the bulk
+        assert P.correlation(psi, S["Sz"], S["Sz"], 28, 28 + r) == pytest.approx(4 / 3 * (-1 / 3) ** r, rel=1e-9)
+    assert P.correlation_length(P._aklt_tensor()) == pytest.approx(1 / np.log(3), rel=1e-12)
+    assert P.expect(psi, {30: S["Sz"] @ S["Sz"]}) == pytest.approx(2 / 3, abs=1e-12)
+    prod = P.product_state(1, 20)
+    assert P.string_order(prod, 5, 15) == 0.0
+
+
+def test_expect_matches_dense():
+    rng = np.random.default_rng(0)
+    psi = TensorTrain.random([3] * 6, 4, seed=3)
+    v = psi.full().ravel()
+    a, b = rng.standard_normal((2, 3, 3))
+    op = np.kron(np.kron(np.eye(3), a), np.eye(9))
+    op = np.kron(op, np.kron(b, np.eye(3)))  # a on site 1, b on site 4
+    assert P.expect(psi, {1: a, 4: b}) == pytest.approx(v @ op @ v / (v @ v), rel=1e-10)
+    with pytest.raises(ValueError, match="ops"):
+        P.expect(psi, {9: a})
+    with pytest.raises(ValueError, match=r"\(3, 3\)"):
+        P.expect(psi, {0: np.eye(2)})
+
+
+# ---- SPT order --------------------------------------------------------------------------------
+def test_spt_order_aklt_is_minus_one_and_product_plus_one():
+    psi = P.aklt(50)
+    val, num, den = P.spt_order(psi, block=10, return_parts=True)
+    # finite blocks: corrections of order 3^-L
+    assert val == pytest.approx(-1.0, abs=1e-3)
+    assert den == pytest.approx(0.25, abs=1e-3)  # tr(Lambda^6) with Lambda^2 = 1/2
+    assert P.spt_order(psi, block=16) == pytest.approx(-1.0, abs=1e-6)
+    assert P.spt_order(P.product_state(1, 30), block=8) == pytest.approx(1.0, abs=1e-14)
+    # a symmetric but entangled trivial state: a product of singlets on pairs (2-site unit cell)
+    singlet = np.zeros((3, 3))
+    singlet[0, 2] = singlet[2, 0] = 1.0
+    singlet[1, 1] = -1.0
+    u, s, vt = np.linalg.svd(singlet)
+    left = (u * np.sqrt(s)).reshape(1, 3, 3)
+    right = (np.sqrt(s)[:, None] * vt).reshape(3, 3, 1)
+    dimers = TensorTrain([left, right] * 10)
+    assert P.spt_order(dimers, block=4, start=2) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_spt_order_dense_reference():
+    """The transfer-matrix contraction equals the dense <SWAP R^x R^z> on a small chain."""
+    psi = TensorTrain.random([3] * 7, 3, seed=5)
+    v = psi.full()
+    L, start = 2, 1
+    t = v.copy()
+    for k in range(start, start + L):
+        t = np.moveaxis(np.tensordot(S["Rx"], t, axes=([1], [k])), 0, k)
+    for k in range(start + L, start + 2 * L):
+        t = np.moveaxis(np.tensordot(S["Rz"], t, axes=([1], [k])), 0, k)
+    perm = list(range(7))
+    perm[start:start + L], perm[start + L:start + 2 * L] = perm[start + L:start + 2 * L], perm[start:start + L]
+    num = np.vdot(v, np.transpose(t, perm)) / np.vdot(v, v)
+    den = np.vdot(v, np.transpose(v, perm)) / np.vdot(v, v)
+    val, n2, d2 = P.spt_order(psi, block=L, start=start, return_parts=True)
+    assert n2 == pytest.approx(num, rel=1e-10)
+    assert d2 == pytest.approx(den, rel=1e-10)
+    assert val == pytest.approx(num / den, rel=1e-10)
+    with pytest.raises(ValueError, match="block"):
+        P.spt_order(psi, block=4)
+
+
+# ---- sampling and fidelity ---------------------------------------------------------------------
+def test_sample_matches_born_distribution():
+    psi = P.aklt(6) + 0.3 * TensorTrain.random([3] * 6, 2, seed=1)  # not normalized, not canonical
+    p = psi.full().ravel() ** 2
+    p /= p.sum()
+    x = P.sample(psi, 40000, seed=7)
+    assert x.shape == (40000, 6) and x.dtype == np.int64
+    counts = np.bincount(np.ravel_multi_index(x.T, (3,) * 6), minlength=p.size)
+    keep = p * 40000 >= 5  # chi-square on the well-populated cells, the rest pooled
+    obs = np.append(counts[keep], counts[~keep].sum())
+    exp = np.append(p[keep], p[~keep].sum()) * 40000
+    assert chisquare(obs, exp).pvalue > 1e-3
+    assert counts[p == 0].sum() == 0  # forbidden configurations never drawn
+    np.testing.assert_array_equal(P.sample(psi, 50, seed=3), P.sample(psi, 50, seed=3))
+
+
+def test_aklt_samples_alternate():
+    """Nonzero S^z in an AKLT configuration alternate in sign (hidden antiferromagnetic order)."""
+    x = P.sample(P.aklt(200), 200, seed=0)
+    for row in x:
+        m = 1 - row[row != 1]
+        assert np.all(m[1:] != m[:-1])
+
+
+def test_fidelity_and_overlap():
+    a = P.aklt(400)
+    assert P.fidelity(a, 1e-120 * a) == pytest.approx(1.0, abs=1e-12)  # tiny amplitudes: no underflow
+    assert P.fidelity(a, P.aklt(400, boundary=(0, 0))) == pytest.approx(0.0, abs=1e-12)  # other S^z sector
+    b, c = TensorTrain.random([3] * 5, 2, seed=1), TensorTrain.random([3] * 5, 3, seed=2)
+    vb, vc = b.full().ravel(), c.full().ravel()
+    ref = (vb @ vc) ** 2 / ((vb @ vb) * (vc @ vc))
+    assert P.fidelity(b, c) == pytest.approx(ref, rel=1e-10)
+    assert P.overlap(b, c) == pytest.approx(vb @ vc / np.linalg.norm(vb) / np.linalg.norm(vc), rel=1e-10)
+    with pytest.raises(ValueError, match="shapes"):
+        P.fidelity(b, TensorTrain.random([3] * 4, 2))
+
+
+# ---- MPO Hamiltonians and DMRG ------------------------------------------------------------
+@pytest.mark.parametrize("D", [0.0, 0.7, 1.5])
+def test_spin1_chain_mpo_matches_kronecker_sum(D):
+    h = P.spin1_chain(5, D=D)
+    assert isinstance(h, MPO) and h.bond_dims == (5,) * 4
+    np.testing.assert_allclose(h.full(), _sparse_hamiltonian(5, D=D).toarray(), atol=1e-13)
+
+
+def test_bilinear_biquadratic_mpo_matches_kronecker_sum():
+    np.testing.assert_allclose(P.bilinear_biquadratic(4, beta=-0.4).full(),
+                               _sparse_hamiltonian(4, beta=-0.4).toarray(), atol=1e-13)
+    th = 0.3
+    np.testing.assert_allclose(P.bilinear_biquadratic(4, theta=th).full(),
+                               P.bilinear_biquadratic(4, beta=np.tan(th)).full() * np.cos(th), atol=1e-13)
+    with pytest.raises(ValueError, match="exactly one"):
+        P.bilinear_biquadratic(4)
+
+
+@pytest.mark.parametrize("n, D, beta", [(6, 0.0, None), (8, 0.5, None), (10, 1.3, None), (7, 0.0, -0.3)])
+def test_dmrg_matches_exact_diagonalization(n, D, beta):
+    e0 = _ground_energy(_sparse_hamiltonian(n, D=D, beta=beta))
+    h = P.spin1_chain(n, D=D) if beta is None else P.bilinear_biquadratic(n, beta=beta)
+    e, psi, info = tnfast.dmrg(h, bond_dim=81, sweeps=8, seed=0, return_info=True)
+    assert e == pytest.approx(e0, abs=1e-9)
+    assert psi.norm() == pytest.approx(1.0, abs=1e-12)
+    assert mpo_expectation(h, psi) == pytest.approx(e, abs=1e-12)
+    assert info.energies[-1] == pytest.approx(e0, abs=1e-8)
+
+
+def test_dmrg_aklt_point_finds_aklt_state():
+    n = 16
+    e, psi = tnfast.dmrg(P.bilinear_biquadratic(n, beta=1 / 3), bond_dim=8, sweeps=6, seed=2)
+    assert e == pytest.approx(-2 / 3 * (n - 1), abs=1e-9)
+    # the ground space is 4-fold (edge spins): the bulk string order is that of AKLT all the same
+    assert P.string_order(psi, 5, 10) == pytest.approx(-4 / 9, abs=1e-6)
+
+
+def test_dmrg_bad_input():
+    with pytest.raises(TypeError, match="H"):
+        tnfast.dmrg(np.eye(3))
+    with pytest.raises(ValueError, match="bond_dim"):
+        tnfast.dmrg(P.spin1_chain(4), bond_dim=0)
+    with pytest.raises(ValueError, match="psi"):
+        tnfast.dmrg(P.spin1_chain(4), init=P.aklt(5))
+
+
+# ---- the reproduction job at smoke sizes ------------------------------------------------------
+def test_repro_phases_smoke(tmp_path):
+    import json
+
+    from tnfast.cli import main
+
+    rc = main(["repro", "phases", "--aklt", "--diagram", "--aklt-sizes", "30", "--aklt-samples", "10",
+               "--seeds", "1", "--sizes", "8,12", "--D", "0.2,2.0", "--bond-dim", "9", "--sweeps", "3",
+               "--samples", "40", "--out", str(tmp_path), "--no-progress"])
+    assert rc == 0
+    res = json.loads((tmp_path / "results.json").read_text())
+    (row,) = res["aklt"]["table"]
+    assert row["fidelity_min"] > 0.999 and row["spt_order_median"] == pytest.approx(-1.0, abs=1e-3)
+    pts = res["diagram"]["per_n"]["12"]["points"]
+    assert [p["D"] for p in pts] == [0.2, 2.0]
+    assert pts[0]["spt_order"] < pts[1]["spt_order"]  # more trivial at large D
+    assert pts[1]["spt_order"] > 0.5
+    for key in ("tt_fidelity", "tt_spt_order", "string_order", "energy"):
+        assert all(key in p for p in pts)
+    assert (tmp_path / "aklt.png").exists() and (tmp_path / "diagram.png").exists()
