@@ -98,7 +98,7 @@ def accuracy(model, X, y, batch_size: int = 4096) -> float:
     return correct / max(len(X), 1)
 
 
-def distill(student, teacher, X, *, epochs: int = 5, lr: float = 3e-4, batch_size: int = 64, seed: int = 0,
+def distill(student, teacher, X, *, epochs: int = 5, lr: float = 1e-4, batch_size: int = 64, seed: int = 0,
             progress: bool = True, desc: str = "distill"):
     """Fit ``student`` (e.g. a tensorized :class:`~tnfast.nn.MPSModel`) to the teacher network's
     ``sqrt(softmax)`` outputs on the rows of ``X`` (no labels needed) by mean squared error,

@@ -86,7 +86,7 @@ def run_demo(args) -> int:
     n = Xtr.shape[1]
     # epochs of the network (digits: 1,257 images, so more passes), of the fine-tunes
     epochs = 1 if quick else (4 if dataset == "mnist" else 30)
-    ft_epochs = 1 if quick else (2 if dataset == "mnist" else 6)
+    ft_epochs = 1 if quick else (3 if dataset == "mnist" else 6)
     ft_images = min(len(Xtr), 300 if quick else 5000)
     hidden = (64, 32) if quick else (500, 200)
     try:
@@ -125,7 +125,7 @@ def run_demo(args) -> int:
 
     # 3. fine-tune on the network's outputs (no labels)
     t0 = time.perf_counter()
-    distill(mps, net, Xtr[:ft_images], epochs=ft_epochs, lr=3e-4, batch_size=32, seed=args.seed, desc="fine-tune")
+    distill(mps, net, Xtr[:ft_images], epochs=ft_epochs, lr=1e-4, batch_size=32, seed=args.seed, desc="fine-tune")
     dis1 = argmax_disagreement(mps, net, Xte)
     acc1 = accuracy(mps, Xte, yte)
     print(f"3. fine-tuned on the network's outputs for {ft_images} unlabeled images x {ft_epochs} epochs "
@@ -138,7 +138,7 @@ def run_demo(args) -> int:
     small_rank = max(2, args.rank // 2)
     cinfo = small.compress(max_rank=small_rank)
     acc2a = accuracy(small, Xte, yte)
-    distill(small, net, Xtr[:ft_images], epochs=max(1, ft_epochs // 2), lr=3e-4, batch_size=32, seed=args.seed,
+    distill(small, net, Xtr[:ft_images], epochs=max(1, ft_epochs // 2), lr=1e-4, batch_size=32, seed=args.seed,
             desc="fine-tune (compressed)")
     acc2 = accuracy(small, Xte, yte)
     print(f"4. MPS compressed to bond {max(small.bond_dims)} (relative weight discarded "
