@@ -10,6 +10,7 @@
 #include "tnfast/maxvol.hpp"
 
 #include "tnfast/linalg.hpp"
+#include "tnfast/cancel.hpp"
 
 #include <Eigen/LU>
 #include <algorithm>
@@ -616,6 +617,7 @@ std::vector<Index> maxvol_impl(const T* A, Index n, Index r, double tol, Index m
   Index it = 0;
   for (; it < max_iters; ++it) {
     if (best <= rtol) break;
+    cancel::check();
     const T* bi = B + i * r;
     Index j = 0;
     while (absval(bi[j]) != best) ++j;  // first maximum of the row
@@ -767,6 +769,7 @@ std::vector<Index> rect_impl(const T* A, Index n, Index r, double tol, Index min
   Index k = r;
   for (; k < kmax; ++k) {
     if (k >= kmin && fi <= tol2) break;
+    cancel::check();
     if (k == ld) {  // grow the row stride
       const Index ld2 = std::min(kmax, 2 * ld);
       auto buf2 = std::make_unique<Scratch<T>>(size_t(n * ld2));

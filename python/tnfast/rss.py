@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _core
-from ._validate import as_array, as_float, as_int, core_suffix
+from ._validate import as_array, as_float, as_int, core_suffix, require_memory
 from .embeddings import Embedding, get_embedding
 from .tensortrain import TensorTrain
 
@@ -467,11 +467,16 @@ def tt_rs(samples, d=None, rank=None, cutoff=None, sketch: str = "cluster", clus
         raise TypeError(f"dtype: expected float32 or float64, got {np.dtype(dtype)}")
     if sketch == "cluster":
         cluster_size = as_int(cluster_size, "cluster_size", minimum=1)
+        m = float(d) ** min(cluster_size, n - 1)
+        require_memory(2 * 8 * (n - 1) * m * d * m, f"tt_rs: the cluster sketch of {n} variables with d={d} "
+                       f"states and cluster_size={cluster_size}", "; use sketch='random' with a small sketch_dim")
         left = _cluster_sketch(n, d, cluster_size, "left")
         right = _cluster_sketch(n, d, cluster_size, "right")
     elif sketch == "random":
         rng = np.random.default_rng(seed)
         m = as_int(sketch_dim, "sketch_dim", minimum=1) if sketch_dim is not None else (2 * rank + 2 if rank else 10)
+        require_memory(2 * 8 * (n - 1) * float(m) * d * m, f"tt_rs: the random sketch of {n} variables with "
+                       f"d={d} states and sketch_dim={m}", "; use a smaller sketch_dim")
         left = _random_sketch(n, d, m, "left", rng)
         right = _random_sketch(n, d, m, "right", rng)
     else:

@@ -184,6 +184,10 @@ def section_rss(rng) -> None:
 
 
 def run_demo(args) -> int:
+    grid, dims = getattr(args, "grid", 10), getattr(args, "dims", 6)
+    if not 2 <= grid or not 2 <= dims or grid ** dims > 2 ** 24:
+        raise SystemExit(f"tnfast demo: error: expected --grid >= 2, --dims >= 2 and grid**dims <= 2**24 "
+                         f"(a dense tensor of at most 16.8 million entries), got --grid {grid} --dims {dims}")
     t0 = time.perf_counter()
     rng = np.random.default_rng(getattr(args, "seed", 0))
     import tnfast
