@@ -84,6 +84,7 @@ template <class T>
 long normalize_scales(Cores<T>& c) {
   long E = 0;
   for (auto& G : c) {
+    cancel::check();
     const auto mx = max_component(G);
     if (!(mx > 0)) continue;
     int e = 0;
