@@ -115,6 +115,10 @@ def test_nan_diagnostics_never_silent():
     x = np.random.default_rng(0).random((20, 4))
     with pytest.raises(ValueError, match="non-finite"):
         tnfast.tt_rss(lambda z: np.full(len(z), np.nan), x, rank=2)
+    for scale in (1e300, 1e-300):  # the pivot errors of values near the limits are finite, not NaN
+        tt, info = tnfast.tt_rss(lambda z: scale * (1.0 + z.sum(axis=1)), x, rank=2)
+        assert 0 <= info.pivot_error < 1e-10 and 0 <= info.pivot_error_max < 1e-10
+        assert math.isclose(tt.norm() / scale, np.sqrt(5.0), rel_tol=1e-8)
 
 
 # ---- MPO shape, division, astype -------------------------------------------------------------
