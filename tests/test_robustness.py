@@ -372,7 +372,11 @@ def test_compress_never_grows_silently_and_cutoff_is_per_layer():
 def test_cli_bad_values_are_usage_errors(capsys):
     from tnfast.cli import main
 
-    for argv in (["demo", "--dims", "0"], ["demo", "--grid", "100000"], ["demo", "--grid", "1"]):
+    for argv, word in ((["demo", "--dims", "0"], "--dims"), (["demo", "--grid", "100000"], "--grid"),
+                       (["demo", "--grid", "1"], "--grid"), (["demo", "--grid", "x"], "--grid"),
+                       (["repro", "mpo-mnist", "--epochs", "0"], "--epochs"),
+                       (["repro", "mpo-cifar", "--lr", "nan"], "--lr")):
         with pytest.raises(SystemExit) as exc:
             main(argv)
-        assert "error" in str(exc.value.code) and "--grid" in str(exc.value.code)
+        text = str(exc.value.code) + capsys.readouterr().err
+        assert exc.value.code != 0 and "error" in text and word in text and "Traceback" not in text

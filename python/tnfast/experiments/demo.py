@@ -10,6 +10,8 @@ Sections (each a function taking the shared ``rng`` and printing a small table):
 
 from __future__ import annotations
 
+from .._cli_types import positive_float, positive_int  # noqa: F401
+
 import time
 
 import numpy as np
@@ -18,8 +20,8 @@ import numpy as np
 def register(subparsers) -> None:
     p = subparsers.add_parser("demo", help="a short end-to-end run of the tensor-train toolbox")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--grid", type=int, default=10, help="grid points per axis of the function tensor (default 10)")
-    p.add_argument("--dims", type=int, default=6, help="number of axes of the function tensor (default 6)")
+    p.add_argument("--grid", type=positive_int, default=10, help="grid points per axis of the function tensor (default 10)")
+    p.add_argument("--dims", type=positive_int, default=6, help="number of axes of the function tensor (default 6)")
     p.set_defaults(func=run_demo)
 
 
