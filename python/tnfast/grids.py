@@ -19,6 +19,7 @@ __all__ = ["uniform_grid", "gauss_legendre_grid", "GridFunction", "grid_function
            "quantics", "quantics_to_points", "points_to_quantics", "quantics_shape"]
 
 _LAYOUTS = ("interleaved", "fused", "serial")
+MAX_SITES = 1 << 16  # digits of one quantics tensor
 
 
 def uniform_grid(a: float, b: float, n: int, endpoint: bool = True) -> np.ndarray:
@@ -126,6 +127,9 @@ def _check_quantics(n_vars, bits, a, b, layout):
         raise ValueError("n_vars: the fused layout supports at most 20 variables")
     if bits > 62:
         raise ValueError(f"bits: expected at most 62, got {bits}")
+    if n_vars * bits > MAX_SITES:
+        raise ValueError(f"n_vars, bits: {n_vars} variables of {bits} bits would need {n_vars * bits} sites; "
+                         f"expected at most {MAX_SITES}")
     try:
         a = np.broadcast_to(np.asarray(a, dtype=np.float64), (n_vars,)).copy()
         b = np.broadcast_to(np.asarray(b, dtype=np.float64), (n_vars,)).copy()

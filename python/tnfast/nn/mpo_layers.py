@@ -959,6 +959,8 @@ class MPOConv2d(nn.Module):
         kh, kw = self.kernel_size
         ho = (h + 2 * self.padding[0] - kh) // self.stride[0] + 1
         wo = (w + 2 * self.padding[1] - kw) // self.stride[1] + 1
+        if h < 1 or w < 1:
+            raise ValueError(f"x: expected an image of at least 1x1 pixels, got shape {tuple(x.shape)}")
         if ho < 1 or wo < 1:
             raise ValueError(f"x: the input of {h}x{w} pixels (padding {self.padding}) is smaller than the kernel "
                              f"{self.kernel_size}")
