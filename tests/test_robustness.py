@@ -380,3 +380,18 @@ def test_cli_bad_values_are_usage_errors(capsys):
             main(argv)
         text = str(exc.value.code) + capsys.readouterr().err
         assert exc.value.code != 0 and "error" in text and word in text and "Traceback" not in text
+
+
+def test_fuzz_findings():
+    # quantics with 2**31 variables allocated the bounds before checking anything (ran for minutes)
+    with pytest.raises(ValueError, match="sites"):
+        grids.quantics_to_points(np.zeros((1, 3), dtype=int), 2 ** 31, 3)
+    with pytest.raises(ValueError, match="sites"):
+        grids.quantics(lambda x: x[:, 0], 2 ** 20, 62)
+    # a thread count beyond a C int
+    with pytest.raises(ValueError, match="n"):
+        tnfast.set_num_threads(2 ** 31)
+    from tnfast.nn import MPOConv2d
+
+    with pytest.raises(ValueError, match="1x1"):
+        MPOConv2d(4, 2, 1, padding=1)(torch.zeros(1, 4, 0, 0))
