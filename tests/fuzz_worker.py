@@ -445,10 +445,14 @@ def main():
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # stray prints must not corrupt the protocol
     _write(out, ("ready", ""))
+    trace = os.environ.get("TNFAST_FUZZ_TRACE")
     while True:
         case = _read(inp)
         if case is None:
             return
+        if trace:  # the case being run, for a post-mortem of a crash or a hang
+            with open(trace, "w") as fh:
+                fh.write(repr(case))
         _write(out, run_case(case))
 
 

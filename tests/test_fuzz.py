@@ -144,7 +144,7 @@ def arrays(draw, max_dims=4, max_side=5, allow_empty=True, dtypes=DTYPES, finite
     base = np.asarray(rng.standard_normal(shape))
     scale = draw(st.sampled_from([1.0, 1.0, 1.0, 1e-300, 1e300, 1e150, 1e-150, 0.0]))
     with np.errstate(all="ignore"):
-        base = base * scale
+        base = np.asarray(base * scale)
     if draw(st.floats(0, 1)) > finite_bias and base.size:
         base.flat[draw(st.integers(0, base.size - 1))] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
     if dtype == "object":

@@ -393,5 +393,7 @@ def test_fuzz_findings():
         tnfast.set_num_threads(2 ** 31)
     from tnfast.nn import MPOConv2d
 
+    with pytest.raises(MemoryError, match="tt_sample"):
+        tnfast.tt_sample(TensorTrain.ones([4]), 2 ** 40)
     with pytest.raises(ValueError, match="1x1"):
         MPOConv2d(4, 2, 1, padding=1)(torch.zeros(1, 4, 0, 0))

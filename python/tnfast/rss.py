@@ -554,6 +554,8 @@ def tt_sample(tt: TensorTrain, n_samples: int, seed=None) -> np.ndarray:
     if not isinstance(tt, TensorTrain):
         raise TypeError("tt: expected a TensorTrain")
     n_samples = as_int(n_samples, "n_samples", minimum=0)
+    require_memory(8.0 * n_samples * (tt.ndim + 4 * max(tt.shape) * max(tt.ranks)),
+                   f"tt_sample: {n_samples} samples of {tt.ndim} variables")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     marg = _right_marginals(tt)
     if not marg[0][0] > 0:
