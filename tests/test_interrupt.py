@@ -38,8 +38,12 @@ LONG_CALLS = {
         call = lambda: t.round(max_rank=60)
     """,
     "maxvol": """
-        A = np.random.default_rng(0).standard_normal((200000, 300))
+        A = np.random.default_rng(0).standard_normal((100000, 200))
         call = lambda: tnfast.maxvol(A, tol=1.0, max_iters=10 ** 9)
+    """,
+    "rect_maxvol": """
+        A = np.random.default_rng(0).standard_normal((200000, 40))
+        call = lambda: tnfast.rect_maxvol(A, tol=1.0, min_rows=30000, max_rows=30000)
     """,
 }
 
