@@ -388,6 +388,10 @@ def test_fuzz_findings():
         grids.quantics_to_points(np.zeros((1, 3), dtype=int), 2 ** 31, 3)
     with pytest.raises(ValueError, match="sites"):
         grids.quantics(lambda x: x[:, 0], 2 ** 20, 62)
+    with pytest.raises(MemoryError, match="uniform_grid"):
+        grids.uniform_grid(0.0, 1.0, 2 ** 50)
+    with pytest.raises(ValueError, match="n: expected an integer <= 1000"):
+        grids.gauss_legendre_grid(0.0, 1.0, 10 ** 6)
     # a thread count beyond a C int
     with pytest.raises(ValueError, match="n"):
         tnfast.set_num_threads(2 ** 31)

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float, as_int
+from ._validate import as_float, as_int, require_memory
 
 __all__ = ["uniform_grid", "gauss_legendre_grid", "GridFunction", "grid_function", "QuanticsFunction",
            "quantics", "quantics_to_points", "points_to_quantics", "quantics_shape"]
 
 _LAYOUTS = ("interleaved", "fused", "serial")
 MAX_SITES = 1 << 16  # digits of one quantics tensor
+MAX_GAUSS_POINTS = 1000  # numpy's Gauss-Legendre rule costs O(n^3) (seconds at 1000 points)
 
 
 def uniform_grid(a: float, b: float, n: int, endpoint: bool = True) -> np.ndarray:
@@ -34,6 +35,7 @@ def uniform_grid(a: float, b: float, n: int, endpoint: bool = True) -> np.ndarra
     n = as_int(n, "n", minimum=1)
     if not b > a:
         raise ValueError(f"b: expected b > a, got a={a}, b={b}")
+    require_memory(8.0 * n, f"uniform_grid: {n} points")
     return np.linspace(a, b, n, endpoint=bool(endpoint))
 
 
@@ -49,7 +51,7 @@ def gauss_legendre_grid(a: float, b: float, n: int):
     """
     a = as_float(a, "a")
     b = as_float(b, "b")
-    n = as_int(n, "n", minimum=1)
+    n = as_int(n, "n", minimum=1, maximum=MAX_GAUSS_POINTS)
     if not b > a:
         raise ValueError(f"b: expected b > a, got a={a}, b={b}")
     t, w = np.polynomial.legendre.leggauss(n)
