@@ -390,6 +390,14 @@ def test_fuzz_findings():
         grids.quantics(lambda x: x[:, 0], 2 ** 20, 62)
     with pytest.raises(MemoryError, match="uniform_grid"):
         grids.uniform_grid(0.0, 1.0, 2 ** 50)
+    from tnfast._validate import physical_memory_bytes
+
+    too_many = physical_memory_bytes() // 8 + 1  # more points than the memory available
+    with pytest.raises(MemoryError, match="available"):
+        grids.uniform_grid(0.0, 1.0, too_many)
+    t = TensorTrain.ones([2, 2])
+    with pytest.raises(TypeError, match="embedding"):
+        tnfast.tt_evaluate(t, np.zeros((3, 2)), None)
     with pytest.raises(ValueError, match="n: expected an integer <= 1000"):
         grids.gauss_legendre_grid(0.0, 1.0, 10 ** 6)
     # a thread count beyond a C int

@@ -111,6 +111,15 @@ def core_suffix(dtype) -> str:
 
 
 def physical_memory_bytes() -> int:
+    """Memory that an allocation may count on: the kernel's MemAvailable where it is published
+    (Linux), else the physical memory."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
@@ -122,7 +131,7 @@ def require_memory(nbytes: float, what: str, hint: str = "") -> None:
     avail = physical_memory_bytes()
     if nbytes > avail:
         raise MemoryError(f"{what} would need {nbytes / 2 ** 30:.3g} GiB, more than the {avail / 2 ** 30:.3g} GiB "
-                          f"of memory of this machine{hint}")
+                          f"of memory available on this machine{hint}")
 
 
 def check_cross_sizes(dims, two_site_blocks: bool, name: str = "shape") -> None:
@@ -141,6 +150,6 @@ def check_cross_sizes(dims, two_site_blocks: bool, name: str = "shape") -> None:
                     else f"{name}[{k}] = {d}")
             raise MemoryError(f"{what}: too large for cross interpolation, which evaluates whole fibers "
                               f"({points * per_point / 2 ** 30:.3g} GiB of index tuples, more than the "
-                              f"{avail / 2 ** 30:.3g} GiB of memory of this machine); split large modes into binary "
+                              f"{avail / 2 ** 30:.3g} GiB of memory available on this machine); split large modes into binary "
                               f"digits with tnfast.grids.quantics (2**bits points per variable on 'bits' "
                               f"sites of size 2)" + ("" if points == d else " or use pivot_search='rook'"))

@@ -348,6 +348,8 @@ def tt_evaluate(tt: TensorTrain, x, embedding, out_position=None) -> np.ndarray:
     in_sites = [k for k in range(m) if k != out_position]
     if isinstance(embedding, str):
         embedding = get_embedding(embedding, tt.shape[in_sites[0]])
+    elif not callable(embedding):
+        raise TypeError(f"embedding: expected a name or an Embedding, got {type(embedding).__name__}")
     feats = embedding(x)
     dt = tt.dtype
     V = np.ones((B, 1, 1), dtype=dt)
