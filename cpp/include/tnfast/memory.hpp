@@ -12,10 +12,11 @@ struct too_large : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Physical memory of the machine in bytes (a large default when it cannot be read).
+// Memory an allocation may count on, in bytes: MemAvailable on Linux, else the physical memory
+// (a large default when neither can be read).
 double physical_memory_bytes();
 
-// Throws too_large("<what> would need X GiB, more than the Y GiB of memory of this machine<hint>")
+// Throws too_large("<what> would need X GiB, more than the Y GiB of memory available ...<hint>")
 // when bytes exceed the physical memory.
 void require_memory(double bytes, const std::string& what, const std::string& hint = "");
 
