@@ -392,6 +392,8 @@ def run_case(case):
     except RuntimeError as exc:
         if api == "set_num_threads" and "no optimized BLAS" in str(exc):  # documented
             return "raised", f"RuntimeError: {exc}"
+        if str(exc) == "from f":  # the black box's own exception, propagated as it should be
+            return "raised", "RuntimeError: from f"
         return "unclear", f"RuntimeError: {str(exc)[:300]}\n{traceback.format_exc(limit=4)[-1200:]}"
     except CLEAR as exc:
         msg = str(exc)
