@@ -400,6 +400,10 @@ def test_fuzz_findings():
         tnfast.tt_evaluate(t, np.zeros((3, 2)), None)
     with pytest.raises(ValueError, match="n: expected an integer <= 1000"):
         grids.gauss_legendre_grid(0.0, 1.0, 10 ** 6)
+    with pytest.raises(MemoryError, match="TensorTrain.random"):
+        MPO.random([1, 1], [1, 1], 2 ** 31)
+    with pytest.raises(MemoryError, match="TensorTrain.random"):
+        MPS.random([2, 2, 2], 2 ** 40)
     # a thread count beyond a C int
     with pytest.raises(ValueError, match="n"):
         tnfast.set_num_threads(2 ** 31)

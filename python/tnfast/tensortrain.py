@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _core
-from ._validate import INT32_MAX, as_array, as_float, as_int, core_suffix, finite_result, result_dtype
+from ._validate import (INT32_MAX, as_array, as_float, as_int, core_suffix, finite_result, require_memory,
+                        result_dtype)
 from ._io import load_cores, save_cores
 
 __all__ = ["TensorTrain", "MPS", "TruncationInfo"]
@@ -138,6 +139,8 @@ class TensorTrain:
         shape = _check_shape(shape, "shape")
         ranks = _check_ranks(rank, len(shape), "rank")
         dtype = _check_dtype(dtype, "dtype")
+        size = sum(ranks[k] * d * ranks[k + 1] for k, d in enumerate(shape))
+        require_memory(3 * 8.0 * size, f"TensorTrain.random: cores of {size} entries (ranks {_short(ranks)})")
         rng = np.random.default_rng(seed)
         cores = []
         for k, d in enumerate(shape):
