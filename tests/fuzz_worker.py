@@ -179,6 +179,8 @@ def check(api, args, result):
         if not _small(t):
             return
         ref = t.full()
+        if not np.all(np.isfinite(ref)) or (ref.size and np.abs(ref).max() < 1e-290):
+            return  # the dense reference itself over- or underflows: nothing to compare with
         if name == "norm" and not math.isclose(result, np.linalg.norm(ref), rel_tol=1e-4, abs_tol=1e-300):
             raise Wrong(f"norm {result} differs from the dense {np.linalg.norm(ref)}")
         if name == "canonicalize" and not _close(result.full(), ref, 1e-4):

@@ -411,5 +411,9 @@ def test_fuzz_findings():
 
     with pytest.raises(MemoryError, match="tt_sample"):
         tnfast.tt_sample(TensorTrain.ones([4]), 2 ** 40)
+    from tnfast.nn import MPOLinear
+
+    with pytest.raises(TypeError, match="floating-point weight"):
+        MPOLinear.from_dense(torch.ones(4, 6, dtype=torch.bool))
     with pytest.raises(ValueError, match="1x1"):
         MPOConv2d(4, 2, 1, padding=1)(torch.zeros(1, 4, 0, 0))

@@ -679,6 +679,8 @@ class MPOLinear(nn.Module):
         if max_bond is not None and not isinstance(max_bond, (numbers.Integral, list, tuple)):
             raise TypeError(f"max_bond: expected an int or a sequence of ints, got {type(max_bond).__name__}")
         _check_cutoff(cutoff)
+        if not weight.dtype.is_floating_point:
+            raise TypeError(f"linear: expected a floating-point weight, got dtype {weight.dtype}")
         out_f, in_f = weight.shape
         layer = cls(in_f, out_f, in_modes=in_modes, out_modes=out_modes, bond_dim=1, bias=bias is not None,
                     dtype=weight.dtype, device=weight.device, path=path)
