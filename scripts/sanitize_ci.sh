@@ -13,8 +13,9 @@ PKG="$BUILD/pkg"
 rm -rf "$PKG" && mkdir -p "$PKG" && cp -r python/tnfast "$PKG/tnfast"
 rm -rf "$PKG"/tnfast/_core*.so "$PKG"/tnfast/.*.tmp
 find "$PKG" -name __pycache__ -prune -exec rm -rf {} +
-TNFAST_BUILD_DIR="$BUILD" TNFAST_INSTALL_DIR="$PKG/tnfast" BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} \
-  scripts/devbuild.sh -DTNFAST_SANITIZE=ON
+# -O1: instrumented code compiles several times faster than at -O3 and still runs the tests in minutes
+TNFAST_BUILD_DIR="$BUILD" TNFAST_INSTALL_DIR="$PKG/tnfast" BUILD_TYPE=Release \
+  scripts/devbuild.sh -DTNFAST_SANITIZE=ON "-DCMAKE_CXX_FLAGS_RELEASE=${SAN_OPT_FLAGS:--O1 -DNDEBUG}"
 CXX_BIN=${CXX:-g++}
 ASAN_LIB=$("$CXX_BIN" -print-file-name=libasan.so)
 UBSAN_LIB=$("$CXX_BIN" -print-file-name=libubsan.so)
