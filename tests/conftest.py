@@ -17,3 +17,8 @@ def data_dir():
     if not DATA_DIR.is_dir():
         pytest.skip(f"real data sets not found at {DATA_DIR}")
     return DATA_DIR
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fuzz-long", action="store_true", default=False,
+                     help="run the long fuzz campaign (>= 10^5 cases) instead of the bounded CI budget")

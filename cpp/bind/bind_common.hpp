@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tnfast/cancel.hpp"
 #include "tnfast/common.hpp"
 
 namespace tnfast {
@@ -29,12 +30,41 @@ struct Registrar {
 template <class T>
 using carray = py::array_t<T, py::array::c_style>;
 
+// Whether numpy dtypes a and b are the same type (dtype objects are compared by value: an array
+// that went through pickle carries an equal dtype that is not the same object).
+inline bool same_dtype(const py::dtype& a, const py::dtype& b) {
+  return py::detail::npy_api::get().PyArray_EquivTypes_(a.ptr(), b.ptr());
+}
+
+// Stop check for long work with the GIL released: a pending Ctrl-C (or any Python signal
+// handler that raises) asks the core to stop; its exception stays set for the caller.
+inline bool python_signal_pending() {
+  py::gil_scoped_acquire gil;
+  return PyErr_CheckSignals() != 0;
+}
+
+// Long work of the core runs inside an Interruptible: the GIL is released (other Python threads
+// run meanwhile) and the core's loops stop within about 20 ms of a Ctrl-C, raising
+// KeyboardInterrupt (module.cpp translates tnfast::cancel::cancelled).
+struct Interruptible {
+  cancel::Scope scope{&python_signal_pending};
+  py::gil_scoped_release nogil;
+};
+
+template <class T>
+bool all_finite(const T* p, size_t n) {
+  using R = typename Eigen::NumTraits<T>::Real;
+  const R* r = reinterpret_cast<const R*>(p);
+  const size_t m = n * (Eigen::NumTraits<T>::IsComplex ? 2 : 1);
+  return Eigen::Map<const Eigen::Array<R, Eigen::Dynamic, 1>>(r, Index(m)).allFinite();
+}
+
 template <class T>
 carray<T> require(const py::handle& obj, const char* name, int ndim = -1) {
   if (!py::isinstance<py::array>(obj))
     throw py::type_error(std::string(name) + ": expected a numpy array");
   auto a = py::reinterpret_borrow<py::array>(obj);
-  if (!a.dtype().is(py::dtype::of<T>()))
+  if (!same_dtype(a.dtype(), py::dtype::of<T>()))
     throw py::type_error(std::string(name) + ": expected dtype " + std::string(py::str(py::dtype::of<T>())) +
                          ", got " + std::string(py::str(a.dtype())));
   if (ndim >= 0 && a.ndim() != ndim)
@@ -71,6 +101,8 @@ Core3<T> to_core(const py::handle& obj, const std::string& name) {
   auto a = require<T>(obj, name.c_str(), 3);
   Core3<T> c(a.shape(0), a.shape(1), a.shape(2));
   std::copy(a.data(), a.data() + a.size(), c.data.begin());
+  if constexpr (!std::is_integral<T>::value)
+    if (!all_finite(c.data.data(), c.data.size())) throw py::value_error(name + ": holds NaN or Inf");
   return c;
 }
 

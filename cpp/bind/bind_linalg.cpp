@@ -26,7 +26,7 @@ void def_typed(py::module_& m, const char* suffix) {
           {
             Eigen::Map<const Mat<T>> At(A.data(), k, m), Bt(B.data(), n, k);
             Eigen::Map<Mat<T>> Ct(out.mutable_data(), n, m);
-            py::gil_scoped_release nogil;
+            Interruptible nogil;
             linalg::gemm<T>('N', 'N', T(1), Bt, At, T(0), Ct);
           }
           return out;
@@ -37,7 +37,7 @@ void def_typed(py::module_& m, const char* suffix) {
           Mat<T> A = to_mat<T>(a, "a"), U, V;
           Vec<real_t<T>> s;
           {
-            py::gil_scoped_release nogil;
+            Interruptible nogil;
             linalg::svd<T>(A, U, s, V);
           }
           return py::make_tuple(from_mat<T>(U), from_vec<real_t<T>>(s), from_mat<T>(Mat<T>(V.adjoint())));
@@ -47,7 +47,7 @@ void def_typed(py::module_& m, const char* suffix) {
         [](const py::handle& a) {
           Mat<T> A = to_mat<T>(a, "a"), Q, R;
           {
-            py::gil_scoped_release nogil;
+            Interruptible nogil;
             linalg::qr<T>(A, Q, R);
           }
           return py::make_tuple(from_mat<T>(Q), from_mat<T>(R));
@@ -59,7 +59,7 @@ void def_typed(py::module_& m, const char* suffix) {
           if (A.rows() < A.cols() || A.cols() == 0) throw py::value_error("a: expected a tall matrix (rows >= cols >= 1)");
           bool ok;
           {
-            py::gil_scoped_release nogil;
+            Interruptible nogil;
             ok = linalg::cholqr2<T>(A, Q, R);
           }
           if (!ok) return py::none();
@@ -72,7 +72,7 @@ void def_typed(py::module_& m, const char* suffix) {
           if (A.rows() > A.cols() || A.rows() == 0) throw py::value_error("a: expected a wide matrix (1 <= rows <= cols)");
           bool ok;
           {
-            py::gil_scoped_release nogil;
+            Interruptible nogil;
             ok = linalg::cholqr2_lq<T>(A, L, Q);
           }
           if (!ok) return py::none();
@@ -83,7 +83,7 @@ void def_typed(py::module_& m, const char* suffix) {
         [](const py::handle& a) {
           Mat<T> A = to_mat<T>(a, "a"), L, Q;
           {
-            py::gil_scoped_release nogil;
+            Interruptible nogil;
             linalg::lq_fast<T>(A, L, Q);
           }
           return py::make_tuple(from_mat<T>(L), from_mat<T>(Q));
@@ -93,7 +93,7 @@ void def_typed(py::module_& m, const char* suffix) {
         [](const py::handle& a) {
           Mat<T> A = to_mat<T>(a, "a"), Q, R;
           {
-            py::gil_scoped_release nogil;
+            Interruptible nogil;
             linalg::qr_fast<T>(A, Q, R);
           }
           return py::make_tuple(from_mat<T>(Q), from_mat<T>(R));
@@ -106,7 +106,7 @@ void def_typed(py::module_& m, const char* suffix) {
           Vec<real_t<T>> w;
           bool ok;
           {
-            py::gil_scoped_release nogil;
+            Interruptible nogil;
             ok = linalg::eigh<T>(A, w, Z);
           }
           if (!ok) throw py::value_error("a: the eigensolver failed (non-finite entries?)");

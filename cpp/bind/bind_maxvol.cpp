@@ -27,7 +27,7 @@ void def_typed(py::module_& m, const char* suffix) {
           std::vector<Index> I;
           Index iters = 0;
           {
-            py::gil_scoped_release nogil;
+            Interruptible nogil;
             I = maxvol_rowmajor<T>(A.data(), n, r, tol, max_iters, cptr, &iters);
           }
           return py::make_tuple(to_index_array(I), coef, iters);
@@ -41,7 +41,7 @@ void def_typed(py::module_& m, const char* suffix) {
           RowMat<T> C;
           std::vector<Index> I;
           {
-            py::gil_scoped_release nogil;
+            Interruptible nogil;
             I = rect_maxvol_rowmajor<T>(A.data(), n, r, tol, min_rows, max_rows, return_coef ? &C : nullptr,
                                         start_tol, start_iters);
           }

@@ -59,7 +59,7 @@ void def_typed(py::module_& m, const char* suffix) {
           for (const auto& a : ms) ptr.push_back(a.data());
           T* yp = y.mutable_data();
           {
-            py::gil_scoped_release nogil;
+            Interruptible nogil;
             mpo::sweep_forward<T>(X.data(), batch, ptr, sh, yp, threads);
           }
           return y;
@@ -94,7 +94,7 @@ void def_typed(py::module_& m, const char* suffix) {
             dx = a;
           }
           {
-            py::gil_scoped_release nogil;
+            Interruptible nogil;
             mpo::sweep_backward<T>(X.data(), batch, ptr, sh, GY.data(), dxp, dptr, threads);
           }
           py::list out;

@@ -93,7 +93,7 @@ py::dict tt_rss_impl(const py::object& f, const py::handle& samples_obj, const p
 
   rss::Result<T> res;
   try {
-    py::gil_scoped_release nogil;
+    Interruptible nogil;
     res = rss::tt_rss<T>(p, opt, fn);
   } catch (CallbackError&) {
     throw py::error_already_set();
@@ -130,7 +130,7 @@ py::dict tt_rs_impl(const py::handle& samples_obj, Index d, const py::sequence& 
   p.right = to_cores<double>(right, "right_sketch");
   rss::RSResult<T> res;
   {
-    py::gil_scoped_release nogil;
+    Interruptible nogil;
     res = rss::tt_rs<T>(p, rank, cutoff);
   }
   py::dict out;
@@ -153,7 +153,7 @@ void def_typed(py::module_& m, const char* suffix) {
     if (A.rows() != B.rows()) throw py::value_error("lstsq: a and b must have the same number of rows");
     Mat<T> X;
     {
-      py::gil_scoped_release nogil;
+      Interruptible nogil;
       X = rss::lstsq<T>(A, B);
     }
     return from_mat<T>(X);

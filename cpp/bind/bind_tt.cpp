@@ -52,7 +52,7 @@ void def_typed(py::module_& m, const std::string& sfx) {
           tt::TruncationInfo info;
           tt::Cores<T> cores;
           {
-            py::gil_scoped_release nogil;
+            Interruptible nogil;
             cores = tt::tt_svd<T>(a.data(), shape, max_rank, rel_tol, &info);
           }
           return py::make_tuple(cores_to_list(std::move(cores)), info_dict(info));
@@ -71,7 +71,7 @@ void def_typed(py::module_& m, const std::string& sfx) {
           py::array_t<T> out(batch);
           T* o = out.mutable_data();
           {
-            py::gil_scoped_release nogil;
+            Interruptible nogil;
             tt::evaluate<T>(cores, idx.data(), batch, o, num_threads);
           }
           return out;
@@ -124,7 +124,7 @@ void def_typed(py::module_& m, const std::string& sfx) {
           py::array_t<T> out(batch);
           T* o = out.mutable_data();
           {
-            py::gil_scoped_release nogil;
+            Interruptible nogil;
             tt::evaluate_embedded<T>(cores, ptr, stride, batch, o, num_threads);
           }
           return out;
@@ -135,14 +135,14 @@ void def_typed(py::module_& m, const std::string& sfx) {
         [](const py::sequence& a, const py::sequence& b) {
           auto A = to_cores<T>(a, "a");
           auto B = to_cores<T>(b, "b");
-          py::gil_scoped_release nogil;
+          Interruptible nogil;
           return tt::dot<T>(A, B);
         },
         py::arg("a"), py::arg("b"));
   m.def(("tt_norm_" + sfx).c_str(),
         [](const py::sequence& a) {
           auto A = to_cores<T>(a, "a");
-          py::gil_scoped_release nogil;
+          Interruptible nogil;
           return tt::norm<T>(A);
         },
         py::arg("a"));
@@ -152,7 +152,7 @@ void def_typed(py::module_& m, const std::string& sfx) {
           auto B = to_cores<T>(b, "b");
           tt::Cores<T> C;
           {
-            py::gil_scoped_release nogil;
+            Interruptible nogil;
             C = tt::add<T>(A, B);
           }
           return cores_to_list(std::move(C));
@@ -161,7 +161,11 @@ void def_typed(py::module_& m, const std::string& sfx) {
   m.def(("tt_scale_" + sfx).c_str(),
         [](const py::sequence& a, T alpha) {
           auto A = to_cores<T>(a, "a");
-          return cores_to_list(tt::scale<T>(A, alpha));
+          auto C = tt::scale<T>(A, alpha);
+          for (size_t k = 0; k < C.size(); ++k)
+            if (!all_finite(C[k].data.data(), C[k].data.size()))
+              throw py::value_error("alpha: the scaled cores overflow (core " + std::to_string(k) + ")");
+          return cores_to_list(std::move(C));
         },
         py::arg("a"), py::arg("alpha"));
   m.def(("tt_hadamard_" + sfx).c_str(),
@@ -170,7 +174,7 @@ void def_typed(py::module_& m, const std::string& sfx) {
           auto B = to_cores<T>(b, "b");
           tt::Cores<T> C;
           {
-            py::gil_scoped_release nogil;
+            Interruptible nogil;
             C = tt::hadamard<T>(A, B);
           }
           return cores_to_list(std::move(C));
@@ -180,7 +184,7 @@ void def_typed(py::module_& m, const std::string& sfx) {
         [](const py::sequence& a, Index center) {
           auto A = to_cores<T>(a, "cores");
           {
-            py::gil_scoped_release nogil;
+            Interruptible nogil;
             tt::canonicalize<T>(A, center);
           }
           return cores_to_list(std::move(A));
@@ -191,7 +195,7 @@ void def_typed(py::module_& m, const std::string& sfx) {
           auto A = to_cores<T>(a, "cores");
           tt::TruncationInfo info;
           {
-            py::gil_scoped_release nogil;
+            Interruptible nogil;
             info = tt::round<T>(A, max_rank, rel_tol);
           }
           return py::make_tuple(cores_to_list(std::move(A)), info_dict(info));
@@ -203,7 +207,7 @@ void def_typed(py::module_& m, const std::string& sfx) {
           auto A = to_cores<T>(a, "cores");
           std::vector<Vec<R>> sv;
           {
-            py::gil_scoped_release nogil;
+            Interruptible nogil;
             sv = tt::singular_values<T>(A);
           }
           py::list out;
@@ -216,8 +220,9 @@ void def_typed(py::module_& m, const std::string& sfx) {
           auto A = to_cores<T>(a, "cores");
           std::vector<double> S;
           {
-            py::gil_scoped_release nogil;
-            S = tt::entropy<R>(tt::singular_values<T>(A));
+            Interruptible nogil;
+            long scale_exponent = 0;  // the entropy does not depend on the scale
+            S = tt::entropy<R>(tt::singular_values<T>(A, &scale_exponent));
           }
           py::array_t<double> out(Index(S.size()));
           std::copy(S.begin(), S.end(), out.mutable_data());
@@ -233,7 +238,7 @@ void def_typed(py::module_& m, const std::string& sfx) {
                bc = to_index_vector(b_cols, "b_cols");
           tt::Cores<T> C;
           {
-            py::gil_scoped_release nogil;
+            Interruptible nogil;
             C = tt::mpo_compose<T>(A, ar, ac, B, bc);
           }
           return cores_to_list(std::move(C));
@@ -247,7 +252,7 @@ void def_typed(py::module_& m, const std::string& sfx) {
           auto r = to_index_vector(rows, "rows"), c = to_index_vector(cols, "cols");
           tt::Cores<T> C;
           {
-            py::gil_scoped_release nogil;
+            Interruptible nogil;
             C = tt::mpo_apply<T>(A, r, c, X);
           }
           return cores_to_list(std::move(C));

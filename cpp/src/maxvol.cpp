@@ -10,6 +10,7 @@
 #include "tnfast/maxvol.hpp"
 
 #include "tnfast/linalg.hpp"
+#include "tnfast/cancel.hpp"
 
 #include <Eigen/LU>
 #include <algorithm>
@@ -509,7 +510,13 @@ void lu_recursive(T* a, Index m, Index nc, Index lda, Index* ipiv) {
   StridedMap<T> A11(a, n1, n1, Eigen::OuterStride<>(lda)), A12(a12, n1, n2, Eigen::OuterStride<>(lda));
   StridedMap<T> A21(a + n1, m - n1, n1, Eigen::OuterStride<>(lda)), A22(a12 + n1, m - n1, n2, Eigen::OuterStride<>(lda));
   A11.template triangularView<Eigen::UnitLower>().solveInPlace(A12);
-  linalg::gemm<T>('N', 'N', T(-1), A21, A12, T(1), A22);
+  // the trailing update in row blocks, between which a stop request is honoured
+  const Index rb = std::max<Index>(4096, Index(1 << 24) / std::max<Index>(1, n1 * n2));
+  for (Index r0 = 0; r0 < m - n1; r0 += rb) {
+    cancel::check();
+    const Index h = std::min(rb, m - n1 - r0);
+    linalg::gemm<T>('N', 'N', T(-1), A21.middleRows(r0, h), A12, T(1), A22.middleRows(r0, h));
+  }
   lu_recursive(a12 + n1, m - n1, n2, lda, ipiv + n1);
   for (Index k = n1; k < nc; ++k) {
     const Index p = (ipiv[k] += n1);
@@ -575,7 +582,12 @@ std::vector<Index> lu_start(const T* A, Index n, Index r, T* B) {
     Mat<T> L1inv = Mat<T>::Identity(r, r);
     W.topRows(r).template triangularView<Eigen::UnitLower>().solveInPlace(L1inv);
     Eigen::Map<Mat<T>> Xt(B + r * r, r, n - r);
-    linalg::gemm<T>('T', 'T', T(1), L1inv, W.bottomRows(n - r), T(0), Xt);
+    const Index cb = std::max<Index>(4096, Index(1 << 24) / std::max<Index>(1, r * r));
+    for (Index c0 = 0; c0 < n - r; c0 += cb) {  // column blocks, between which a stop request is honoured
+      cancel::check();
+      const Index w = std::min(cb, n - r - c0);
+      linalg::gemm<T>('T', 'T', T(1), L1inv, W.bottomRows(n - r).middleRows(c0, w), T(0), Xt.middleCols(c0, w));
+    }
     for (Index m = r; m < n; ++m) {
       const Index q = perm[size_t(m)];
       if (q != m) std::memcpy(B + q * r, B + m * r, sizeof(T) * size_t(r));
@@ -616,6 +628,7 @@ std::vector<Index> maxvol_impl(const T* A, Index n, Index r, double tol, Index m
   Index it = 0;
   for (; it < max_iters; ++it) {
     if (best <= rtol) break;
+    cancel::check();
     const T* bi = B + i * r;
     Index j = 0;
     while (absval(bi[j]) != best) ++j;  // first maximum of the row
@@ -767,6 +780,7 @@ std::vector<Index> rect_impl(const T* A, Index n, Index r, double tol, Index min
   Index k = r;
   for (; k < kmax; ++k) {
     if (k >= kmin && fi <= tol2) break;
+    cancel::check();
     if (k == ld) {  // grow the row stride
       const Index ld2 = std::min(kmax, 2 * ld);
       auto buf2 = std::make_unique<Scratch<T>>(size_t(n * ld2));

@@ -1,5 +1,7 @@
 #include "tnfast/parallel.hpp"
 
+#include "tnfast/cancel.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <thread>
@@ -16,11 +18,17 @@ void for_each_task(Index ntasks, int threads, const std::function<void(Index, in
   if (ntasks <= 0) return;
   threads = int(std::max<Index>(1, std::min<Index>(threads, ntasks)));
   std::atomic<Index> next{0};
+  cancel::Context* ctx = cancel::current();
   auto worker = [&](int t) {
-    for (Index i = next++; i < ntasks; i = next++) fn(i, t);
+    cancel::Adopt adopt(ctx);  // a no-op on the caller's thread
+    for (Index i = next++; i < ntasks; i = next++) {
+      if (cancel::requested()) break;
+      fn(i, t);
+    }
   };
   if (threads == 1) {
     worker(0);
+    cancel::check();
     return;
   }
 #ifdef TNFAST_HAVE_OPENMP
@@ -38,6 +46,7 @@ void for_each_task(Index ntasks, int threads, const std::function<void(Index, in
   worker(0);
   for (auto& th : pool) th.join();
 #endif
+  cancel::check();
 }
 
 }  // namespace parallel

@@ -13,7 +13,9 @@
 #include <string>
 #include <utility>
 
+#include "tnfast/cancel.hpp"
 #include "tnfast/linalg.hpp"
+#include "tnfast/memory.hpp"
 
 namespace tnfast {
 namespace rss {
@@ -443,12 +445,23 @@ RSResult<T> tt_rs(const RSProblem& p, Index rank, double cutoff) {
     if (V.d != d || V.rr != (k == n - 2 ? 1 : p.right[size_t(k + 1)].rl))
       throw invalid_argument("sketch: right sketch cores have inconsistent shapes");
   }
+  // The largest buffers of site k: the N x (mL d) indicator product, the (mL d) x mR sketch
+  // and its SVD factors (about three copies of it).
+  for (Index k = 0; k < n; ++k) {
+    const double mL = k == 0 ? 1.0 : double(p.left[size_t(k - 1)].rr);
+    const double mR = k == n - 1 ? 1.0 : double(p.right[size_t(k)].rl);
+    const double bytes = 8.0 * (double(N) * mL * double(d) + 4.0 * mL * double(d) * mR + double(N) * (mL + mR));
+    require_memory(bytes, "tt_rs: the sketch of site " + std::to_string(k) + " (" + std::to_string(Index(mL)) +
+                              " x " + std::to_string(d) + " rows, " + std::to_string(Index(mR)) + " columns)",
+                   "; use fewer states d, a smaller cluster_size or sketch='random' with a small sketch_dim");
+  }
   auto y = [&](Index i, Index k) { return Index(p.samples[i * n + k]); };
 
   // Right sketch vectors R[k] (N x m'_k) of the suffixes x_{k:n}, k = 1..n (R[n] = 1).
   std::vector<Mat<double>> R(size_t(n + 1));
   R[size_t(n)] = Mat<double>::Ones(N, 1);
   for (Index k = n - 1; k >= 1; --k) {
+    cancel::check();
     const auto& V = p.right[size_t(k - 1)];
     Mat<double> Rk(N, V.rl);
     for (Index i = 0; i < N; ++i) {
@@ -468,6 +481,7 @@ RSResult<T> tt_rs(const RSProblem& p, Index rank, double cutoff) {
   Mat<T> A = Mat<T>::Ones(1, 1);
   Index Dprev = 1;
   for (Index k = 0; k < n; ++k) {
+    cancel::check();
     const Index mL = L.cols();
     const Mat<double>& Rk = R[size_t(k + 1)];
     // Phi((alpha, x), beta) = (1/N) sum_i [y_ik = x] L_i(alpha) R_i(beta)

@@ -89,13 +89,30 @@ void push_right(Cores<T>& c, Index k) {
 }  // namespace detail
 
 template <class T>
+void canonicalize_scaled(Cores<T>& cores, Index center);
+
+template <class T>
 void canonicalize(Cores<T>& cores, Index center) {
   check_cores(cores, "cores");
   const Index n = Index(cores.size());
   if (center < 0 || center >= n)
     throw invalid_argument("center: expected 0 <= center < " + std::to_string(n) + ", got " + std::to_string(center));
-  for (Index k = 0; k < center; ++k) detail::push_right(cores, k);
-  for (Index k = n - 1; k > center; --k) detail::push_left(cores, k);
+  const long E = detail::normalize_scales(cores);
+  canonicalize_scaled(cores, center);
+  detail::restore_scale(cores[size_t(center)], E, "canonicalize");
+}
+
+template <class T>
+void canonicalize_scaled(Cores<T>& cores, Index center) {
+  const Index n = Index(cores.size());
+  for (Index k = 0; k < center; ++k) {
+    cancel::check();
+    detail::push_right(cores, k);
+  }
+  for (Index k = n - 1; k > center; --k) {
+    cancel::check();
+    detail::push_left(cores, k);
+  }
 }
 
 namespace {
@@ -174,6 +191,7 @@ double svd_sweep(Cores<T>& c, Index max_rank, double budget, std::vector<Vec<rea
   Mat<T> L, U, V, VS, Lf, Q;
   Vec<real_t<T>> s;
   for (Index k = 0; k + 1 < n; ++k) {
+    cancel::check();
     Core3<T>& G = c[size_t(k)];
     Core3<T>& N = c[size_t(k + 1)];
     const Index rows = G.rl * G.d, cols = G.rr;
@@ -241,25 +259,39 @@ TruncationInfo round(Cores<T>& cores, Index max_rank, double rel_tol) {
   if (max_rank < 0) throw invalid_argument("max_rank: expected an integer >= 0 (0: no cap)");
   TruncationInfo info;
   const Index n = Index(cores.size());
-  canonicalize(cores, 0);
+  const long E = detail::normalize_scales(cores);
+  canonicalize_scaled(cores, 0);
   const double nrm = double(core_norm(cores[0]));
-  info.norm = nrm;
+  info.norm = std::ldexp(nrm, int(std::max(-100000L, std::min(100000L, E))));
   if (n > 1) {
     const double budget = rel_tol * rel_tol * nrm * nrm / double(n - 1);
     const double cut = svd_sweep(cores, max_rank, budget, nullptr, true);
     info.discarded_weight = nrm > 0 ? cut / (nrm * nrm) : 0.0;
   }
+  detail::restore_scale(cores.back(), E, "round");
   info.ranks = ranks(cores);
   return info;
 }
 
 template <class T>
-std::vector<Vec<real_t<T>>> singular_values(const Cores<T>& cores) {
+std::vector<Vec<real_t<T>>> singular_values(const Cores<T>& cores, long* exponent) {
   check_cores(cores, "cores");
   Cores<T> c = cores;
-  canonicalize(c, 0);
+  const long E = detail::normalize_scales(c);
+  canonicalize_scaled(c, 0);
   std::vector<Vec<real_t<T>>> spectra;
   svd_sweep(c, 0, -1.0, &spectra, false);
+  if (exponent) {
+    *exponent = E;
+  } else {
+    const int e = int(std::max(-100000L, std::min(100000L, E)));
+    for (auto& s : spectra)
+      for (Index i = 0; i < s.size(); ++i) {
+        s[i] = std::ldexp(s[i], e);
+        if (!std::isfinite(s[i]))
+          throw std::overflow_error("singular_values: the singular values overflow the floating-point range");
+      }
+  }
   return spectra;
 }
 
@@ -287,7 +319,7 @@ std::vector<double> entropy(const std::vector<Vec<R>>& spectra) {
   template void detail::push_right<T>(Cores<T>&, Index);                            \
   template void canonicalize<T>(Cores<T>&, Index);                                  \
   template TruncationInfo round<T>(Cores<T>&, Index, double);                       \
-  template std::vector<Vec<real_t<T>>> singular_values<T>(const Cores<T>&);
+  template std::vector<Vec<real_t<T>>> singular_values<T>(const Cores<T>&, long*);
 TNFAST_INST(float)
 TNFAST_INST(double)
 TNFAST_INST(cfloat)

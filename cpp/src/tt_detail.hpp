@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "tnfast/cancel.hpp"
 #include "tnfast/linalg.hpp"
 #include "tnfast/tt.hpp"
 
@@ -53,6 +54,57 @@ Index keep_count(const Vec<R>& s, Index max_rank, double budget, double* cut) {
   k = std::max<Index>(k, 1);
   *cut = tail[size_t(k)];
   return k;
+}
+
+// Largest |real part| or |imaginary part| of a core's entries.
+template <class T>
+real_t<T> max_component(const Core3<T>& G) {
+  using R = real_t<T>;
+  const R* p = reinterpret_cast<const R*>(G.data.data());
+  const size_t m = G.data.size() * (Eigen::NumTraits<T>::IsComplex ? 2 : 1);
+  R mx = R(0);
+  for (size_t i = 0; i < m; ++i) mx = std::max(mx, std::abs(p[i]));
+  return mx;
+}
+
+// Multiplies every entry of G by 2^e (exact unless the result over- or underflows).
+template <class T>
+void scale_pow2(Core3<T>& G, long e) {
+  using R = real_t<T>;
+  if (e == 0) return;
+  R* p = reinterpret_cast<R*>(G.data.data());
+  const size_t m = G.data.size() * (Eigen::NumTraits<T>::IsComplex ? 2 : 1);
+  const int ei = int(std::max(-100000L, std::min(100000L, e)));
+  for (size_t i = 0; i < m; ++i) p[i] = std::ldexp(p[i], ei);
+}
+
+// Scales every core by a power of two so that its largest component lies in [0.5, 1); returns
+// the total exponent E (the train equals 2^E times the scaled one).  Exact.
+template <class T>
+long normalize_scales(Cores<T>& c) {
+  long E = 0;
+  for (auto& G : c) {
+    cancel::check();
+    const auto mx = max_component(G);
+    if (!(mx > 0)) continue;
+    int e = 0;
+    std::frexp(mx, &e);
+    scale_pow2(G, -long(e));
+    E += e;
+  }
+  return E;
+}
+
+// Multiplies G by 2^E; throws std::overflow_error naming `what` when an entry overflows.
+template <class T>
+void restore_scale(Core3<T>& G, long E, const char* what) {
+  scale_pow2(G, E);
+  using R = real_t<T>;
+  const R* p = reinterpret_cast<const R*>(G.data.data());
+  const size_t m = G.data.size() * (Eigen::NumTraits<T>::IsComplex ? 2 : 1);
+  for (size_t i = 0; i < m; ++i)
+    if (!std::isfinite(p[i]))
+      throw std::overflow_error(std::string(what) + ": the result overflows the floating-point range");
 }
 
 // Throws unless a and b are valid trains of equal physical dimensions.

@@ -443,14 +443,13 @@ void run(const Cores<T>& cores, Job<T>& job, Index batch, T* out, int num_thread
   }
   threads = int(std::max<Index>(1, std::min<Index>(threads, batch)));
   const Index scratch_size = 2 * R + 4 * R * job.dmax + 16 * R + 16;
-  if (threads == 1) {
-    std::vector<T> scratch(static_cast<size_t>(scratch_size));
-    fn(job, 0, batch, out, scratch.data());
-    return;
-  }
   std::vector<std::vector<T>> scratch(static_cast<size_t>(threads), std::vector<T>(static_cast<size_t>(scratch_size)));
-  const Index chunk = (batch + threads - 1) / threads;
-  parallel::for_each_task(threads, threads, [&](Index c, int t) {
+  // Chunks of about 2^22 multiply-adds (a few ms) between which a stop request is honoured;
+  // at least `threads` chunks so that every thread gets work.
+  const double per_sample = std::max(1.0, work / double(batch));
+  Index chunk = Index(std::max(64.0, double(1 << 22) / per_sample));
+  chunk = std::min(chunk, (batch + threads - 1) / threads);
+  parallel::for_each_task((batch + chunk - 1) / chunk, threads, [&](Index c, int t) {
     const Index b0 = std::min(batch, c * chunk), b1 = std::min(batch, b0 + chunk);
     if (b0 < b1) fn(job, b0, b1, out, scratch[size_t(t)].data());
   });

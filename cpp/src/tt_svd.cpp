@@ -24,6 +24,28 @@ Cores<T> tt_svd(const T* data, const std::vector<Index>& shape, Index max_rank, 
   if (max_rank < 0) throw invalid_argument("max_rank: expected an integer >= 0 (0: no cap)");
   Eigen::Map<const Vec<T>> all(data, total);
   if (!all.allFinite()) throw invalid_argument("array: holds NaN or Inf");
+  // Entries far from 1 in magnitude would over- or underflow in the squares of the SVDs and of
+  // the cut budget: such an array is decomposed scaled by a power of two (exact), and the scale
+  // goes back into the last core.
+  {
+    using R = real_t<T>;
+    const R* p = reinterpret_cast<const R*>(data);
+    const size_t m = size_t(total) * (Eigen::NumTraits<T>::IsComplex ? 2 : 1);
+    R mx = R(0);
+    for (size_t i = 0; i < m; ++i) mx = std::max(mx, std::abs(p[i]));
+    int e = 0;
+    if (mx > 0) std::frexp(mx, &e);
+    const int limit = std::is_same_v<R, float> ? 30 : 250;
+    if (mx > 0 && (e > limit || e < -limit)) {
+      std::vector<T> scaled(data, data + total);
+      R* q = reinterpret_cast<R*>(scaled.data());
+      for (size_t i = 0; i < m; ++i) q[i] = std::ldexp(q[i], -e);
+      Cores<T> cores = tt_svd<T>(scaled.data(), shape, max_rank, rel_tol, info);
+      detail::restore_scale(cores.back(), e, "tt_svd");
+      if (info) info->norm = std::ldexp(info->norm, e);
+      return cores;
+    }
+  }
   const double nrm = double(all.blueNorm());
   const Index n = Index(shape.size());
   const double budget = n > 1 ? rel_tol * rel_tol * nrm * nrm / double(n - 1) : 0.0;
@@ -36,6 +58,7 @@ Cores<T> tt_svd(const T* data, const std::vector<Index>& shape, Index max_rank, 
   Mat<T> U, V;
   Vec<real_t<T>> s;
   for (Index k = 0; k + 1 < n; ++k) {
+    cancel::check();
     const Index m = r * shape[size_t(k)];
     rest /= shape[size_t(k)];
     if (buf.size() == 0) {

@@ -85,7 +85,7 @@ def set_num_threads(n: int) -> None:
     """Set the number of threads of the BLAS used by the core (not numpy's own BLAS)."""
     from ._validate import as_int
 
-    n = as_int(n, "n", minimum=1)
+    n = as_int(n, "n", minimum=1, maximum=2 ** 31 - 1)
     fn = _state.get("set_threads")
     if fn is None:
         raise RuntimeError("no optimized BLAS is in use; the core computes with Eigen on one thread")

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _core
-from ._validate import as_array, as_float, as_int
+from ._validate import as_array, as_float, as_int, check_cross_sizes
 from .tensortrain import TensorTrain
 
 __all__ = ["tt_cross", "CrossInfo", "SweepRecord", "prrlu", "PrrLUResult"]
@@ -313,6 +313,7 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
         raise ValueError(f"method: expected 'tci2' or 'maxvol1', got {method!r}")
     if pivot_search not in ("auto", "full", "rook"):
         raise ValueError(f"pivot_search: expected 'auto', 'full' or 'rook', got {pivot_search!r}")
+    check_cross_sizes(dims, method == "tci2" and pivot_search == "full")
     if rook_probe not in ("lines", "entries"):
         raise ValueError(f"rook_probe: expected 'lines' or 'entries', got {rook_probe!r}")
     rel_tol = as_float(rel_tol, "rel_tol", minimum=0.0)

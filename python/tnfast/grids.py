@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float, as_int
+from ._validate import as_float, as_int, require_memory
 
 __all__ = ["uniform_grid", "chebyshev_grid", "gauss_legendre_grid", "GridFunction", "grid_function", "QuanticsFunction",
            "quantics", "quantics_to_points", "points_to_quantics", "quantics_shape"]
 
 _LAYOUTS = ("interleaved", "fused", "serial")
+MAX_SITES = 1 << 16  # digits of one quantics tensor
+MAX_GAUSS_POINTS = 1000  # numpy's Gauss-Legendre rule costs O(n^3) (seconds at 1000 points)
 
 
 def uniform_grid(a: float, b: float, n: int, endpoint: bool = True) -> np.ndarray:
@@ -34,6 +36,7 @@ def uniform_grid(a: float, b: float, n: int, endpoint: bool = True) -> np.ndarra
     n = as_int(n, "n", minimum=1)
     if not b > a:
         raise ValueError(f"b: expected b > a, got a={a}, b={b}")
+    require_memory(8.0 * n, f"uniform_grid: {n} points")
     return np.linspace(a, b, n, endpoint=bool(endpoint))
 
 
@@ -68,7 +71,7 @@ def gauss_legendre_grid(a: float, b: float, n: int):
     """
     a = as_float(a, "a")
     b = as_float(b, "b")
-    n = as_int(n, "n", minimum=1)
+    n = as_int(n, "n", minimum=1, maximum=MAX_GAUSS_POINTS)
     if not b > a:
         raise ValueError(f"b: expected b > a, got a={a}, b={b}")
     t, w = np.polynomial.legendre.leggauss(n)
@@ -97,9 +100,14 @@ class GridFunction:
             raise TypeError("grids: expected a sequence of 1-d arrays (one per variable)")
         self.grids = []
         for k, g in enumerate(grids):
-            arr = np.asarray(g, dtype=np.float64)
+            try:
+                arr = np.asarray(g, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise TypeError(f"grids[{k}]: expected a 1-d array of real numbers") from None
             if arr.ndim != 1 or arr.size < 1:
                 raise ValueError(f"grids[{k}]: expected a non-empty 1-d array, got shape {arr.shape}")
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"grids[{k}]: holds NaN or Inf")
             self.grids.append(arr)
         if not self.grids:
             raise ValueError("grids: expected at least one grid")
@@ -114,6 +122,13 @@ class GridFunction:
         idx = np.asarray(idx)
         if idx.ndim != 2 or idx.shape[1] != len(self.grids):
             raise ValueError(f"idx: expected shape (batch, {len(self.grids)}), got {idx.shape}")
+        if idx.dtype == np.bool_ or idx.dtype.kind not in "iu":
+            raise TypeError(f"idx: expected integer grid indices, got dtype {idx.dtype}")
+        for k, g in enumerate(self.grids):
+            col = idx[:, k]
+            if col.size and (col.min() < 0 or col.max() >= len(g)):
+                bad = col[(col < 0) | (col >= len(g))][0]
+                raise ValueError(f"idx: index {bad} in column {k} is out of range for a grid of {len(g)} points")
         return np.stack([g[idx[:, k]] for k, g in enumerate(self.grids)], axis=1)
 
     def __call__(self, idx):
@@ -134,8 +149,14 @@ def _check_quantics(n_vars, bits, a, b, layout):
         raise ValueError("n_vars: the fused layout supports at most 20 variables")
     if bits > 62:
         raise ValueError(f"bits: expected at most 62, got {bits}")
-    a = np.broadcast_to(np.asarray(a, dtype=np.float64), (n_vars,)).copy()
-    b = np.broadcast_to(np.asarray(b, dtype=np.float64), (n_vars,)).copy()
+    if n_vars * bits > MAX_SITES:
+        raise ValueError(f"n_vars, bits: {n_vars} variables of {bits} bits would need {n_vars * bits} sites; "
+                         f"expected at most {MAX_SITES}")
+    try:
+        a = np.broadcast_to(np.asarray(a, dtype=np.float64), (n_vars,)).copy()
+        b = np.broadcast_to(np.asarray(b, dtype=np.float64), (n_vars,)).copy()
+    except (TypeError, ValueError):
+        raise ValueError(f"a, b: expected real numbers or arrays of shape ({n_vars},)") from None
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b)) and np.all(b > a)):
         raise ValueError(f"a, b: expected finite bounds with b > a, got a={a}, b={b}")
     return n_vars, bits, a, b
@@ -195,6 +216,10 @@ def quantics_to_points(idx, n_vars: int, bits: int, a=0.0, b=1.0, layout: str = 
     sites = bits if layout == "fused" else n_vars * bits
     if idx.ndim != 2 or idx.shape[1] != sites or idx.dtype.kind not in "iu":
         raise ValueError(f"idx: expected integers of shape (batch, {sites}), got dtype {idx.dtype}, shape {idx.shape}")
+    base = 2 ** n_vars if layout == "fused" else 2
+    if idx.size and (idx.min() < 0 or idx.max() >= base):
+        bad = idx[(idx < 0) | (idx >= base)][0]
+        raise ValueError(f"idx: digit {bad} is out of range; expected digits in [0, {base}) for the {layout} layout")
     m = _digits_to_integers(idx, n_vars, bits, layout)
     return a[None, :] + (b - a)[None, :] * (m.astype(np.float64) / float(2 ** bits))
 
@@ -206,11 +231,16 @@ def points_to_quantics(x, n_vars: int, bits: int, a=0.0, b=1.0, layout: str = "i
     grid and clipped into ``[a, b)``.
     """
     n_vars, bits, a, b = _check_quantics(n_vars, bits, a, b, layout)
-    x = np.asarray(x, dtype=np.float64)
+    try:
+        x = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError("x: expected an array of real numbers") from None
     if x.ndim == 1 and n_vars == 1:
         x = x[:, None]
     if x.ndim != 2 or x.shape[1] != n_vars:
         raise ValueError(f"x: expected shape (batch, {n_vars}), got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("x: holds NaN or Inf (no grid point corresponds to it)")
     scale = float(2 ** bits)
     t = (x - a[None, :]) / (b - a)[None, :] * scale
     r = np.round(t)

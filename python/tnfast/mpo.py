@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
+import math
 
 import numpy as np
 
-from ._validate import as_array, core_suffix, result_dtype
-from .tensortrain import TensorTrain, _check_cores, _check_shape, _fn, _is_scalar, _short
+from ._io import load_cores, save_cores
+from ._validate import as_array, result_dtype
+from .tensortrain import TensorTrain, _check_cores, _check_dtype, _check_shape, _fn, _is_scalar, _short
 
 __all__ = ["MPO"]
 
@@ -64,8 +65,8 @@ class MPO:
             raise ValueError(f"row_dims and col_dims: expected the same number of sites, got {len(rows)} and "
                              f"{len(cols)}")
         w = as_array(matrix, "matrix", ndim=2)
-        if w.shape != (int(np.prod(rows)), int(np.prod(cols))):
-            raise ValueError(f"matrix: expected shape ({int(np.prod(rows))}, {int(np.prod(cols))}) for row_dims "
+        if w.shape != (math.prod(rows), math.prod(cols)):
+            raise ValueError(f"matrix: expected shape ({math.prod(rows)}, {math.prod(cols)}) for row_dims "
                              f"{rows} and col_dims {cols}, got {w.shape}")
         n = len(rows)
         t = w.reshape(rows + cols)
@@ -79,7 +80,7 @@ class MPO:
     def identity(cls, dims, dtype=np.float64) -> "MPO":
         """The identity on ``prod(dims)``-vectors as a rank-1 MPO (square cores)."""
         dims = _check_shape(dims, "dims")
-        core_suffix(dtype)
+        dtype = _check_dtype(dtype, "dtype")
         return cls._wrap([np.eye(d, dtype=dtype).reshape(1, d, d, 1) for d in dims])
 
     @classmethod
@@ -123,8 +124,8 @@ class MPO:
 
     @property
     def shape(self) -> tuple:
-        """Matrix shape ``(prod i_k, prod j_k)``."""
-        return (int(np.prod(self.row_dims)), int(np.prod(self.col_dims)))
+        """Matrix shape ``(prod i_k, prod j_k)`` (exact Python integers)."""
+        return (math.prod(self.row_dims), math.prod(self.col_dims))
 
     @property
     def ranks(self) -> tuple:
@@ -146,7 +147,9 @@ class MPO:
         return MPO([c.copy() for c in self.cores])
 
     def astype(self, dtype) -> "MPO":
-        return MPO([c.astype(dtype) for c in self.cores])
+        """A copy with cores of ``dtype``; see :meth:`TensorTrain.astype`."""
+        tt = self.as_tensor_train().astype(dtype)
+        return MPO._from_tt(tt, self.row_dims, self.col_dims)
 
     def __repr__(self) -> str:
         return (f"MPO(n={self.ndim}, rows={_short(self.row_dims)}, cols={_short(self.col_dims)}, "
@@ -294,18 +297,13 @@ class MPO:
         return self.as_tensor_train().entropy()
 
     # ---- save / load -------------------------------------------------------------------
-    def save(self, path) -> None:
-        """Write the cores to an ``.npz`` file (no pickle)."""
-        arrays = {f"core_{k}": c for k, c in enumerate(self.cores)}
-        np.savez(path, kind=np.array("MPO"), n=np.array(self.ndim), **arrays)
+    def save(self, path) -> str:
+        """Write the cores to an ``.npz`` file (no pickle; ``.npz`` appended when missing).
+        Returns the path written."""
+        return save_cores(path, "MPO", self.cores)
 
     @classmethod
     def load(cls, path) -> "MPO":
-        path = os.fspath(path)
-        with np.load(path, allow_pickle=False) as f:
-            if "kind" not in f or str(f["kind"]) != "MPO":
-                raise ValueError(f"{path}: not a tnfast MPO file")
-            n = int(f["n"])
-            cores = [f[f"core_{k}"] for k in range(n)]
-        return cls(cores, copy=False)
+        """Read an MPO written by :meth:`save`; errors as in :meth:`TensorTrain.load`."""
+        return cls(load_cores(path, "MPO", 4), copy=False)
 

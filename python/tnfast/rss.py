@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _core
-from ._validate import as_array, as_float, as_int, core_suffix
+from ._validate import as_array, as_float, as_int, core_suffix, require_memory
 from .embeddings import Basis, Embedding, get_embedding
 from .tensortrain import TensorTrain
 
@@ -316,6 +316,9 @@ def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1
 
     t0 = time.perf_counter()
     approx = tt_evaluate(tt, samples, emb, out_position if C > 1 else None).reshape(N, C)
+    big = float(np.max(np.abs(f_samples))) if f_samples.size else 0.0
+    if big > 0:  # relative errors of values near the overflow threshold: norms of scaled copies
+        approx, f_samples = approx / big, f_samples / big
     diff = np.linalg.norm(approx - f_samples)
     ref = np.linalg.norm(f_samples)
     piv = float(diff / ref) if ref > 0 else float(diff)
@@ -375,6 +378,8 @@ def tt_evaluate(tt: TensorTrain, x, embedding, out_position=None) -> np.ndarray:
     in_sites = [k for k in range(m) if k != out_position]
     if isinstance(embedding, str):
         embedding = get_embedding(embedding, tt.shape[in_sites[0]])
+    elif not callable(embedding):
+        raise TypeError(f"embedding: expected a name or an Embedding, got {type(embedding).__name__}")
     feats = embedding(x)
     dt = tt.dtype
     V = np.ones((B, 1, 1), dtype=dt)
@@ -497,11 +502,16 @@ def tt_rs(samples, d=None, rank=None, cutoff=None, sketch: str = "cluster", clus
         raise TypeError(f"dtype: expected float32 or float64, got {np.dtype(dtype)}")
     if sketch == "cluster":
         cluster_size = as_int(cluster_size, "cluster_size", minimum=1)
+        m = float(d) ** min(cluster_size, n - 1)
+        require_memory(2 * 8 * (n - 1) * m * d * m, f"tt_rs: the cluster sketch of {n} variables with d={d} "
+                       f"states and cluster_size={cluster_size}", "; use sketch='random' with a small sketch_dim")
         left = _cluster_sketch(n, d, cluster_size, "left")
         right = _cluster_sketch(n, d, cluster_size, "right")
     elif sketch == "random":
         rng = np.random.default_rng(seed)
         m = as_int(sketch_dim, "sketch_dim", minimum=1) if sketch_dim is not None else (2 * rank + 2 if rank else 10)
+        require_memory(2 * 8 * (n - 1) * float(m) * d * m, f"tt_rs: the random sketch of {n} variables with "
+                       f"d={d} states and sketch_dim={m}", "; use a smaller sketch_dim")
         left = _random_sketch(n, d, m, "left", rng)
         right = _random_sketch(n, d, m, "right", rng)
     else:
@@ -576,6 +586,8 @@ def tt_sample(tt: TensorTrain, n_samples: int, seed=None) -> np.ndarray:
     if not isinstance(tt, TensorTrain):
         raise TypeError("tt: expected a TensorTrain")
     n_samples = as_int(n_samples, "n_samples", minimum=0)
+    require_memory(8.0 * n_samples * (tt.ndim + 4 * max(tt.shape) * max(tt.ranks)),
+                   f"tt_sample: {n_samples} samples of {tt.ndim} variables")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     marg = _right_marginals(tt)
     if not marg[0][0] > 0:

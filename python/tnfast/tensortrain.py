@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 from dataclasses import dataclass
@@ -9,7 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _core
-from ._validate import as_array, as_float, as_int, core_suffix, result_dtype
+from ._validate import (INT32_MAX, as_array, as_float, as_int, core_suffix, finite_result, require_memory,
+                        result_dtype)
+from ._io import load_cores, save_cores
 
 __all__ = ["TensorTrain", "MPS", "TruncationInfo"]
 
@@ -135,8 +138,9 @@ class TensorTrain:
         """
         shape = _check_shape(shape, "shape")
         ranks = _check_ranks(rank, len(shape), "rank")
-        dtype = np.dtype(dtype)
-        core_suffix(dtype)
+        dtype = _check_dtype(dtype, "dtype")
+        size = sum(ranks[k] * d * ranks[k + 1] for k, d in enumerate(shape))
+        require_memory(3 * 8.0 * size, f"TensorTrain.random: cores of {size} entries (ranks {_short(ranks)})")
         rng = np.random.default_rng(seed)
         cores = []
         for k, d in enumerate(shape):
@@ -152,14 +156,14 @@ class TensorTrain:
     def zeros(cls, shape, dtype=np.float64) -> "TensorTrain":
         """The zero tensor as a rank-1 train."""
         shape = _check_shape(shape, "shape")
-        core_suffix(dtype)
+        dtype = _check_dtype(dtype, "dtype")
         return cls._wrap([np.zeros((1, d, 1), dtype=dtype) for d in shape])
 
     @classmethod
     def ones(cls, shape, dtype=np.float64) -> "TensorTrain":
         """The all-ones tensor as a rank-1 train."""
         shape = _check_shape(shape, "shape")
-        core_suffix(dtype)
+        dtype = _check_dtype(dtype, "dtype")
         return cls._wrap([np.ones((1, d, 1), dtype=dtype) for d in shape])
 
     @classmethod
@@ -210,7 +214,13 @@ class TensorTrain:
         return type(self)([c.copy() for c in self.cores])
 
     def astype(self, dtype) -> "TensorTrain":
-        return type(self)([c.astype(dtype) for c in self.cores])
+        """A copy with cores of ``dtype`` (float32, float64, complex64 or complex128).  Complex to
+        real keeps the real part only when every imaginary part is zero."""
+        dtype = _check_dtype(dtype, "dtype")
+        if self.dtype.kind == "c" and dtype.kind != "c" and any(np.any(c.imag != 0) for c in self.cores):
+            raise TypeError(f"dtype: cannot convert a complex train with nonzero imaginary parts to {dtype}")
+        return type(self)([np.real(c).astype(dtype) if dtype.kind != "c" else c.astype(dtype)
+                           for c in self.cores])
 
     def conj(self) -> "TensorTrain":
         """Elementwise complex conjugate."""
@@ -226,7 +236,7 @@ class TensorTrain:
 
         Raises ValueError when the tensor would have more than ``max_elements`` entries.
         """
-        size = int(np.prod([float(d) for d in self.shape]))
+        size = math.prod(self.shape)
         if size > max_elements:
             raise ValueError(f"full(): the dense tensor would have {size} entries (> max_elements="
                              f"{max_elements}); evaluate at chosen indices instead")
@@ -253,8 +263,8 @@ class TensorTrain:
         idx = _as_indices(indices, "indices", self.ndim)
         single = idx.ndim == 1
         idx2 = idx.reshape(1, -1) if single else idx
-        nt = 0 if num_threads is None else as_int(num_threads, "num_threads", minimum=1)
-        out = _fn("tt_evaluate", self.dtype)(self.cores, idx2, nt)
+        nt = 0 if num_threads is None else as_int(num_threads, "num_threads", minimum=1, maximum=INT32_MAX)
+        out = finite_result(_fn("tt_evaluate", self.dtype)(self.cores, idx2, nt), "evaluate")
         return out.reshape(()) if single else out
 
     def evaluate_embedded(self, features, num_threads: int | None = None) -> np.ndarray:
@@ -272,7 +282,7 @@ class TensorTrain:
         -------
         ndarray, shape (batch,), dtype promoted from the train's and the features'.
         """
-        nt = 0 if num_threads is None else as_int(num_threads, "num_threads", minimum=1)
+        nt = 0 if num_threads is None else as_int(num_threads, "num_threads", minimum=1, maximum=INT32_MAX)
         n = self.ndim
         if isinstance(features, (list, tuple)):
             if len(features) != n:
@@ -294,7 +304,8 @@ class TensorTrain:
                                  f"{_short(self.shape)}; pass a list of per-site arrays for mixed sizes")
             dtype = result_dtype(self.dtype, f.dtype)
             feats = np.ascontiguousarray(f, dtype=dtype)
-        return _fn("tt_evaluate_embedded", dtype)(self._cores_as(dtype), feats, nt)
+        return finite_result(_fn("tt_evaluate_embedded", dtype)(self._cores_as(dtype), feats, nt),
+                             "evaluate_embedded")
 
     def _cores_as(self, dtype) -> list:
         dtype = np.dtype(dtype)
@@ -312,18 +323,18 @@ class TensorTrain:
     def dot(self, other: "TensorTrain"):
         """Inner product ``<self|other> = sum conj(self) * other`` (Python scalar)."""
         a, b, dtype = self._pair(other, "other")
-        v = _fn("tt_dot", dtype)(a, b)
+        v = finite_result(_fn("tt_dot", dtype)(a, b), "dot")
         return complex(v) if dtype.kind == "c" else float(v)
 
     def norm(self) -> float:
         """Frobenius norm (a rescaled sweep: no overflow in intermediate products)."""
-        return float(_fn("tt_norm", self.dtype)(self.cores))
+        return float(finite_result(_fn("tt_norm", self.dtype)(self.cores), "norm"))
 
     def __add__(self, other):
         if not isinstance(other, TensorTrain):
             return NotImplemented
         a, b, dtype = self._pair(other, "other")
-        return type(self)._wrap(_fn("tt_add", dtype)(a, b))
+        return type(self)._wrap(_finite_cores(_fn("tt_add", dtype)(a, b), "+"))
 
     def __sub__(self, other):
         if not isinstance(other, TensorTrain):
@@ -356,14 +367,19 @@ class TensorTrain:
     def __truediv__(self, alpha):
         if not _is_scalar(alpha):
             return NotImplemented
+        if not np.isfinite(alpha):
+            raise ValueError(f"alpha: expected a finite scalar, got {alpha}")
         if alpha == 0:
             raise ZeroDivisionError("division of a TensorTrain by zero")
-        return self * (1.0 / alpha)
+        inv = 1.0 / alpha
+        if not np.isfinite(inv) or inv == 0:
+            raise ValueError(f"alpha: 1 / {alpha} is not a finite nonzero number")
+        return self * inv
 
     def hadamard(self, other: "TensorTrain") -> "TensorTrain":
         """Elementwise product; cores are Kronecker products of the slices (ranks multiply)."""
         a, b, dtype = self._pair(other, "other")
-        return type(self)._wrap(_fn("tt_hadamard", dtype)(a, b))
+        return type(self)._wrap(_finite_cores(_fn("tt_hadamard", dtype)(a, b), "hadamard"))
 
     # ---- canonical forms and rounding --------------------------------------------------
     def canonicalize(self, center: int) -> "TensorTrain":
@@ -429,26 +445,40 @@ class TensorTrain:
         return _fn("tt_entropy", self.dtype)(self.cores)
 
     # ---- save / load -------------------------------------------------------------------
-    def save(self, path) -> None:
-        """Write the cores to an ``.npz`` file (no pickle)."""
-        arrays = {f"core_{k}": c for k, c in enumerate(self.cores)}
-        np.savez(path, kind=np.array(type(self)._KIND), n=np.array(self.ndim), **arrays)
+    def save(self, path) -> str:
+        """Write the cores to an ``.npz`` file (no pickle); ``.npz`` is appended to a path without
+        it (as numpy does).  Returns the path written."""
+        return save_cores(path, type(self)._KIND, self.cores)
 
     @classmethod
     def load(cls, path) -> "TensorTrain":
-        """Read a tensor train written by :meth:`save`."""
-        path = os.fspath(path)
-        with np.load(path, allow_pickle=False) as f:
-            if "kind" not in f or str(f["kind"]) != cls._KIND:
-                raise ValueError(f"{path}: not a tnfast {cls._KIND} file")
-            n = int(f["n"])
-            cores = [f[f"core_{k}"] for k in range(n)]
-        return cls(cores, copy=False)
+        """Read a tensor train written by :meth:`save` (``path`` with or without ``.npz``).
+
+        Raises ValueError for a file that is not a tnfast tensor train, of another format version,
+        truncated or altered (inconsistent shapes, NaN/Inf, wrong dtype); FileNotFoundError when
+        neither ``path`` nor ``path + ".npz"`` exists."""
+        return cls(load_cores(path, cls._KIND, 3), copy=False)
 
     _KIND = "TensorTrain"
 
 
 MPS = TensorTrain
+
+
+def _check_dtype(dtype, name: str) -> np.dtype:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name}: expected float32, float64, complex64 or complex128, got {dtype!r}") from None
+    if dt not in (np.float32, np.float64, np.complex64, np.complex128):
+        raise TypeError(f"{name}: expected float32, float64, complex64 or complex128, got {dt}")
+    return dt
+
+
+def _finite_cores(cores, what: str) -> list:
+    for c in cores:
+        finite_result(c, what)
+    return cores
 
 
 def _check_shape(shape, name: str) -> tuple:

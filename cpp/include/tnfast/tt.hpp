@@ -101,6 +101,9 @@ Cores<T> hadamard(const Cores<T>& a, const Cores<T>& b);
 // right-orthogonal (sum_{i,b} G[a,i,b] conj(G[a',i,b]) = delta_{aa'}), by QR sweeps.  Bond
 // dimensions can only shrink (to min(r, rows of the unfolding)).  The tensor is unchanged.
 // center = n-1 is the left-canonical form, center = 0 the right-canonical form.
+// Canonical forms, rounding and spectra work on cores scaled by powers of two (exact), so huge
+// or tiny trains give the same answer as moderate ones; a result that cannot be represented
+// (the center core, the last core or a singular value overflows) throws std::overflow_error.
 template <class T>
 void canonicalize(Cores<T>& cores, Index center);
 
@@ -112,9 +115,11 @@ template <class T>
 TruncationInfo round(Cores<T>& cores, Index max_rank, double rel_tol);
 
 // Schmidt spectrum: singular values across every bond k = 1..n-1 (between sites k-1 and k),
-// descending; entry k-1 of the result holds bond k.  Empty for one site.
+// descending; entry k-1 of the result holds bond k.  Empty for one site.  With `exponent`, the
+// spectra are those of the train divided by 2^*exponent (always representable; enough for the
+// entropy, which does not depend on the scale).
 template <class T>
-std::vector<Vec<real_t<T>>> singular_values(const Cores<T>& cores);
+std::vector<Vec<real_t<T>>> singular_values(const Cores<T>& cores, long* exponent = nullptr);
 
 // Von Neumann entropy S = -sum p ln p, p = s^2 / sum s^2, of each spectrum (0 terms skipped).
 template <class R>

@@ -11,6 +11,8 @@ Data: the CIFAR-10 JPEG copy (see :func:`tnfast.datasets.load_cifar10`).
 
 from __future__ import annotations
 
+from .._cli_types import positive_float, positive_int  # noqa: F401
+
 import json
 import pathlib
 import time
@@ -164,17 +166,17 @@ def _cmd(args):
 def register_repro(sub):
     p = sub.add_parser("mpo-cifar", help="MPO-Net style VGG/ResNet/DenseNet on CIFAR-10 (JPEG copy), dense vs MPO")
     p.add_argument("--arch", choices=["vgg", "resnet", "densenet"], default="vgg")
-    p.add_argument("--epochs", type=int, default=None)
-    p.add_argument("--subset", type=int, default=None, help="training images (class balanced); CPU default 5000")
+    p.add_argument("--epochs", type=positive_int, default=None)
+    p.add_argument("--subset", type=positive_int, default=None, help="training images (class balanced); CPU default 5000")
     p.add_argument("--out", default=None)
     p.add_argument("--quick", action="store_true", help="2,000 images, 1 epoch")
     p.add_argument("--full", action="store_true", help="all data, 30 epochs, wider nets, augmentation (GPU)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--bond", type=int, default=4)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--width", type=int, default=None)
+    p.add_argument("--batch-size", type=positive_int, default=128)
+    p.add_argument("--lr", type=positive_float, default=2e-3)
+    p.add_argument("--bond", type=positive_int, default=4)
+    p.add_argument("--threads", type=positive_int, default=2)
+    p.add_argument("--width", type=positive_int, default=None)
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd)

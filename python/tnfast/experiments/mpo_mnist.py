@@ -19,6 +19,8 @@ was used.
 
 from __future__ import annotations
 
+from .._cli_types import positive_float, positive_int  # noqa: F401
+
 import argparse
 import json
 import pathlib
@@ -188,17 +190,17 @@ def _cmd(args):
 
 def register_repro(sub):
     p = sub.add_parser("mpo-mnist", help="MPO-Net: FC2 and LeNet-5 on MNIST, dense vs MPO (scratch / TT-SVD)")
-    p.add_argument("--epochs", type=int, default=None, help="default: per network (RECIPES)")
+    p.add_argument("--epochs", type=positive_int, default=None, help="default: per network (RECIPES)")
     p.add_argument("--out", default="results/mpo-mnist")
     p.add_argument("--quick", action="store_true", help="6k/2k images, at most 2 epochs")
     p.add_argument("--arch", nargs="+", choices=["fc2", "lenet5"], default=["fc2", "lenet5"])
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch-size", type=int, default=None, help="default: per network (RECIPES)")
-    p.add_argument("--lr", type=float, default=None, help="Adam learning rate; default: per network (RECIPES)")
-    p.add_argument("--dense-lr", type=float, default=None, help="the dense baseline's; default: per network")
-    p.add_argument("--finetune-lr", type=float, default=None, help="default: --lr")
+    p.add_argument("--batch-size", type=positive_int, default=None, help="default: per network (RECIPES)")
+    p.add_argument("--lr", type=positive_float, default=None, help="Adam learning rate; default: per network (RECIPES)")
+    p.add_argument("--dense-lr", type=positive_float, default=None, help="the dense baseline's; default: per network")
+    p.add_argument("--finetune-lr", type=positive_float, default=None, help="default: --lr")
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                    help="random 2-px shifts for all runs; default: per network")
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=positive_int, default=2)
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd)

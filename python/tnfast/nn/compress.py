@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 import numbers
 
 import torch
@@ -37,7 +38,7 @@ def _set_module(model, name, new):
 
 
 def compress(model, layers=None, max_bond=None, cutoff=None, modes=None, inplace=False, skip_first=False,
-             skip_last=False):
+             skip_last=False, allow_larger=False):
     """Replace dense layers of ``model`` by MPO layers initialized from their trained weights.
 
     Parameters
@@ -49,17 +50,24 @@ def compress(model, layers=None, max_bond=None, cutoff=None, modes=None, inplace
     max_bond : int, or dict name -> int/sequence, optional
         Bond cap for all layers or per layer (default: exact bonds).
     cutoff : float or dict name -> float, optional
-        Relative error allowed at each SVD split.
+        Relative Frobenius error allowed for each layer's whole weight:
+        ``||W - W_mpo||_F <= cutoff * ||W||_F`` whenever ``max_bond`` does not bind (the budget
+        is shared among the layer's SVD splits).
     modes : dict name -> (in_modes, out_modes), optional
         Mode factorizations per layer (channels for convolutions); balanced ones otherwise.
     inplace : bool
         Modify ``model`` itself instead of a deep copy.
+    allow_larger : bool
+        By default a layer whose MPO would have more parameters than the dense layer (exact
+        bonds usually do) is left dense, and its report entry says so (``replaced`` False);
+        ``True`` replaces it anyway.
 
     Returns
     -------
     (new_model, report) : the compressed model and a list of dicts, one per layer, with keys
-        ``name, kind, dense_params, mpo_params, ratio, rel_error, bond_dims, in_modes, out_modes``
-        (``rel_error`` = ``||W - W_mpo||_F / ||W||_F``; parameter counts include the bias).
+        ``name, kind, dense_params, mpo_params, ratio, rel_error, bond_dims, in_modes, out_modes,
+        replaced`` (``rel_error`` = ``||W - W_mpo||_F / ||W||_F``; parameter counts include the
+        bias; ``replaced`` False when the layer was kept dense because the MPO would be larger).
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
@@ -83,8 +91,8 @@ def compress(model, layers=None, max_bond=None, cutoff=None, modes=None, inplace
         if name not in chosen:
             raise ValueError(f"modes: {name!r} is not among the layers to compress")
     if cutoff is not None and not isinstance(cutoff, dict):
-        if not isinstance(cutoff, numbers.Real) or cutoff < 0:
-            raise ValueError(f"cutoff: expected a real number >= 0, got {cutoff!r}")
+        if isinstance(cutoff, bool) or not isinstance(cutoff, numbers.Real) or not 0 <= cutoff < math.inf:
+            raise ValueError(f"cutoff: expected a finite real number >= 0, got {cutoff!r}")
     target = model if inplace else copy.deepcopy(model)
     named = dict(target.named_modules())
     report = []
@@ -114,6 +122,8 @@ def compress(model, layers=None, max_bond=None, cutoff=None, modes=None, inplace
             "bond_dims": list(new.bond_dims),
             "in_modes": list(new.in_modes if kind == "linear" else new.channel_in_modes),
             "out_modes": list(new.out_modes if kind == "linear" else new.channel_out_modes),
+            "replaced": bool(allow_larger or mpo_params <= dense_params),
         })
-        _set_module(target, name, new)
+        if report[-1]["replaced"]:
+            _set_module(target, name, new)
     return target, report

@@ -23,13 +23,24 @@ def _as_pos_int(x, name: str, minimum: int = 1) -> int:
     return x
 
 
+_TRIAL_LIMIT = 1 << 16
+MAX_FACTORS = 256  # modes (cores) of one MPO; more would only add modes of size 1
+
+
 def _prime_factors(n: int) -> list:
-    out, p = [], 2
-    while p * p <= n:
+    """Prime factors of ``n`` found by trial division up to 2**16; a cofactor left with no factor
+    below that bound is returned as one factor (it may be composite: the product is still ``n``,
+    only the balance of very large factorizations suffers)."""
+    out = []
+    while n % 2 == 0 and n > 1:
+        out.append(2)
+        n //= 2
+    p = 3
+    while p * p <= n and p <= _TRIAL_LIMIT:
         while n % p == 0:
             out.append(p)
             n //= p
-        p += 1
+        p += 2
     if n > 1:
         out.append(n)
     return out
@@ -54,6 +65,8 @@ def factorize(n: int, n_factors: int) -> tuple:
     """
     n = _as_pos_int(n, "n")
     n_factors = _as_pos_int(n_factors, "n_factors")
+    if n_factors > MAX_FACTORS:
+        raise ValueError(f"n_factors: expected at most {MAX_FACTORS}, got {n_factors}")
     factors = [1] * n_factors
     for p in sorted(_prime_factors(n), reverse=True):
         k = min(range(n_factors), key=lambda t: (factors[t], t))
@@ -80,6 +93,8 @@ def choose_modes(in_features: int, out_features: int, n_cores: int | None = None
     if n_cores is None:
         n_cores = max(2, int(round(math.log(max(in_features, out_features, 2)) / math.log(6.0))))
     n_cores = _as_pos_int(n_cores, "n_cores")
+    if n_cores > MAX_FACTORS:
+        raise ValueError(f"n_cores: expected at most {MAX_FACTORS}, got {n_cores}")
     return factorize(in_features, n_cores), factorize(out_features, n_cores)
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
+import os
 
 import numpy as np
 import torch
@@ -323,7 +324,7 @@ def _plan_cost(out_modes, in_modes, ranks, sizes, batch, budget, input_grad=True
 # TT-SVD and spectra
 # ----------------------------------------------------------------------------------------------
 
-def _left_factor(m, max_rank, cutoff):
+def _left_factor(m, max_rank, budget):
     """Truncated left factor of a matrix ``m (a, b)``: returns ``(u (a, k), rest (k, b), s)``.
 
     For large matrices with ``a <= b`` (more than ``_GRAM_MIN`` entries) the left singular
@@ -343,23 +344,23 @@ def _left_factor(m, max_rank, cutoff):
         evals = torch.flip(evals, [0]).clamp_min(0.0)
         evecs = torch.flip(evecs, [1])
         s = evals.sqrt()
-        k = _truncation_rank(s, max_rank, cutoff)
+        k = _truncation_rank(s, max_rank, budget)
         u = evecs[:, :k].to(m.dtype)
         rest = u.t() @ m
         return u, rest, s.to(m.dtype)
     u, s, vh = torch.linalg.svd(m, full_matrices=False)
-    k = _truncation_rank(s.to(torch.float64), max_rank, cutoff)
+    k = _truncation_rank(s.to(torch.float64), max_rank, budget)
     return u[:, :k], s[:k, None] * vh[:k], s
 
 
-def _truncation_rank(s, max_rank, cutoff):
+def _truncation_rank(s, max_rank, budget):
+    """Fewest singular values (descending ``s``) whose cut squared weight is at most ``budget``
+    (absolute; None or 0: no tolerance), and at most ``max_rank``; at least one."""
     k = int(s.numel())
-    if cutoff is not None and cutoff > 0 and k > 0:
-        # smallest k with  sqrt(sum_{l>=k} s_l^2) <= cutoff * ||s||
-        tail = torch.flip(torch.cumsum(torch.flip(s * s, [0]), 0), [0])
-        total = float(tail[0]) if k else 0.0
-        thr = (cutoff ** 2) * total
-        ok = (tail <= thr).nonzero()
+    if budget is not None and budget > 0 and k > 0:
+        # smallest k with  sum_{l>=k} s_l^2 <= budget
+        tail = torch.flip(torch.cumsum(torch.flip(s.to(torch.float64) ** 2, [0]), 0), [0])
+        ok = (tail <= budget).nonzero()
         k = int(ok[0]) if ok.numel() else k
         k = max(k, 1)
     if max_rank is not None:
@@ -379,8 +380,10 @@ def tt_svd(weight, in_modes, out_modes, max_bond=None, cutoff=None):
     weight : torch.Tensor (out, in)
     in_modes, out_modes : sequences of int of equal length n
     max_bond : int or sequence of n-1 ints, optional; bonds are also capped by :func:`bond_caps`.
-    cutoff : float, optional; relative Frobenius error allowed at each split
-        (``sqrt(sum of discarded s^2) <= cutoff * ||s||``).
+    cutoff : float, optional; relative Frobenius error allowed for the whole weight:
+        ``||W - W_mpo||_F <= cutoff * ||W||_F`` whenever ``max_bond`` does not bind (each of the
+        ``n - 1`` splits may cut ``cutoff**2 ||W||_F**2 / (n - 1)`` of squared weight; the cuts
+        are orthogonal, so their sum is the squared error).
 
     Returns
     -------
@@ -394,6 +397,10 @@ def tt_svd(weight, in_modes, out_modes, max_bond=None, cutoff=None):
         maxes = list(resolve_bond_dims(max_bond, in_modes, out_modes, name="max_bond"))
     with torch.no_grad():
         w = weight.detach()
+        budget = None
+        if cutoff is not None and cutoff > 0 and n > 1:
+            total = float(torch.linalg.vector_norm(w.to(torch.float64)) ** 2)
+            budget = cutoff ** 2 * total / (n - 1)
         perm = [p for k in range(n) for p in (k, n + k)]
         rem = w.reshape(*out_modes, *in_modes).permute(*perm).contiguous()
         cores = []
@@ -401,7 +408,7 @@ def tt_svd(weight, in_modes, out_modes, max_bond=None, cutoff=None):
         for k in range(n - 1):
             size = out_modes[k] * in_modes[k]
             mat = rem.reshape(r * size, -1)
-            u, rem_new, _ = _left_factor(mat, maxes[k], cutoff)
+            u, rem_new, _ = _left_factor(mat, maxes[k], budget)
             del rem, mat
             rem = rem_new
             kk = u.shape[1]
@@ -444,6 +451,34 @@ def mpo_bond_spectra(cores):
 # ----------------------------------------------------------------------------------------------
 # layers
 # ----------------------------------------------------------------------------------------------
+
+def _check_fits(n_params, dtype, what):
+    """MemoryError before allocating parameters that cannot fit in this machine's memory."""
+    itemsize = torch.empty((), dtype=dtype).element_size()
+    try:
+        avail = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        avail = 1 << 50
+    if n_params * itemsize > avail:
+        raise MemoryError(f"{what} would have {n_params:.3g} parameters ({n_params * itemsize / 2 ** 30:.3g} GiB), "
+                          f"more than the {avail / 2 ** 30:.3g} GiB of memory of this machine; choose other "
+                          f"in_modes/out_modes (a large prime size cannot be split into small modes)")
+
+
+def _check_input(x, layer, dtype):
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x: expected a torch.Tensor, got {type(x).__module__}.{type(x).__name__}"
+                        + (" (convert it with torch.from_numpy)" if isinstance(x, np.ndarray) else ""))
+    if x.dtype != dtype:
+        raise TypeError(f"x: dtype {x.dtype} differs from the {layer}'s parameters ({dtype}); convert the input "
+                        f"with x.to({dtype}) or the layer with .to({x.dtype})")
+
+
+def _check_cutoff(cutoff):
+    if cutoff is not None and (isinstance(cutoff, bool) or not isinstance(cutoff, numbers.Real)
+                               or not 0 <= cutoff < math.inf):
+        raise ValueError(f"cutoff: expected a finite real number >= 0, got {cutoff!r}")
+
 
 def _check_int(x, name, minimum=1):
     if isinstance(x, bool) or not isinstance(x, numbers.Integral):
@@ -532,6 +567,9 @@ class MPOLinear(nn.Module):
         self.bond_dims = resolve_bond_dims(bond_dim, in_modes, out_modes)
         self.path = self._check_path(path)
         factory = {"dtype": dtype, "device": device}
+        n_params = mpo_num_params(in_modes, out_modes, self.bond_dims) + (out_features if bias else 0)
+        _check_fits(n_params, dtype, f"MPOLinear({in_features}, {out_features}) with in_modes {in_modes}, "
+                                     f"out_modes {out_modes} and bond dims {self.bond_dims}")
         ranks = self.ranks
         self.cores = nn.ParameterList([
             nn.Parameter(torch.empty(ranks[k], out_modes[k], in_modes[k], ranks[k + 1], **factory))
@@ -625,7 +663,8 @@ class MPOLinear(nn.Module):
         linear : torch.nn.Linear (or a weight tensor of shape (out, in))
         in_modes, out_modes : optional mode factorizations
         max_bond : int or sequence, optional (default: the bond caps, i.e. exact)
-        cutoff : float, optional relative error per split
+        cutoff : float, optional: relative Frobenius error allowed for the whole weight
+            (``||W - W_mpo||_F <= cutoff ||W||_F`` when ``max_bond`` does not bind)
 
         Returns
         -------
@@ -639,8 +678,9 @@ class MPOLinear(nn.Module):
             raise TypeError(f"linear: expected torch.nn.Linear or a 2-d tensor, got {type(linear).__name__}")
         if max_bond is not None and not isinstance(max_bond, (numbers.Integral, list, tuple)):
             raise TypeError(f"max_bond: expected an int or a sequence of ints, got {type(max_bond).__name__}")
-        if cutoff is not None and (not isinstance(cutoff, numbers.Real) or cutoff < 0):
-            raise ValueError(f"cutoff: expected a real number >= 0, got {cutoff!r}")
+        _check_cutoff(cutoff)
+        if not weight.dtype.is_floating_point:
+            raise TypeError(f"linear: expected a floating-point weight, got dtype {weight.dtype}")
         out_f, in_f = weight.shape
         layer = cls(in_f, out_f, in_modes=in_modes, out_modes=out_modes, bond_dim=1, bias=bias is not None,
                     dtype=weight.dtype, device=weight.device, path=path)
@@ -775,7 +815,8 @@ class MPOLinear(nn.Module):
 
     def forward(self, x, path=None):
         """``y = x W^T + b``; ``path`` (group sizes, "dense" or "sequential") overrides the plan."""
-        if x.shape[-1] != self.in_features:
+        _check_input(x, "layer", self.cores[0].dtype)
+        if x.ndim < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"x: expected last dimension {self.in_features}, got shape {tuple(x.shape)}")
         lead = x.shape[:-1]
         x2 = x.reshape(-1, self.in_features)
@@ -788,7 +829,9 @@ class MPOLinear(nn.Module):
             else:
                 sizes = self._check_path(path)
         if x2.shape[0] == 0:
-            y = x2.new_zeros(0, self.out_features)
+            # no rows: an empty output that still depends on every core, so that backward
+            # leaves zero gradients (as nn.Linear does) rather than None
+            y = x2.new_zeros(0, self.out_features) + sum((c * 0).sum() for c in self.cores)
         else:
             y = self._contract(x2, sizes)
         if self.bias is not None:
@@ -893,6 +936,7 @@ class MPOConv2d(nn.Module):
         if conv.groups != 1 or tuple(conv.dilation) != (1, 1) or isinstance(conv.padding, str) \
                 or conv.padding_mode != "zeros":
             raise ValueError("conv: only groups=1, dilation=1, numeric zero padding are supported")
+        _check_cutoff(cutoff)
         w = conv.weight
         layer = cls(conv.in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride, padding=conv.padding,
                     in_modes=in_modes, out_modes=out_modes, bond_dim=1, bias=conv.bias is not None,
@@ -910,14 +954,22 @@ class MPOConv2d(nn.Module):
         return self.mpo.plan(batch_positions)
 
     def forward(self, x, path=None):
+        _check_input(x, "layer", self.mpo.cores[0].dtype)
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"x: expected shape (B, {self.in_channels}, H, W), got {tuple(x.shape)}")
         b, _, h, w = x.shape
         kh, kw = self.kernel_size
         ho = (h + 2 * self.padding[0] - kh) // self.stride[0] + 1
         wo = (w + 2 * self.padding[1] - kw) // self.stride[1] + 1
+        if h < 1 or w < 1:
+            raise ValueError(f"x: expected an image of at least 1x1 pixels, got shape {tuple(x.shape)}")
+        if ho < 1 or wo < 1:
+            raise ValueError(f"x: the input of {h}x{w} pixels (padding {self.padding}) is smaller than the kernel "
+                             f"{self.kernel_size}")
         rows = b * ho * wo
         n = len(self.mpo.in_modes)
+        if rows == 0:
+            path = "dense"  # an empty batch: the kernel route gives the empty output (and zero gradients)
         if path is None:
             sizes = self.mpo.plan(rows, x.requires_grad)[0]
         elif path == "dense":
