@@ -372,8 +372,8 @@ def test_compress_never_grows_silently_and_cutoff_is_per_layer():
 def test_cli_bad_values_are_usage_errors(capsys):
     from tnfast.cli import main
 
-    for argv, word in ((["demo", "--dims", "0"], "--dims"), (["demo", "--grid", "100000"], "--grid"),
-                       (["demo", "--grid", "1"], "--grid"), (["demo", "--grid", "x"], "--grid"),
+    for argv, word in ((["tour", "--dims", "0"], "--dims"), (["tour", "--grid", "100000"], "--grid"),
+                       (["tour", "--grid", "1"], "--grid"), (["tour", "--grid", "x"], "--grid"),
                        (["repro", "mpo-mnist", "--epochs", "0"], "--epochs"),
                        (["repro", "mpo-cifar", "--lr", "nan"], "--lr")):
         with pytest.raises(SystemExit) as exc:

@@ -14,13 +14,15 @@ import time
 
 import numpy as np
 
+from .._cli_types import positive_int
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("tour", help="a short tour of the tensor-train toolbox (MPS algebra, TT-SVD, "
                                            "cross interpolation, TT-RSS, MPO)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--grid", type=int, default=10, help="grid points per axis of the function tensor (default 10)")
-    p.add_argument("--dims", type=int, default=6, help="number of axes of the function tensor (default 6)")
+    p.add_argument("--grid", type=positive_int, default=10, help="grid points per axis of the function tensor (default 10)")
+    p.add_argument("--dims", type=positive_int, default=6, help="number of axes of the function tensor (default 6)")
     p.set_defaults(func=run_tour)
 
 
@@ -185,6 +187,10 @@ def section_rss(rng) -> None:
 
 
 def run_tour(args) -> int:
+    grid, dims = getattr(args, "grid", 10), getattr(args, "dims", 6)
+    if not 2 <= grid or not 2 <= dims or grid ** dims > 2 ** 24:
+        raise SystemExit(f"tnfast tour: error: expected --grid >= 2, --dims >= 2 and grid**dims <= 2**24 "
+                         f"(a dense tensor of at most 16.8 million entries), got --grid {grid} --dims {dims}")
     t0 = time.perf_counter()
     rng = np.random.default_rng(getattr(args, "seed", 0))
     import tnfast
