@@ -8,7 +8,7 @@ import pathlib
 
 import numpy as np
 
-__all__ = ["load_images", "mlp", "fit_classifier", "accuracy", "distill", "write_results", "pyplot"]
+__all__ = ["load_images", "mlp", "fit_classifier", "accuracy", "distill", "write_results", "pyplot", "save_figure"]
 
 
 def load_images(dataset: str = "mnist", size: int | None = None, n_train: int | None = None,
@@ -157,3 +157,14 @@ def pyplot():
         print("matplotlib is not installed: no plot written (pip install matplotlib)")
         return None
     return plt
+
+
+def save_figure(fig, out, name: str, dpi: int = 110) -> str:
+    """Save ``fig`` as ``out/name`` (folder created), close it, and return the path as a string."""
+    out = pathlib.Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / name
+    fig.savefig(path, dpi=dpi)
+    import matplotlib.pyplot as plt
+    plt.close(fig)
+    return str(path)

@@ -28,7 +28,7 @@ import time
 import numpy as np
 
 from ._tt_common import parse_config, progress_bar, trained_mlp
-from ._work1 import accuracy, distill, fit_classifier, load_images, mlp, pyplot, write_results
+from ._work1 import accuracy, distill, fit_classifier, load_images, mlp, pyplot, save_figure, write_results
 
 __all__ = ["run", "register_repro"]
 
@@ -346,10 +346,7 @@ def _plot(out, payload):
     ax.legend(fontsize=7)
     fig.suptitle(f"TT-RSS of MLPs on {meta['dataset']}: test images where the MPS's argmax differs from the network's")
     fig.tight_layout()
-    p = pathlib.Path(out) / "agreement.png"
-    fig.savefig(p, dpi=110)
-    plt.close(fig)
-    return str(p)
+    return save_figure(fig, out, "agreement.png")
 
 
 def _cmd(args):

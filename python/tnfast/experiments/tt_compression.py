@@ -33,7 +33,7 @@ import time
 import numpy as np
 
 from ._tt_common import progress_bar, trained_mlp
-from ._work1 import accuracy, fit_classifier, mlp, pyplot, write_results
+from ._work1 import accuracy, fit_classifier, mlp, pyplot, save_figure, write_results
 
 __all__ = ["run", "register_repro", "load_cropped", "dense_flops", "mpo_flops", "network_flops"]
 
@@ -277,10 +277,7 @@ def _plot(out, payload):
     axes[0].legend(fontsize=6)
     fig.suptitle(f"TT-RSS MPS vs layer-wise TT-SVD (dotted: the network) - {payload['meta']['task']}")
     fig.tight_layout()
-    p = pathlib.Path(out) / "compression.png"
-    fig.savefig(p, dpi=110)
-    plt.close(fig)
-    return str(p)
+    return save_figure(fig, out, "compression.png")
 
 
 def _cmd(args):
