@@ -14,7 +14,6 @@ import pytest
 import tnfast
 from tnfast import MPS
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Each snippet sets up `call`, a compiled computation of well over 20 s on this class of machine
 # (far more under sanitizers), that a SIGINT 0.3 s into the call must stop.
@@ -73,7 +72,9 @@ except KeyboardInterrupt:
 @pytest.mark.parametrize("name", sorted(LONG_CALLS))
 def test_ctrl_c_stops_long_compiled_work(name):
     code = SCRIPT.format(setup=textwrap.dedent(LONG_CALLS[name]))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(ROOT, "python")] + sys.path))
+    # The child imports the same tnfast as this process (an installed wheel or the dev tree).
+    pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(tnfast.__file__)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([pkg_parent] + [p for p in sys.path if p]))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     words = out.stdout.split()
