@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
+import pathlib
 import pkgutil
 import sys
 
@@ -24,9 +26,10 @@ def _cmd_info(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import experiments
+    from . import __version__, experiments
 
     p = argparse.ArgumentParser(prog="tnfast", description="Tensor-train methods for neural networks.")
+    p.add_argument("--version", action="version", version=f"tnfast {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("info", help="versions and the BLAS in use")
     s.set_defaults(func=_cmd_info)
@@ -40,11 +43,27 @@ def build_parser() -> argparse.ArgumentParser:
             module.register(sub)
         if hasattr(module, "register_repro"):
             module.register_repro(repro_sub)
+    # Every reproduction reads real data from one place: a job that does not declare --data itself
+    # still takes it, and main() hands it on through TNFAST_DATA (read by tnfast.datasets).
+    for job in repro_sub.choices.values():
+        if "--data" not in job._option_string_actions:
+            job.add_argument("--data", default=None, metavar="DIR",
+                             help="data folder holding mnist/, fashion-mnist/, cifar10-jpeg/ "
+                                  "(default: $TNFAST_DATA or ../shared/data)")
     return p
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    data = getattr(args, "data", None)
+    if data is not None:
+        path = pathlib.Path(data).expanduser()
+        if not path.is_dir():
+            parser.error(f"--data: {data!r} is not a folder (expected the folder holding mnist/, "
+                         "fashion-mnist/ and cifar10-jpeg/)")
+        args.data = str(path.resolve())
+        os.environ["TNFAST_DATA"] = args.data
     return int(args.func(args) or 0)
 
 
