@@ -132,10 +132,10 @@ def run(arch="vgg", epochs=None, subset=None, out=None, quick=False, full=False,
           f"MPO scratch {100 * final['mpo_scratch']:.2f}% ({runs['mpo_scratch']['params']:,})  "
           f"MPO pretrained {100 * final['mpo_pretrained']:.2f}% ({runs['mpo_pretrained']['params']:,}; "
           f"{100 * init:.2f}% right after TT-SVD)", flush=True)
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+    from ._ui import pyplot
+
+    plt = pyplot(f"the figure {out / 'cifar.png'} is not drawn")
+    if plt is not None:
         fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
         for k, v in runs.items():
             acc = [100 * a for a in v["history"]["test_acc"]]
@@ -150,8 +150,6 @@ def run(arch="vgg", epochs=None, subset=None, out=None, quick=False, full=False,
         fig.tight_layout()
         fig.savefig(out / "cifar.png", dpi=120)
         plt.close(fig)
-    except ImportError:  # pragma: no cover
-        pass
     del np
     return payload
 
