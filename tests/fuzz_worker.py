@@ -181,8 +181,11 @@ def check(api, args, result):
         ref = t.full()
         if not np.all(np.isfinite(ref)) or (ref.size and np.abs(ref).max() < 1e-290):
             return  # the dense reference itself over- or underflows: nothing to compare with
-        if name == "norm" and not math.isclose(result, np.linalg.norm(ref), rel_tol=1e-4, abs_tol=1e-300):
-            raise Wrong(f"norm {result} differs from the dense {np.linalg.norm(ref)}")
+        if name == "norm":
+            big = float(np.abs(ref).max()) if ref.size else 0.0
+            dense = big * float(np.linalg.norm(ref / big)) if big > 0 else 0.0  # scaled: no overflow near 1e300
+            if not math.isclose(result, dense, rel_tol=1e-4, abs_tol=1e-300):
+                raise Wrong(f"norm {result} differs from the dense {dense}")
         if name == "canonicalize" and not _close(result.full(), ref, 1e-4):
             raise Wrong("canonicalize changed the tensor")
         if name == "round" and args[1] is None and args[2] in (None, 0.0):
@@ -219,7 +222,8 @@ def check(api, args, result):
         tt = result[0]
         _finite_tt(tt)
         f = build(args[0])
-        if args[2] == "ok" and _small(tt, 2000):
+        # a run that reports convergence must be right; one stopped by a rank or sweep cap has warned
+        if args[2] == "ok" and result[1].converged and _small(tt, 2000):
             full = tt.full()
             idx = np.indices(tt.shape).reshape(len(tt.shape), -1).T
             ref = np.asarray(f(idx)).reshape(tt.shape)
@@ -432,12 +436,29 @@ def _write(stream, obj):
     stream.flush()
 
 
+def _limit_memory():
+    """Cap the child's address space (TNFAST_FUZZ_MEMORY_GIB above what it holds after its imports,
+    default 4): a case asking for a legitimate but huge allocation then meets the library's memory
+    guard at once instead of paging for minutes on a shared machine (or waking the OOM killer)."""
+    try:
+        import resource
+
+        with open("/proc/self/status") as fh:
+            vm = next(int(ln.split()[1]) * 1024 for ln in fh if ln.startswith("VmSize:"))
+        extra = float(os.environ.get("TNFAST_FUZZ_MEMORY_GIB", "4")) * 2 ** 30
+        resource.setrlimit(resource.RLIMIT_AS, (int(vm + extra), resource.RLIM_INFINITY))
+    except (ImportError, OSError, ValueError, StopIteration):
+        pass
+
+
 def main():
     import warnings
 
     warnings.simplefilter("ignore")
     sys.modules.setdefault("fuzz_worker", sys.modules[__name__])
     import tnfast  # noqa: F401 - import once, before the first case
+
+    _limit_memory()
 
     try:
         import torch

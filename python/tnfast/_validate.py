@@ -110,9 +110,7 @@ def core_suffix(dtype) -> str:
     return table[dt]
 
 
-def physical_memory_bytes() -> int:
-    """Memory that an allocation may count on: the kernel's MemAvailable where it is published
-    (Linux), else the physical memory."""
+def _meminfo_available() -> int:
     try:
         with open("/proc/meminfo") as fh:
             for line in fh:
@@ -124,6 +122,51 @@ def physical_memory_bytes() -> int:
         return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
         return 1 << 50
+
+
+def _cgroup_headroom() -> int | None:
+    """memory.max - memory.current of this process's cgroup (v2), where a limit is set."""
+    try:
+        with open("/proc/self/cgroup") as fh:
+            rel = next((ln.split(":", 2)[2].strip() for ln in fh if ln.startswith("0::")), None)
+        if rel is None:
+            return None
+        base = "/sys/fs/cgroup" + rel.rstrip("/")
+        with open(base + "/memory.max") as fh:
+            lim = fh.read().strip()
+        if lim == "max":
+            return None
+        with open(base + "/memory.current") as fh:
+            cur = int(fh.read().strip())
+        return max(0, int(lim) - cur)
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def _address_space_headroom() -> int | None:
+    """RLIMIT_AS (``ulimit -v``) minus the address space in use, where a limit is set."""
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft == resource.RLIM_INFINITY or soft < 0:
+            return None
+        with open("/proc/self/status") as fh:
+            vm = next(int(ln.split()[1]) * 1024 for ln in fh if ln.startswith("VmSize:"))
+        return max(0, soft - vm)
+    except (ImportError, OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def physical_memory_bytes() -> int:
+    """Memory that an allocation may count on: the kernel's MemAvailable where it is published
+    (Linux), else the physical memory; lowered to what a cgroup memory limit (containers) or an
+    address-space limit (``ulimit -v``) leaves to this process."""
+    avail = _meminfo_available()
+    for extra in (_cgroup_headroom(), _address_space_headroom()):
+        if extra is not None:
+            avail = min(avail, extra)
+    return avail
 
 
 def require_memory(nbytes: float, what: str, hint: str = "") -> None:

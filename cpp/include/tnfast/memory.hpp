@@ -12,7 +12,8 @@ struct too_large : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Memory an allocation may count on, in bytes: MemAvailable on Linux, else the physical memory
+// Memory an allocation may count on, in bytes: MemAvailable on Linux, else the physical memory,
+// lowered to the headroom under a cgroup v2 memory limit or an address-space limit (ulimit -v)
 // (a large default when neither can be read).
 double physical_memory_bytes();
 
