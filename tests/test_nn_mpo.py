@@ -490,3 +490,15 @@ def test_native_core_bad_arguments():
         _core.mpo_sweep_forward_f64(x.astype(np.float32), mats, shapes)
     with pytest.raises(ValueError, match="gy"):
         _core.mpo_sweep_backward_f64(x, mats, shapes, np.zeros((4, 6)), True)
+
+
+def test_tt_svd_alias_warns_and_forwards():
+    import tnfast.nn as tn
+    torch.manual_seed(3)
+    w = torch.randn(12, 20, dtype=torch.float64)
+    with pytest.warns(FutureWarning, match="decompose_weight"):
+        old = tn.tt_svd(w, (4, 5), (3, 4), max_bond=3, cutoff=0.5)
+    new = tn.decompose_weight(w, (4, 5), (3, 4), max_bond=3, cutoff=0.5)
+    assert len(old) == len(new) == 2
+    assert all(torch.equal(a, b) for a, b in zip(old, new))
+    assert "decompose_weight" in tn.__all__ and "tt_svd" in tn.__all__
