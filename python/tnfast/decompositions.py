@@ -18,14 +18,8 @@ __all__ = ["tt_svd_cores"]
 def tt_svd_cores(array, max_rank: int | None = None, rel_tol: float | None = None) -> tuple[list, dict]:
     """TT-SVD of a dense array (Oseledets 2011) as plain arrays.
 
-    The rule and the error bound are those of :func:`tnfast.tt_svd`.
-
-    Parameters
-    ----------
-    array : array_like, shape (d_1, ..., d_n)
-        Finite values; integers are converted to float64.  Non-contiguous input is copied.
-    max_rank : int >= 1, optional
-    rel_tol : float >= 0, optional
+    ``array``, ``max_rank`` and ``rel_tol`` (and the rank rule, the error bound) are those of
+    :func:`tnfast.tt_svd`, which wraps this.
 
     Returns
     -------

@@ -14,6 +14,8 @@ from typing import Sequence
 
 import torch
 
+from ._native import SUFFIX, native_core, serves
+
 __all__ = ["group_matrix", "apply_sweep", "apply_native", "native_available"]
 
 Shape4 = tuple[int, int, int, int]
@@ -115,20 +117,12 @@ def apply_sweep(x2: torch.Tensor, mats: Sequence[torch.Tensor], shapes: Sequence
     return _MPOSweep.apply(x2, tuple(shapes), tuple(saved_states), *mats)
 
 
-def _native_core():
-    try:
-        from .. import _core
-    except ImportError:  # pragma: no cover - the extension is part of the package
-        return None
-    return _core if hasattr(_core, "mpo_sweep_forward_f32") else None
-
-
-_NATIVE_SUFFIX = {torch.float32: "f32", torch.float64: "f64"}
+_KERNEL = "mpo_sweep_forward_f32"
 
 
 def native_available(x: torch.Tensor) -> bool:
     """Whether the compiled sweep serves a tensor like ``x`` (CPU, float32 or float64)."""
-    return x.device.type == "cpu" and x.dtype in _NATIVE_SUFFIX and _native_core() is not None
+    return serves(x, _KERNEL)
 
 
 class _MPOSweepNative(torch.autograd.Function):
@@ -140,8 +134,8 @@ class _MPOSweepNative(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x2, shapes, threads, *mats):
-        core = _native_core()
-        sfx = _NATIVE_SUFFIX[x2.dtype]
+        core = native_core(_KERNEL)
+        sfx = SUFFIX[x2.dtype]
         xn = x2.detach().contiguous()
         mn = [m.detach().contiguous() for m in mats]
         y = getattr(core, "mpo_sweep_forward_" + sfx)(xn.numpy(), [m.numpy() for m in mn], shapes, threads)
@@ -154,7 +148,7 @@ class _MPOSweepNative(torch.autograd.Function):
     def backward(ctx, gy):
         xn, *mn = ctx.saved_tensors
         need_dx = bool(ctx.needs_input_grad[0])
-        dx, dm = getattr(_native_core(), "mpo_sweep_backward_" + ctx.sfx)(
+        dx, dm = getattr(native_core(_KERNEL), "mpo_sweep_backward_" + ctx.sfx)(
             xn.numpy(), [m.numpy() for m in mn], ctx.shapes, gy.contiguous().numpy(), need_dx, ctx.threads)
         dx = torch.from_numpy(dx) if dx is not None else None
         return (dx, None, None, *[torch.from_numpy(d) for d in dm])

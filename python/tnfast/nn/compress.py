@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import copy
-import math
-import numbers
 
 import torch
 from torch import nn
 
+from ._checks import check_cutoff
 from .mpo_layers import MPOConv2d, MPOLinear
 
 __all__ = ["compress", "compressible_layers"]
@@ -90,9 +89,8 @@ def compress(model, layers=None, max_bond=None, cutoff=None, modes=None, inplace
     for name in modes:
         if name not in chosen:
             raise ValueError(f"modes: {name!r} is not among the layers to compress")
-    if cutoff is not None and not isinstance(cutoff, dict):
-        if isinstance(cutoff, bool) or not isinstance(cutoff, numbers.Real) or not 0 <= cutoff < math.inf:
-            raise ValueError(f"cutoff: expected a finite real number >= 0, got {cutoff!r}")
+    if not isinstance(cutoff, dict):
+        check_cutoff(cutoff)
     target = model if inplace else copy.deepcopy(model)
     named = dict(target.named_modules())
     report = []

@@ -156,14 +156,18 @@ class MPOLinear(nn.Module):
         so every core gets ``var_k = (2 / (fan_in + fan_out) / prod D_k) ** (1 / n)``.
         The bias is uniform in ``+-1/sqrt(fan_in)`` like :class:`torch.nn.Linear`.
         """
-        target = 2.0 / (self.in_features + self.out_features)
+        self._init_parameters(self.in_features, self.out_features)
+
+    def _init_parameters(self, fan_in: int, fan_out: int) -> None:
+        """Cores drawn for ``Var W = 2 / (fan_in + fan_out)``, bias uniform in ``+-1/sqrt(fan_in)``."""
+        target = 2.0 / (fan_in + fan_out)
         n = len(self.cores)
         var = (target / math.prod(self.bond_dims)) ** (1.0 / n)
         with torch.no_grad():
             for c in self.cores:
                 c.normal_(0.0, math.sqrt(var))
             if self.bias is not None:
-                bound = 1.0 / math.sqrt(self.in_features)
+                bound = 1.0 / math.sqrt(fan_in)
                 self.bias.uniform_(-bound, bound)
         self._plans = {}
 
@@ -426,17 +430,7 @@ class MPOConv2d(nn.Module):
     def reset_parameters(self) -> None:
         """Cores with ``Var K = 2 / (fan_in + fan_out)``, ``fan = channels * kh * kw``."""
         kk = self.kernel_size[0] * self.kernel_size[1]
-        target = 2.0 / (self.in_channels * kk + self.out_channels * kk)
-        mpo = self.mpo
-        n = len(mpo.cores)
-        var = (target / math.prod(mpo.bond_dims)) ** (1.0 / n)
-        with torch.no_grad():
-            for c in mpo.cores:
-                c.normal_(0.0, math.sqrt(var))
-            if mpo.bias is not None:
-                bound = 1.0 / math.sqrt(self.in_channels * kk)
-                mpo.bias.uniform_(-bound, bound)
-        mpo._plans = {}
+        self.mpo._init_parameters(self.in_channels * kk, self.out_channels * kk)
 
     def to_dense(self) -> torch.Tensor:
         """The kernel ``(out_channels, in_channels, kh, kw)`` (differentiable)."""
