@@ -1,6 +1,7 @@
 """Argument checks of the MPO layers: each raises an error that names the argument.
 
-Integers are checked by :func:`tnfast._validate.as_int`, modes by :mod:`tnfast.nn.factorize`.
+Integers are checked by :func:`check_int` (the numpy front end's ``as_int`` without its 64-bit
+bound: sizes here are Python integers), modes by :mod:`tnfast.nn.factorize`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,12 @@ import torch
 
 from .._validate import as_int
 
-__all__ = ["check_cutoff", "check_max_bond", "check_input", "check_fits", "pair"]
+__all__ = ["check_int", "check_cutoff", "check_max_bond", "check_input", "check_fits", "pair"]
+
+
+def check_int(x, name: str, minimum: int = 1) -> int:
+    """``x`` as an int >= ``minimum`` (TypeError for a non-integer or a bool, ValueError below)."""
+    return as_int(x, name, minimum=minimum, maximum=None)
 
 
 def check_cutoff(cutoff) -> None:
@@ -58,6 +64,6 @@ def pair(v, name: str, minimum: int) -> tuple[int, int]:
     if isinstance(v, (tuple, list)):
         if len(v) != 2:
             raise ValueError(f"{name}: expected an int or a pair, got {v!r}")
-        return (as_int(v[0], name, minimum), as_int(v[1], name, minimum))
-    x = as_int(v, name, minimum)
+        return (check_int(v[0], name, minimum), check_int(v[1], name, minimum))
+    x = check_int(v, name, minimum)
     return (x, x)

@@ -11,7 +11,7 @@ import math
 import numbers
 from typing import Sequence
 
-from .._validate import as_int
+from ._checks import check_int
 
 __all__ = ["factorize", "choose_modes", "bond_caps", "resolve_bond_dims", "mpo_num_params", "check_modes"]
 
@@ -56,8 +56,8 @@ def factorize(n: int, n_factors: int) -> tuple:
     -------
     tuple of int, length ``n_factors``, whose product is ``n``.
     """
-    n = as_int(n, "n", minimum=1)
-    n_factors = as_int(n_factors, "n_factors", minimum=1)
+    n = check_int(n, "n")
+    n_factors = check_int(n_factors, "n_factors")
     if n_factors > MAX_FACTORS:
         raise ValueError(f"n_factors: expected at most {MAX_FACTORS}, got {n_factors}")
     factors = [1] * n_factors
@@ -81,11 +81,11 @@ def choose_modes(in_features: int, out_features: int, n_cores: int | None = None
     -------
     (in_modes, out_modes) : two tuples of int of length ``n_cores``.
     """
-    in_features = as_int(in_features, "in_features", minimum=1)
-    out_features = as_int(out_features, "out_features", minimum=1)
+    in_features = check_int(in_features, "in_features")
+    out_features = check_int(out_features, "out_features")
     if n_cores is None:
         n_cores = max(2, int(round(math.log(max(in_features, out_features, 2)) / math.log(6.0))))
-    n_cores = as_int(n_cores, "n_cores", minimum=1)
+    n_cores = check_int(n_cores, "n_cores")
     if n_cores > MAX_FACTORS:
         raise ValueError(f"n_cores: expected at most {MAX_FACTORS}, got {n_cores}")
     return factorize(in_features, n_cores), factorize(out_features, n_cores)
@@ -99,7 +99,7 @@ def check_modes(modes, features: int, name: str, features_name: str) -> tuple:
         raise TypeError(f"{name}: expected a sequence of positive integers, got {type(modes).__name__}") from None
     if len(modes) == 0:
         raise ValueError(f"{name}: expected at least one mode")
-    out = tuple(as_int(m, name, minimum=1) for m in modes)
+    out = tuple(check_int(m, name) for m in modes)
     if math.prod(out) != features:
         raise ValueError(f"{name}: the product of {out} is {math.prod(out)}, expected {features_name}={features}")
     return out
@@ -121,10 +121,10 @@ def resolve_bond_dims(bond_dim, in_modes, out_modes, name: str = "bond_dim") -> 
     """Inner bond dimensions ``(D_1, ..., D_{n-1})`` from an int or a sequence, capped by :func:`bond_caps`."""
     caps = bond_caps(in_modes, out_modes)
     if isinstance(bond_dim, numbers.Integral) and not isinstance(bond_dim, bool):
-        dims = [as_int(bond_dim, name, minimum=1)] * len(caps)
+        dims = [check_int(bond_dim, name)] * len(caps)
     else:
         try:
-            dims = [as_int(d, name, minimum=1) for d in bond_dim]
+            dims = [check_int(d, name) for d in bond_dim]
         except TypeError:
             raise TypeError(f"{name}: expected an int or a sequence of ints, got {type(bond_dim).__name__}") from None
         if len(dims) != len(caps):

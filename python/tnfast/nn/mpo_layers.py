@@ -9,13 +9,16 @@ like :class:`torch.nn.Linear`.
 Forward.  The cores are split into contiguous *groups*; the cores of a group are merged
 (a cheap operation on parameter-sized tensors) and the input is swept through the groups
 one by one (:mod:`tnfast.nn._sweep`), each step being one matrix product
-``(rows, D_a j_g) @ (D_a j_g, i_g D_b)`` and one transpose.  A single group is the dense path (``W`` rebuilt, then ``x @ W^T``); one
-group per core is the plain core-by-core sweep.  The grouping is chosen per batch size
-from FLOP and memory-traffic counts (:mod:`tnfast.nn._plan`, :meth:`MPOLinear.plan`).  The sweep is a custom
-autograd function that keeps only the input (and the merged cores) for the backward pass
-and recomputes the intermediate states there, so its activation memory stays that of
-:class:`torch.nn.Linear`; states that fit into one extra input-sized budget are kept
-instead of recomputed.
+``(rows, D_a j_g) @ (D_a j_g, i_g D_b)`` and one transpose.  A single group is the dense
+path (``W`` rebuilt, then ``x @ W^T``); one group per core is the plain core-by-core sweep.
+The grouping is chosen per batch size from FLOP and memory-traffic counts
+(:mod:`tnfast.nn._plan`, :meth:`MPOLinear.plan`).  The sweep is a custom autograd function
+that keeps only the input (and the merged cores) for the backward pass and recomputes the
+intermediate states there, so its activation memory stays that of :class:`torch.nn.Linear`;
+states that fit into one extra input-sized budget are kept instead of recomputed.
+
+The weight TT-SVD, core merging and bond spectra are in :mod:`tnfast.nn.decompose`, the
+argument checks in :mod:`tnfast.nn._checks`.
 
 On CPU tensors of float32/float64 the sweep runs in the compiled core (``engine="auto"`` or
 ``"native"``): the batch is cut into chunks whose states stay in cache, the chunks are spread
@@ -35,8 +38,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._validate import as_int
-from ._checks import check_cutoff, check_fits, check_input, check_max_bond, pair
+from ._checks import check_cutoff, check_int, check_fits, check_input, check_max_bond, pair
 from ._plan import Plan, choose_plan
 from ._sweep import apply_native, apply_sweep, group_matrix, native_available
 from .decompose import decompose_weight, merge_cores, mpo_bond_spectra, tt_svd  # noqa: F401 (older import path)
@@ -97,8 +99,8 @@ class MPOLinear(nn.Module):
                 or not activation_budget >= 0:
             raise ValueError(f"activation_budget: expected a real number >= 0, got {activation_budget!r}")
         self.activation_budget = float(activation_budget)
-        in_features = as_int(in_features, "in_features", minimum=1)
-        out_features = as_int(out_features, "out_features", minimum=1)
+        in_features = check_int(in_features, "in_features")
+        out_features = check_int(out_features, "out_features")
         in_modes, out_modes = resolve_modes(in_features, out_features, in_modes, out_modes, "features")
         self.in_features, self.out_features = in_features, out_features
         self.in_modes, self.out_modes = in_modes, out_modes
@@ -127,7 +129,7 @@ class MPOLinear(nn.Module):
                 raise ValueError(f"path: expected 'auto', 'sequential', 'dense' or group sizes, got {path!r}")
             return path
         try:
-            sizes = tuple(as_int(s, "path", minimum=1) for s in path)
+            sizes = tuple(check_int(s, "path") for s in path)
         except TypeError:
             raise TypeError(f"path: expected a string or a sequence of ints, got {type(path).__name__}") from None
         if sum(sizes) != n:
@@ -392,8 +394,8 @@ class MPOConv2d(nn.Module):
                  bond_dim: int | Sequence[int] = 4, bias: bool = True, dtype: torch.dtype | None = None,
                  device: torch.device | str | None = None, path: Path = "auto", engine: str = "auto") -> None:
         super().__init__()
-        in_channels = as_int(in_channels, "in_channels", minimum=1)
-        out_channels = as_int(out_channels, "out_channels", minimum=1)
+        in_channels = check_int(in_channels, "in_channels")
+        out_channels = check_int(out_channels, "out_channels")
         self.kernel_size = pair(kernel_size, "kernel_size", 1)
         self.stride = pair(stride, "stride", 1)
         self.padding = pair(padding, "padding", 0)
