@@ -72,7 +72,8 @@ def factorize(n: int, n_factors: int) -> tuple:
     return tuple(left + right[::-1])
 
 
-def choose_modes(in_features: int, out_features: int, n_cores: int | None = None):
+def choose_modes(in_features: int, out_features: int,
+                 n_cores: int | None = None) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Balanced input and output modes of equal length for an ``out x in`` weight.
 
     ``n_cores`` defaults to ``max(2, round(log(max(in, out)) / log(6)))`` (modes around 4-8).
@@ -117,7 +118,8 @@ def bond_caps(in_modes: Sequence[int], out_modes: Sequence[int]) -> tuple:
     return tuple(caps)
 
 
-def resolve_bond_dims(bond_dim, in_modes, out_modes, name: str = "bond_dim") -> tuple:
+def resolve_bond_dims(bond_dim: int | Sequence[int], in_modes: Sequence[int], out_modes: Sequence[int],
+                      name: str = "bond_dim") -> tuple:
     """Inner bond dimensions ``(D_1, ..., D_{n-1})`` from an int or a sequence, capped by :func:`bond_caps`."""
     caps = bond_caps(in_modes, out_modes)
     if isinstance(bond_dim, numbers.Integral) and not isinstance(bond_dim, bool):

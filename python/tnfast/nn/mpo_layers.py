@@ -38,7 +38,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._checks import check_cutoff, check_int, check_fits, check_input, check_max_bond, pair
+from ._checks import check_cutoff, check_fits, check_input, check_int, check_max_bond, pair
 from ._plan import Plan, choose_plan
 from ._sweep import apply_native, apply_sweep, group_matrix, native_available
 from .decompose import decompose_weight, merge_cores, mpo_bond_spectra, tt_svd  # noqa: F401 (older import path)
