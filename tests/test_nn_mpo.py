@@ -502,3 +502,14 @@ def test_tt_svd_alias_warns_and_forwards():
     assert len(old) == len(new) == 2
     assert all(torch.equal(a, b) for a, b in zip(old, new))
     assert "decompose_weight" in tn.__all__ and "tt_svd" in tn.__all__
+
+
+def test_public_names_stay_importable():
+    import tnfast.nn as tn
+    import tnfast.nn.mpo_layers as ml
+    names = ["MPOLinear", "MPOConv2d", "compress", "factorize", "choose_modes", "bond_caps", "mpo_num_params",
+             "merge_cores", "mpo_bond_spectra", "tt_svd", "train", "evaluate", "fine_tune", "MPSModel",
+             "tensorize", "model_function", "argmax_disagreement"]
+    assert set(names) <= set(tn.__all__)
+    assert all(callable(getattr(tn, n)) for n in tn.__all__)
+    assert ml.MPOLinear is tn.MPOLinear and ml.merge_cores is tn.merge_cores and ml.tt_svd is tn.tt_svd
