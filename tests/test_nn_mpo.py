@@ -6,7 +6,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from tnfast.nn import MPOConv2d, MPOLinear, bond_caps, choose_modes, factorize, mpo_num_params  # noqa: E402
-from tnfast.nn.mpo_layers import _partitions, tt_svd  # noqa: E402
+from tnfast.nn import decompose_weight  # noqa: E402
+from tnfast.nn._plan import partitions  # noqa: E402
 
 @pytest.fixture(scope="module", autouse=True)
 def _one_thread():
@@ -88,7 +89,7 @@ def test_all_paths_match_dense_float64(inm, outm, d, bias):
     gy = torch.randn_like(ref)
     params = [x, *layer.cores] + ([layer.bias] if bias else [])
     gref = torch.autograd.grad(ref, params, gy)
-    paths = list(_partitions(len(inm))) + ["dense", "sequential", None]
+    paths = list(partitions(len(inm))) + ["dense", "sequential", None]
     for engine in ("native", "torch"):
         layer.engine = engine
         for path in paths:
@@ -138,9 +139,9 @@ def test_gradcheck_tiny():
         with torch.no_grad():
             layer.cores[0].copy_(c0)
             layer.cores[1].copy_(c1)
-        from tnfast.nn.mpo_layers import _apply_sweep, _group_matrix
+        from tnfast.nn._sweep import apply_sweep, group_matrix
         shapes = [tuple(c0.shape), tuple(c1.shape)]
-        return _apply_sweep(xx, [_group_matrix(c0), _group_matrix(c1)], shapes, ())
+        return apply_sweep(xx, [group_matrix(c0), group_matrix(c1)], shapes, ())
 
     assert torch.autograd.gradcheck(f, (x, *cores))
     assert torch.autograd.gradgradcheck(lambda xx: layer(xx, path="dense"), (x,))
@@ -200,7 +201,7 @@ def test_from_dense_error_decreases_with_bond():
     for d in (1, 2, 4, 8, 16, 64):
         layer = MPOLinear.from_dense(torch.nn.Linear(64, 64, bias=False, dtype=torch.float64).requires_grad_(False),
                                      in_modes=(4, 4, 4), out_modes=(4, 4, 4))
-        cores = tt_svd(w, (4, 4, 4), (4, 4, 4), max_bond=d)
+        cores = decompose_weight(w, (4, 4, 4), (4, 4, 4), max_bond=d)
         layer._set_cores(cores)
         errs.append((torch.linalg.norm(layer.to_dense() - w) / torch.linalg.norm(w)).item())
     assert all(a >= b - 1e-12 for a, b in zip(errs, errs[1:]))
@@ -343,16 +344,16 @@ def test_conv_from_dense_round_trip():
 
 
 def test_gram_route_for_large_splits(monkeypatch):
-    import tnfast.nn.mpo_layers as ml
+    import tnfast.nn.decompose as ml
     torch.manual_seed(6)
     w = torch.randn(48, 80, dtype=torch.float64)
-    ref = tt_svd(w, (4, 4, 5), (4, 3, 4), max_bond=5)
+    ref = decompose_weight(w, (4, 4, 5), (4, 3, 4), max_bond=5)
     monkeypatch.setattr(ml, "_GRAM_MIN", 0)
-    full = tt_svd(w, (4, 4, 5), (4, 3, 4))
+    full = decompose_weight(w, (4, 4, 5), (4, 3, 4))
     lay = MPOLinear.from_dense(w, in_modes=(4, 4, 5), out_modes=(4, 3, 4))
     lay._set_cores(full)
     assert torch.allclose(lay.to_dense(), w, atol=1e-12)
-    gram = tt_svd(w, (4, 4, 5), (4, 3, 4), max_bond=5)
+    gram = decompose_weight(w, (4, 4, 5), (4, 3, 4), max_bond=5)
     lay._set_cores(gram)
     e_gram = torch.linalg.norm(lay.to_dense() - w)
     lay._set_cores(ref)
@@ -445,14 +446,14 @@ def test_native_chunk_size_follows_state_size():
 
 
 def test_native_gradcheck_and_once_differentiable():
-    from tnfast.nn.mpo_layers import _apply_native, _group_matrix
+    from tnfast.nn._sweep import apply_native, group_matrix
     torch.manual_seed(1)
     layer = _layer((2, 3), (2, 2), 2)
     x = torch.randn(5, 6, dtype=torch.float64, requires_grad=True)
     c0, c1 = (c.detach().clone().requires_grad_(True) for c in layer.cores)
 
     def f(xx, a, b):
-        return _apply_native(xx, [_group_matrix(a), _group_matrix(b)], [tuple(a.shape), tuple(b.shape)])
+        return apply_native(xx, [group_matrix(a), group_matrix(b)], [tuple(a.shape), tuple(b.shape)])
 
     assert torch.autograd.gradcheck(f, (x, c0, c1))
     y = f(x, c0, c1)
@@ -489,3 +490,26 @@ def test_native_core_bad_arguments():
         _core.mpo_sweep_forward_f64(x.astype(np.float32), mats, shapes)
     with pytest.raises(ValueError, match="gy"):
         _core.mpo_sweep_backward_f64(x, mats, shapes, np.zeros((4, 6)), True)
+
+
+def test_tt_svd_alias_warns_and_forwards():
+    import tnfast.nn as tn
+    torch.manual_seed(3)
+    w = torch.randn(12, 20, dtype=torch.float64)
+    with pytest.warns(FutureWarning, match="decompose_weight"):
+        old = tn.tt_svd(w, (4, 5), (3, 4), max_bond=3, cutoff=0.5)
+    new = tn.decompose_weight(w, (4, 5), (3, 4), max_bond=3, cutoff=0.5)
+    assert len(old) == len(new) == 2
+    assert all(torch.equal(a, b) for a, b in zip(old, new))
+    assert "decompose_weight" in tn.__all__ and "tt_svd" in tn.__all__
+
+
+def test_public_names_stay_importable():
+    import tnfast.nn as tn
+    import tnfast.nn.mpo_layers as ml
+    names = ["MPOLinear", "MPOConv2d", "compress", "factorize", "choose_modes", "bond_caps", "mpo_num_params",
+             "merge_cores", "mpo_bond_spectra", "tt_svd", "train", "evaluate", "fine_tune", "MPSModel",
+             "tensorize", "model_function", "argmax_disagreement"]
+    assert set(names) <= set(tn.__all__)
+    assert all(callable(getattr(tn, n)) for n in tn.__all__)
+    assert ml.MPOLinear is tn.MPOLinear and ml.merge_cores is tn.merge_cores and ml.tt_svd is tn.tt_svd

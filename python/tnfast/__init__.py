@@ -10,12 +10,11 @@ from ._backend import get_num_threads, set_num_threads
 from ._backend import info as backend_info
 from . import embeddings, grids
 from .cross import CrossInfo, prrlu, tt_cross
-from .decompositions import tt_svd
 from .embeddings import get_embedding
 from .maxvol import maxvol, rect_maxvol
 from .mpo import MPO
 from .rss import RSSInfo, tt_density, tt_evaluate, tt_rs, tt_rss, tt_sample
-from .tensortrain import MPS, TensorTrain, TruncationInfo
+from .tensortrain import MPS, TensorTrain, TruncationInfo, tt_svd
 
 __version__ = "0.1.0"
 

@@ -13,6 +13,8 @@ import zipfile
 
 import numpy as np
 
+from ._cores import check_cores
+
 FORMAT_VERSION = 1
 _DTYPES = (np.float32, np.float64, np.complex64, np.complex128)
 
@@ -97,8 +99,6 @@ def load_cores(path, kind: str, ndim: int) -> list:
     if len({c.dtype for c in cores}) != 1:
         raise ValueError(f"{path}: the cores have different dtypes (file altered)")
     try:
-        from .tensortrain import _check_cores
-
-        return _check_cores(cores, f"{path}: core", ndim)
+        return check_cores(cores, f"{path}: core", ndim)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{path}: inconsistent cores (file altered): {exc}") from None

@@ -64,9 +64,9 @@ INT64_MAX = 2 ** 63 - 1
 INT32_MAX = 2 ** 31 - 1
 
 
-def as_int(x, name: str, minimum: int | None = None, allow_none: bool = False, maximum: int = INT64_MAX):
+def as_int(x, name: str, minimum: int | None = None, allow_none: bool = False, maximum: int | None = INT64_MAX):
     """``x`` as a Python int in ``[minimum, maximum]`` (the default maximum is what the compiled
-    core's 64-bit integers hold), or a TypeError/ValueError naming ``name``."""
+    core's 64-bit integers hold; None: no upper bound), or a TypeError/ValueError naming ``name``."""
     if x is None and allow_none:
         return None
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral):
@@ -74,7 +74,7 @@ def as_int(x, name: str, minimum: int | None = None, allow_none: bool = False, m
     x = int(x)
     if minimum is not None and x < minimum:
         raise ValueError(f"{name}: expected an integer >= {minimum}, got {x}")
-    if x > maximum:
+    if maximum is not None and x > maximum:
         raise ValueError(f"{name}: expected an integer <= {maximum}, got {x}")
     if x < -INT64_MAX - 1:
         raise ValueError(f"{name}: expected an integer >= {-INT64_MAX - 1}, got {x}")

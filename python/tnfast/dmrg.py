@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._truncation import truncation_rank
 from ._validate import as_float, as_int
 from .mpo import MPO
 from .tensortrain import TensorTrain
@@ -93,12 +94,8 @@ def _split(theta, bond_dim, cutoff, direction):
     rl, d1, d2, rr = theta.shape
     u, s, vt = np.linalg.svd(theta.reshape(rl * d1, d2 * rr), full_matrices=False)
     tot = float(np.sum(s ** 2))
-    k = min(bond_dim, int(np.sum(s > s[0] * 1e-14)) if s[0] > 0 else 1)
-    k = max(k, 1)
-    if cutoff > 0 and tot > 0:
-        tail = np.concatenate([np.cumsum((s ** 2)[::-1])[::-1], [0.0]])  # tail[m] = sum_{l>=m} s_l^2
-        ok = np.nonzero(tail <= cutoff ** 2 * tot)[0]
-        k = max(1, min(k, int(ok[0])))
+    numerical = int(np.sum(s > s[0] * 1e-14)) if s[0] > 0 else 1  # values above the noise floor
+    k, _ = truncation_rank(s, max_rank=max(1, min(bond_dim, numerical)), rel_tol=cutoff)
     disc = float(np.sum(s[k:] ** 2) / tot) if tot > 0 else 0.0
     u, s, vt = u[:, :k], s[:k] / np.linalg.norm(s[:k]), vt[:k]
     if direction == "right":  # centre moves right: left core orthogonal

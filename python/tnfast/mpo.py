@@ -8,7 +8,8 @@ import numpy as np
 
 from ._io import load_cores, save_cores
 from ._validate import as_array, result_dtype
-from .tensortrain import TensorTrain, _check_cores, _check_dtype, _check_shape, _fn, _is_scalar, _short
+from ._cores import check_cores, check_dtype, check_shape, core_fn, is_scalar, short
+from .tensortrain import TensorTrain, tt_svd
 
 __all__ = ["MPO"]
 
@@ -33,7 +34,7 @@ class MPO:
     __array_priority__ = 100
 
     def __init__(self, cores, copy: bool = True):
-        arrays = _check_cores(cores, "cores", 4)
+        arrays = check_cores(cores, "cores", 4)
         self.cores = [a.copy() if copy else a for a in arrays]
 
     @classmethod
@@ -57,10 +58,8 @@ class MPO:
         -------
         MPO, or (MPO, TruncationInfo) when ``return_info``.
         """
-        from .decompositions import tt_svd
-
-        rows = _check_shape(row_dims, "row_dims")
-        cols = _check_shape(col_dims, "col_dims")
+        rows = check_shape(row_dims, "row_dims")
+        cols = check_shape(col_dims, "col_dims")
         if len(rows) != len(cols):
             raise ValueError(f"row_dims and col_dims: expected the same number of sites, got {len(rows)} and "
                              f"{len(cols)}")
@@ -79,15 +78,15 @@ class MPO:
     @classmethod
     def identity(cls, dims, dtype=np.float64) -> "MPO":
         """The identity on ``prod(dims)``-vectors as a rank-1 MPO (square cores)."""
-        dims = _check_shape(dims, "dims")
-        dtype = _check_dtype(dtype, "dtype")
+        dims = check_shape(dims, "dims")
+        dtype = check_dtype(dtype, "dtype")
         return cls._wrap([np.eye(d, dtype=dtype).reshape(1, d, d, 1) for d in dims])
 
     @classmethod
     def random(cls, row_dims, col_dims, rank, dtype=np.float64, seed=None) -> "MPO":
         """Gaussian cores scaled so that ``E ||W||_F^2 = 1`` (see :meth:`TensorTrain.random`)."""
-        rows = _check_shape(row_dims, "row_dims")
-        cols = _check_shape(col_dims, "col_dims")
+        rows = check_shape(row_dims, "row_dims")
+        cols = check_shape(col_dims, "col_dims")
         if len(rows) != len(cols):
             raise ValueError(f"row_dims and col_dims: expected the same number of sites, got {len(rows)} and "
                              f"{len(cols)}")
@@ -152,8 +151,8 @@ class MPO:
         return MPO._from_tt(tt, self.row_dims, self.col_dims)
 
     def __repr__(self) -> str:
-        return (f"MPO(n={self.ndim}, rows={_short(self.row_dims)}, cols={_short(self.col_dims)}, "
-                f"ranks={_short(self.ranks)}, dtype={self.dtype})")
+        return (f"MPO(n={self.ndim}, rows={short(self.row_dims)}, cols={short(self.col_dims)}, "
+                f"ranks={short(self.ranks)}, dtype={self.dtype})")
 
     # ---- dense reference ---------------------------------------------------------------
     def full(self, max_elements: int = 2 ** 26) -> np.ndarray:
@@ -200,12 +199,12 @@ class MPO:
         if not isinstance(state, TensorTrain):
             raise TypeError(f"state: expected a TensorTrain, got {type(state).__name__}")
         if state.shape != self.col_dims:
-            raise ValueError(f"state: its shape {_short(state.shape)} differs from the operator's column dims "
-                             f"{_short(self.col_dims)}")
+            raise ValueError(f"state: its shape {short(state.shape)} differs from the operator's column dims "
+                             f"{short(self.col_dims)}")
         dtype = result_dtype(self.dtype, state.dtype)
         a = self._merged_cores(dtype)
         x = state._cores_as(dtype)
-        cores = _fn("mpo_apply", dtype)(a, list(self.row_dims), list(self.col_dims), x)
+        cores = core_fn("mpo_apply", dtype)(a, list(self.row_dims), list(self.col_dims), x)
         return TensorTrain._wrap(cores)
 
     def compose(self, other: "MPO") -> "MPO":
@@ -215,10 +214,10 @@ class MPO:
         if self.ndim != other.ndim:
             raise ValueError(f"other: expected {self.ndim} sites, got {other.ndim}")
         if self.col_dims != other.row_dims:
-            raise ValueError(f"other: its row dims {_short(other.row_dims)} differ from the column dims "
-                             f"{_short(self.col_dims)}")
+            raise ValueError(f"other: its row dims {short(other.row_dims)} differ from the column dims "
+                             f"{short(self.col_dims)}")
         dtype = result_dtype(self.dtype, other.dtype)
-        cores = _fn("mpo_compose", dtype)(self._merged_cores(dtype), list(self.row_dims), list(self.col_dims),
+        cores = core_fn("mpo_compose", dtype)(self._merged_cores(dtype), list(self.row_dims), list(self.col_dims),
                                           other._merged_cores(dtype), list(other.col_dims))
         return MPO._from_tt(TensorTrain._wrap(cores), self.row_dims, other.col_dims)
 
@@ -249,7 +248,7 @@ class MPO:
         return MPO._from_tt(tt, self.row_dims, self.col_dims)
 
     def __mul__(self, alpha):
-        if not _is_scalar(alpha):
+        if not is_scalar(alpha):
             return NotImplemented
         return MPO._from_tt(self.as_tensor_train() * alpha, self.row_dims, self.col_dims)
 
@@ -260,8 +259,8 @@ class MPO:
 
     def _same_dims(self, other: "MPO") -> None:
         if self.row_dims != other.row_dims or self.col_dims != other.col_dims:
-            raise ValueError(f"other: dims differ (rows {_short(self.row_dims)} vs {_short(other.row_dims)}, "
-                             f"cols {_short(self.col_dims)} vs {_short(other.col_dims)})")
+            raise ValueError(f"other: dims differ (rows {short(self.row_dims)} vs {short(other.row_dims)}, "
+                             f"cols {short(self.col_dims)} vs {short(other.col_dims)})")
 
     def dot(self, other: "MPO"):
         """Frobenius inner product ``sum conj(self) * other``."""

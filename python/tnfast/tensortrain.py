@@ -4,40 +4,17 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import _core
-from ._validate import (INT32_MAX, as_array, as_float, as_int, core_suffix, finite_result, require_memory,
-                        result_dtype)
+from ._cores import check_cores, check_dtype, check_shape, core_fn, is_scalar, short
 from ._io import load_cores, save_cores
+from ._truncation import truncation_args
+from ._validate import INT32_MAX, as_array, as_int, finite_result, require_memory, result_dtype
+from .decompositions import tt_svd_cores
 
-__all__ = ["TensorTrain", "MPS", "TruncationInfo"]
-
-
-def _check_cores(cores, name: str, ndim: int) -> list:
-    if isinstance(cores, np.ndarray) or not hasattr(cores, "__len__"):
-        raise TypeError(f"{name}: expected a list of {ndim}-d arrays")
-    if len(cores) == 0:
-        raise ValueError(f"{name}: expected at least one core")
-    arrays = [as_array(c, f"{name}[{k}]", ndim=ndim, finite=True) for k, c in enumerate(cores)]
-    dtype = result_dtype(*[a.dtype for a in arrays])
-    arrays = [np.ascontiguousarray(a, dtype=dtype) for a in arrays]
-    if arrays[0].shape[0] != 1:
-        raise ValueError(f"{name}[0]: the first core's left bond must be 1, got {arrays[0].shape[0]}")
-    if arrays[-1].shape[-1] != 1:
-        raise ValueError(f"{name}[{len(arrays) - 1}]: the last core's right bond must be 1, "
-                         f"got {arrays[-1].shape[-1]}")
-    for k in range(len(arrays) - 1):
-        if arrays[k].shape[-1] != arrays[k + 1].shape[0]:
-            raise ValueError(f"{name}[{k}] and {name}[{k + 1}]: bond dimensions do not match "
-                             f"({arrays[k].shape[-1]} vs {arrays[k + 1].shape[0]})")
-    for k, a in enumerate(arrays):
-        if min(a.shape) < 1:
-            raise ValueError(f"{name}[{k}]: every dimension must be >= 1, got shape {a.shape}")
-    return arrays
+__all__ = ["TensorTrain", "MPS", "TruncationInfo", "tt_svd"]
 
 
 @dataclass(frozen=True)
@@ -72,22 +49,6 @@ class TruncationInfo:
         return cls(float(d["discarded_weight"]), float(d["norm"]), tuple(int(r) for r in d["ranks"]))
 
 
-def _truncation_args(max_rank, rel_tol) -> tuple:
-    """Validate (max_rank, rel_tol); None means no cap / no tolerance.  Returns core values."""
-    mr = as_int(max_rank, "max_rank", minimum=1, allow_none=True)
-    tol = as_float(rel_tol, "rel_tol", minimum=0.0, allow_none=True)
-    return (0 if mr is None else mr), (0.0 if tol is None else tol)
-
-
-def _fn(name: str, dtype):
-    return getattr(_core, f"{name}_{core_suffix(dtype)}")
-
-
-def _is_scalar(x) -> bool:
-    return isinstance(x, numbers.Number) and not isinstance(x, (bool, np.bool_)) or (
-        isinstance(x, np.generic) and np.issubdtype(type(x), np.number) and not isinstance(x, np.bool_))
-
-
 class TensorTrain:
     """A tensor train (matrix product state) with cores of shape ``(r_{k-1}, d_k, r_k)``.
 
@@ -111,7 +72,7 @@ class TensorTrain:
     __array_priority__ = 100  # so that ``2.0 * tt`` uses our __rmul__
 
     def __init__(self, cores, copy: bool = True):
-        arrays = _check_cores(cores, "cores", 3)
+        arrays = check_cores(cores, "cores", 3)
         self.cores = [a.copy() if copy else a for a in arrays]
 
     @classmethod
@@ -136,11 +97,11 @@ class TensorTrain:
         dtype : float32, float64, complex64 or complex128
         seed : int, numpy Generator or None
         """
-        shape = _check_shape(shape, "shape")
+        shape = check_shape(shape, "shape")
         ranks = _check_ranks(rank, len(shape), "rank")
-        dtype = _check_dtype(dtype, "dtype")
+        dtype = check_dtype(dtype, "dtype")
         size = sum(ranks[k] * d * ranks[k + 1] for k, d in enumerate(shape))
-        require_memory(3 * 8.0 * size, f"TensorTrain.random: cores of {size} entries (ranks {_short(ranks)})")
+        require_memory(3 * 8.0 * size, f"TensorTrain.random: cores of {size} entries (ranks {short(ranks)})")
         rng = np.random.default_rng(seed)
         cores = []
         for k, d in enumerate(shape):
@@ -155,22 +116,20 @@ class TensorTrain:
     @classmethod
     def zeros(cls, shape, dtype=np.float64) -> "TensorTrain":
         """The zero tensor as a rank-1 train."""
-        shape = _check_shape(shape, "shape")
-        dtype = _check_dtype(dtype, "dtype")
+        shape = check_shape(shape, "shape")
+        dtype = check_dtype(dtype, "dtype")
         return cls._wrap([np.zeros((1, d, 1), dtype=dtype) for d in shape])
 
     @classmethod
     def ones(cls, shape, dtype=np.float64) -> "TensorTrain":
         """The all-ones tensor as a rank-1 train."""
-        shape = _check_shape(shape, "shape")
-        dtype = _check_dtype(dtype, "dtype")
+        shape = check_shape(shape, "shape")
+        dtype = check_dtype(dtype, "dtype")
         return cls._wrap([np.ones((1, d, 1), dtype=dtype) for d in shape])
 
     @classmethod
     def from_dense(cls, array, max_rank=None, rel_tol=None) -> "TensorTrain":
         """TT-SVD of a dense array; see :func:`tnfast.tt_svd`."""
-        from .decompositions import tt_svd
-
         return tt_svd(array, max_rank=max_rank, rel_tol=rel_tol)
 
     # ---- basic properties --------------------------------------------------------------
@@ -216,7 +175,7 @@ class TensorTrain:
     def astype(self, dtype) -> "TensorTrain":
         """A copy with cores of ``dtype`` (float32, float64, complex64 or complex128).  Complex to
         real keeps the real part only when every imaginary part is zero."""
-        dtype = _check_dtype(dtype, "dtype")
+        dtype = check_dtype(dtype, "dtype")
         if self.dtype.kind == "c" and dtype.kind != "c" and any(np.any(c.imag != 0) for c in self.cores):
             raise TypeError(f"dtype: cannot convert a complex train with nonzero imaginary parts to {dtype}")
         return type(self)([np.real(c).astype(dtype) if dtype.kind != "c" else c.astype(dtype)
@@ -227,8 +186,8 @@ class TensorTrain:
         return type(self)._wrap([np.conj(c) for c in self.cores])
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(n={self.ndim}, shape={_short(self.shape)}, "
-                f"ranks={_short(self.ranks)}, dtype={self.dtype})")
+        return (f"{type(self).__name__}(n={self.ndim}, shape={short(self.shape)}, "
+                f"ranks={short(self.ranks)}, dtype={self.dtype})")
 
     # ---- dense reference ---------------------------------------------------------------
     def full(self, max_elements: int = 2 ** 26) -> np.ndarray:
@@ -264,7 +223,7 @@ class TensorTrain:
         single = idx.ndim == 1
         idx2 = idx.reshape(1, -1) if single else idx
         nt = 0 if num_threads is None else as_int(num_threads, "num_threads", minimum=1, maximum=INT32_MAX)
-        out = finite_result(_fn("tt_evaluate", self.dtype)(self.cores, idx2, nt), "evaluate")
+        out = finite_result(core_fn("tt_evaluate", self.dtype)(self.cores, idx2, nt), "evaluate")
         return out.reshape(()) if single else out
 
     def evaluate_embedded(self, features, num_threads: int | None = None) -> np.ndarray:
@@ -301,10 +260,10 @@ class TensorTrain:
                 raise ValueError(f"features: expected shape (batch, {n}, d), got {f.shape}")
             if len(set(self.shape)) != 1 or f.shape[2] != self.shape[0]:
                 raise ValueError(f"features: feature size {f.shape[2]} does not match the train's dimensions "
-                                 f"{_short(self.shape)}; pass a list of per-site arrays for mixed sizes")
+                                 f"{short(self.shape)}; pass a list of per-site arrays for mixed sizes")
             dtype = result_dtype(self.dtype, f.dtype)
             feats = np.ascontiguousarray(f, dtype=dtype)
-        return finite_result(_fn("tt_evaluate_embedded", dtype)(self._cores_as(dtype), feats, nt),
+        return finite_result(core_fn("tt_evaluate_embedded", dtype)(self._cores_as(dtype), feats, nt),
                              "evaluate_embedded")
 
     def _cores_as(self, dtype) -> list:
@@ -316,25 +275,25 @@ class TensorTrain:
         if not isinstance(other, TensorTrain):
             raise TypeError(f"{what}: expected a TensorTrain, got {type(other).__name__}")
         if self.shape != other.shape:
-            raise ValueError(f"{what}: shapes differ ({_short(self.shape)} vs {_short(other.shape)})")
+            raise ValueError(f"{what}: shapes differ ({short(self.shape)} vs {short(other.shape)})")
         dtype = result_dtype(self.dtype, other.dtype)
         return self._cores_as(dtype), other._cores_as(dtype), dtype
 
     def dot(self, other: "TensorTrain"):
         """Inner product ``<self|other> = sum conj(self) * other`` (Python scalar)."""
         a, b, dtype = self._pair(other, "other")
-        v = finite_result(_fn("tt_dot", dtype)(a, b), "dot")
+        v = finite_result(core_fn("tt_dot", dtype)(a, b), "dot")
         return complex(v) if dtype.kind == "c" else float(v)
 
     def norm(self) -> float:
         """Frobenius norm (a rescaled sweep: no overflow in intermediate products)."""
-        return float(finite_result(_fn("tt_norm", self.dtype)(self.cores), "norm"))
+        return float(finite_result(core_fn("tt_norm", self.dtype)(self.cores), "norm"))
 
     def __add__(self, other):
         if not isinstance(other, TensorTrain):
             return NotImplemented
         a, b, dtype = self._pair(other, "other")
-        return type(self)._wrap(_finite_cores(_fn("tt_add", dtype)(a, b), "+"))
+        return type(self)._wrap(_finite_cores(core_fn("tt_add", dtype)(a, b), "+"))
 
     def __sub__(self, other):
         if not isinstance(other, TensorTrain):
@@ -349,7 +308,7 @@ class TensorTrain:
         the complex dtype of the same precision; otherwise the dtype is kept."""
         if isinstance(alpha, TensorTrain):
             raise TypeError("TensorTrain * TensorTrain is ambiguous: use hadamard() for the elementwise product")
-        if not _is_scalar(alpha):
+        if not is_scalar(alpha):
             return NotImplemented
         if not np.isfinite(alpha):
             raise ValueError(f"alpha: expected a finite scalar, got {alpha}")
@@ -360,12 +319,12 @@ class TensorTrain:
             alpha = float(np.real(alpha))
         else:
             alpha = complex(alpha)
-        return type(self)._wrap(_fn("tt_scale", dtype)(self._cores_as(dtype), alpha))
+        return type(self)._wrap(core_fn("tt_scale", dtype)(self._cores_as(dtype), alpha))
 
     __rmul__ = __mul__
 
     def __truediv__(self, alpha):
-        if not _is_scalar(alpha):
+        if not is_scalar(alpha):
             return NotImplemented
         if not np.isfinite(alpha):
             raise ValueError(f"alpha: expected a finite scalar, got {alpha}")
@@ -379,7 +338,7 @@ class TensorTrain:
     def hadamard(self, other: "TensorTrain") -> "TensorTrain":
         """Elementwise product; cores are Kronecker products of the slices (ranks multiply)."""
         a, b, dtype = self._pair(other, "other")
-        return type(self)._wrap(_finite_cores(_fn("tt_hadamard", dtype)(a, b), "hadamard"))
+        return type(self)._wrap(_finite_cores(core_fn("tt_hadamard", dtype)(a, b), "hadamard"))
 
     # ---- canonical forms and rounding --------------------------------------------------
     def canonicalize(self, center: int) -> "TensorTrain":
@@ -395,7 +354,7 @@ class TensorTrain:
             c += self.ndim
         if not 0 <= c < self.ndim:
             raise ValueError(f"center: expected -{self.ndim} <= center < {self.ndim}, got {center}")
-        return type(self)._wrap(_fn("tt_canonicalize", self.dtype)(self.cores, c))
+        return type(self)._wrap(core_fn("tt_canonicalize", self.dtype)(self.cores, c))
 
     def left_canonicalize(self) -> "TensorTrain":
         """Left-canonical form: every core but the last left-orthogonal."""
@@ -427,8 +386,8 @@ class TensorTrain:
         -------
         TensorTrain, or (TensorTrain, TruncationInfo) when ``return_info``.
         """
-        mr, tol = _truncation_args(max_rank, rel_tol)
-        cores, info = _fn("tt_round", self.dtype)(self.cores, mr, tol)
+        mr, tol = truncation_args(max_rank, rel_tol)
+        cores, info = core_fn("tt_round", self.dtype)(self.cores, mr, tol)
         out = type(self)._wrap(cores)
         return (out, TruncationInfo._from_core(info)) if return_info else out
 
@@ -437,12 +396,12 @@ class TensorTrain:
     def singular_values(self) -> list:
         """Schmidt spectra: a list of ``n - 1`` arrays, entry ``k`` holding the singular values
         (descending, real) of the unfolding ``T[(i_1..i_{k+1}), (i_{k+2}..i_n)]``."""
-        return list(_fn("tt_singular_values", self.dtype)(self.cores))
+        return list(core_fn("tt_singular_values", self.dtype)(self.cores))
 
     def entropy(self) -> np.ndarray:
         """Von Neumann entanglement entropy at every bond, shape (n - 1,):
         ``S = -sum p ln p`` with ``p = s**2 / sum(s**2)`` from :meth:`singular_values`."""
-        return _fn("tt_entropy", self.dtype)(self.cores)
+        return core_fn("tt_entropy", self.dtype)(self.cores)
 
     # ---- save / load -------------------------------------------------------------------
     def save(self, path) -> str:
@@ -465,32 +424,40 @@ class TensorTrain:
 MPS = TensorTrain
 
 
-def _check_dtype(dtype, name: str) -> np.dtype:
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"{name}: expected float32, float64, complex64 or complex128, got {dtype!r}") from None
-    if dt not in (np.float32, np.float64, np.complex64, np.complex128):
-        raise TypeError(f"{name}: expected float32, float64, complex64 or complex128, got {dt}")
-    return dt
+def tt_svd(array, max_rank: int | None = None, rel_tol: float | None = None, return_info: bool = False):
+    """TT-SVD (Oseledets 2011): a tensor train of a dense array by sequential truncated SVDs.
+
+    At each of the ``n - 1`` unfoldings the fewest singular values are kept whose cut squared
+    weight is at most ``delta**2 = rel_tol**2 * ||A||_F**2 / (n - 1)``, and at most
+    ``max_rank``; hence ``||A - TT||_F <= rel_tol * ||A||_F`` whenever the rank cap does not
+    bind.  With neither limit only exactly zero singular values are cut (a lossless
+    decomposition).
+
+    Parameters
+    ----------
+    array : array_like, shape (d_1, ..., d_n)
+        Finite values; integers are converted to float64.  Non-contiguous input is copied.
+    max_rank : int >= 1, optional
+    rel_tol : float >= 0, optional
+    return_info : bool
+        Also return a :class:`~tnfast.tensortrain.TruncationInfo` (``discarded_weight`` =
+        sum of the squared singular values cut over ``||A||_F**2``, equal to the squared
+        relative error of the result).
+
+    Returns
+    -------
+    TensorTrain with cores ``(r_{k-1}, d_k, r_k)`` of the array's dtype, or
+    ``(TensorTrain, TruncationInfo)`` when ``return_info``.
+    """
+    cores, info = tt_svd_cores(array, max_rank=max_rank, rel_tol=rel_tol)
+    tt = TensorTrain._wrap(cores)
+    return (tt, TruncationInfo._from_core(info)) if return_info else tt
 
 
 def _finite_cores(cores, what: str) -> list:
     for c in cores:
         finite_result(c, what)
     return cores
-
-
-def _check_shape(shape, name: str) -> tuple:
-    if isinstance(shape, numbers.Integral):
-        shape = (shape,)
-    try:
-        dims = tuple(shape)
-    except TypeError:
-        raise TypeError(f"{name}: expected a sequence of positive integers") from None
-    if not dims:
-        raise ValueError(f"{name}: expected at least one dimension")
-    return tuple(as_int(d, f"{name}[{k}]", minimum=1) for k, d in enumerate(dims))
 
 
 def _check_ranks(rank, n: int, name: str) -> tuple:
@@ -525,11 +492,3 @@ def _as_indices(indices, name: str, n: int) -> np.ndarray:
     if a.dtype.kind == "u" and a.size and a.max() > np.iinfo(np.int64).max:
         raise ValueError(f"{name}: index out of range")
     return np.ascontiguousarray(a, dtype=np.int64)
-
-
-def _short(t: tuple, limit: int = 8) -> str:
-    if len(t) <= limit:
-        return str(t)
-    head = ", ".join(str(x) for x in t[:3])
-    tail = ", ".join(str(x) for x in t[-2:])
-    return f"({head}, ..., {tail})"

@@ -27,23 +27,17 @@ from collections.abc import Sequence
 
 import torch
 
+from ._native import SUFFIX, native_core, serves
+
 __all__ = ["mps_contract", "mps_native_available"]
 
-_SUFFIX = {torch.float32: "f32", torch.float64: "f64"}
 _ENGINES = ("auto", "native", "torch")
-
-
-def _native_core():
-    try:
-        from .. import _core
-    except ImportError:  # pragma: no cover - the extension is part of the package
-        return None
-    return _core if hasattr(_core, "mps_forward_f64") else None
+_KERNEL = "mps_forward_f64"
 
 
 def mps_native_available(t: torch.Tensor) -> bool:
     """Whether the compiled kernel serves tensors like ``t`` (CPU, float32 or float64)."""
-    return t.device.type == "cpu" and t.dtype in _SUFFIX and _native_core() is not None
+    return serves(t, _KERNEL)
 
 
 def _check(cores, features, out_position):
@@ -141,8 +135,8 @@ class _MPSContractNative(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, features, position, threads, *cores):
-        core = _native_core()
-        sfx = _SUFFIX[features.dtype]
+        core = native_core(_KERNEL)
+        sfx = SUFFIX[features.dtype]
         fn = features.detach()
         cn = [c.detach() for c in cores]
         # the compiled core copies arrays that are not C-contiguous
@@ -155,7 +149,7 @@ class _MPSContractNative(torch.autograd.Function):
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_out):
         fn, *cn = ctx.saved_tensors
-        grads = getattr(_native_core(), "mps_backward_" + ctx.sfx)(
+        grads = getattr(native_core(_KERNEL), "mps_backward_" + ctx.sfx)(
             [c.numpy() for c in cn], fn.numpy(), ctx.position, ctx.envs,
             grad_out.to(fn.dtype).contiguous().numpy(), ctx.threads)
         return (None, None, None, *[torch.from_numpy(g) for g in grads])

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import copy
-import math
-import numbers
+from typing import Sequence
 
 import torch
 from torch import nn
 
+from ._checks import check_cutoff
 from .mpo_layers import MPOConv2d, MPOLinear
 
 __all__ = ["compress", "compressible_layers"]
 
 
-def compressible_layers(model):
+def compressible_layers(model: nn.Module) -> list[str]:
     """Names of the :class:`torch.nn.Linear` and :class:`torch.nn.Conv2d` (groups=1, dilation=1) modules.
 
     Returned in registration order (``model.named_modules()``).
@@ -37,8 +37,10 @@ def _set_module(model, name, new):
     setattr(parent, parts[-1], new)
 
 
-def compress(model, layers=None, max_bond=None, cutoff=None, modes=None, inplace=False, skip_first=False,
-             skip_last=False, allow_larger=False):
+def compress(model: nn.Module, layers: Sequence[str] | None = None,
+             max_bond: int | Sequence[int] | dict | None = None, cutoff: float | dict | None = None,
+             modes: dict | None = None, inplace: bool = False, skip_first: bool = False, skip_last: bool = False,
+             allow_larger: bool = False) -> tuple[nn.Module, list[dict]]:
     """Replace dense layers of ``model`` by MPO layers initialized from their trained weights.
 
     Parameters
@@ -90,9 +92,8 @@ def compress(model, layers=None, max_bond=None, cutoff=None, modes=None, inplace
     for name in modes:
         if name not in chosen:
             raise ValueError(f"modes: {name!r} is not among the layers to compress")
-    if cutoff is not None and not isinstance(cutoff, dict):
-        if isinstance(cutoff, bool) or not isinstance(cutoff, numbers.Real) or not 0 <= cutoff < math.inf:
-            raise ValueError(f"cutoff: expected a finite real number >= 0, got {cutoff!r}")
+    if not isinstance(cutoff, dict):
+        check_cutoff(cutoff)
     target = model if inplace else copy.deepcopy(model)
     named = dict(target.named_modules())
     report = []

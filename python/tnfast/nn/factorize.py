@@ -11,16 +11,9 @@ import math
 import numbers
 from typing import Sequence
 
+from ._checks import check_int
+
 __all__ = ["factorize", "choose_modes", "bond_caps", "resolve_bond_dims", "mpo_num_params", "check_modes"]
-
-
-def _as_pos_int(x, name: str, minimum: int = 1) -> int:
-    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
-        raise TypeError(f"{name}: expected an integer, got {type(x).__name__}")
-    x = int(x)
-    if x < minimum:
-        raise ValueError(f"{name}: expected an integer >= {minimum}, got {x}")
-    return x
 
 
 _TRIAL_LIMIT = 1 << 16
@@ -63,8 +56,8 @@ def factorize(n: int, n_factors: int) -> tuple:
     -------
     tuple of int, length ``n_factors``, whose product is ``n``.
     """
-    n = _as_pos_int(n, "n")
-    n_factors = _as_pos_int(n_factors, "n_factors")
+    n = check_int(n, "n")
+    n_factors = check_int(n_factors, "n_factors")
     if n_factors > MAX_FACTORS:
         raise ValueError(f"n_factors: expected at most {MAX_FACTORS}, got {n_factors}")
     factors = [1] * n_factors
@@ -79,7 +72,8 @@ def factorize(n: int, n_factors: int) -> tuple:
     return tuple(left + right[::-1])
 
 
-def choose_modes(in_features: int, out_features: int, n_cores: int | None = None):
+def choose_modes(in_features: int, out_features: int,
+                 n_cores: int | None = None) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Balanced input and output modes of equal length for an ``out x in`` weight.
 
     ``n_cores`` defaults to ``max(2, round(log(max(in, out)) / log(6)))`` (modes around 4-8).
@@ -88,11 +82,11 @@ def choose_modes(in_features: int, out_features: int, n_cores: int | None = None
     -------
     (in_modes, out_modes) : two tuples of int of length ``n_cores``.
     """
-    in_features = _as_pos_int(in_features, "in_features")
-    out_features = _as_pos_int(out_features, "out_features")
+    in_features = check_int(in_features, "in_features")
+    out_features = check_int(out_features, "out_features")
     if n_cores is None:
         n_cores = max(2, int(round(math.log(max(in_features, out_features, 2)) / math.log(6.0))))
-    n_cores = _as_pos_int(n_cores, "n_cores")
+    n_cores = check_int(n_cores, "n_cores")
     if n_cores > MAX_FACTORS:
         raise ValueError(f"n_cores: expected at most {MAX_FACTORS}, got {n_cores}")
     return factorize(in_features, n_cores), factorize(out_features, n_cores)
@@ -106,7 +100,7 @@ def check_modes(modes, features: int, name: str, features_name: str) -> tuple:
         raise TypeError(f"{name}: expected a sequence of positive integers, got {type(modes).__name__}") from None
     if len(modes) == 0:
         raise ValueError(f"{name}: expected at least one mode")
-    out = tuple(_as_pos_int(m, name) for m in modes)
+    out = tuple(check_int(m, name) for m in modes)
     if math.prod(out) != features:
         raise ValueError(f"{name}: the product of {out} is {math.prod(out)}, expected {features_name}={features}")
     return out
@@ -124,14 +118,15 @@ def bond_caps(in_modes: Sequence[int], out_modes: Sequence[int]) -> tuple:
     return tuple(caps)
 
 
-def resolve_bond_dims(bond_dim, in_modes, out_modes, name: str = "bond_dim") -> tuple:
+def resolve_bond_dims(bond_dim: int | Sequence[int], in_modes: Sequence[int], out_modes: Sequence[int],
+                      name: str = "bond_dim") -> tuple:
     """Inner bond dimensions ``(D_1, ..., D_{n-1})`` from an int or a sequence, capped by :func:`bond_caps`."""
     caps = bond_caps(in_modes, out_modes)
     if isinstance(bond_dim, numbers.Integral) and not isinstance(bond_dim, bool):
-        dims = [_as_pos_int(bond_dim, name)] * len(caps)
+        dims = [check_int(bond_dim, name)] * len(caps)
     else:
         try:
-            dims = [_as_pos_int(d, name) for d in bond_dim]
+            dims = [check_int(d, name) for d in bond_dim]
         except TypeError:
             raise TypeError(f"{name}: expected an int or a sequence of ints, got {type(bond_dim).__name__}") from None
         if len(dims) != len(caps):
@@ -145,3 +140,30 @@ def mpo_num_params(in_modes: Sequence[int], out_modes: Sequence[int], bond_dims:
     if len(ranks) != len(in_modes) + 1 or len(in_modes) != len(out_modes):
         raise ValueError("bond_dims: expected len(in_modes) - 1 inner bonds and len(in_modes) == len(out_modes)")
     return int(sum(ranks[k] * int(out_modes[k]) * int(in_modes[k]) * ranks[k + 1] for k in range(len(in_modes))))
+
+
+def resolve_modes(n_in: int, n_out: int, in_modes: Sequence[int] | None, out_modes: Sequence[int] | None,
+                  what: str, default_len: int | None = None) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Factorizations of ``n_in``/``n_out`` (``what``: "features" or "channels") of equal length.
+
+    Missing ones are chosen by :func:`choose_modes` (with the length of the given one, or
+    ``default_len`` when neither is given); given ones are checked by :func:`check_modes`.
+    """
+    in_name, out_name = f"in_{what}", f"out_{what}"
+    if in_modes is None and out_modes is None:
+        if default_len is None:
+            in_modes, out_modes = choose_modes(n_in, n_out)
+        else:
+            in_modes, out_modes = choose_modes(n_in, n_out, default_len)
+    elif in_modes is None:
+        out_modes = check_modes(out_modes, n_out, "out_modes", out_name)
+        in_modes = choose_modes(n_in, n_out, len(out_modes))[0]
+    elif out_modes is None:
+        in_modes = check_modes(in_modes, n_in, "in_modes", in_name)
+        out_modes = choose_modes(n_in, n_out, len(in_modes))[1]
+    in_modes = check_modes(in_modes, n_in, "in_modes", in_name)
+    out_modes = check_modes(out_modes, n_out, "out_modes", out_name)
+    if len(in_modes) != len(out_modes):
+        raise ValueError(f"in_modes/out_modes: expected the same length, got {len(in_modes)} and "
+                         f"{len(out_modes)} (pad the shorter with 1s)")
+    return in_modes, out_modes
