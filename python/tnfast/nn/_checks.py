@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
 
 import numpy as np
 import torch
@@ -47,15 +46,14 @@ def check_input(x, layer: str, dtype: torch.dtype) -> None:
 
 
 def check_fits(n_params: int, dtype: torch.dtype | None, what: str) -> None:
-    """MemoryError before allocating parameters that cannot fit in this machine's memory."""
+    """MemoryError before allocating parameters that cannot fit in the memory available now."""
+    from .._validate import physical_memory_bytes
+
     itemsize = torch.empty((), dtype=dtype).element_size()
-    try:
-        avail = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        avail = 1 << 50
+    avail = physical_memory_bytes()
     if n_params * itemsize > avail:
         raise MemoryError(f"{what} would have {n_params:.3g} parameters ({n_params * itemsize / 2 ** 30:.3g} GiB), "
-                          f"more than the {avail / 2 ** 30:.3g} GiB of memory of this machine; choose other "
+                          f"more than the {avail / 2 ** 30:.3g} GiB of memory available on this machine; choose other "
                           f"in_modes/out_modes (a large prime size cannot be split into small modes)")
 
 
