@@ -25,12 +25,7 @@ import torch
 
 import tnfast
 import tnfast.nn
-
-CASES = {
-    "784x256": ((4, 7, 7, 4), (4, 4, 4, 4), 4),
-    "4096x4096": ((4, 4, 8, 8, 4), (4, 4, 8, 8, 4), 4),
-}
-BATCH = 256
+from bench_mpo import BATCH, CASES, step  # the cases and the step of bench_mpo.py (this folder)
 
 
 def load_base(path: str):
@@ -43,14 +38,6 @@ def load_base(path: str):
     spec.loader.exec_module(mod)
     import tnfast_base.nn  # noqa: F401
     return mod
-
-
-def _step(layer, x):
-    x.grad = None
-    for p in layer.parameters():
-        p.grad = None
-    y = layer(x)
-    y.backward(torch.ones_like(y))
 
 
 def _pair(fa, fb, repeat, clock):
@@ -80,7 +67,7 @@ def main(base_path: str, repeat: int, threads: int) -> None:
                     torch.manual_seed(0)
                     layers.append(mod.MPOLinear(nin, nout, inm, outm, bond_dim=d, engine=engine))
                 x = torch.randn(BATCH, nin, requires_grad=grad)
-                ta, tb = _pair(lambda: _step(layers[0], x), lambda: _step(layers[1], x), repeat, clock)
+                ta, tb = _pair(lambda: step(layers[0], x), lambda: step(layers[1], x), repeat, clock)
                 rows.append((f"{case} {engine}, input grad {grad}", ta, tb))
     torch.manual_seed(0)
     lin = torch.nn.Linear(1024, 1024)

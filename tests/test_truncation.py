@@ -109,7 +109,9 @@ def test_decompositions_know_no_classes():
     import tnfast.decompositions as dec
     assert not {".tensortrain", ".mpo", "tnfast.tensortrain", "tnfast.mpo"} & _imports(dec)
     import tnfast._cores as cores
-    assert not {".tensortrain", ".mpo"} & _imports(cores)
+    import tnfast._train as train
+    for mod in (cores, train):
+        assert not {".tensortrain", ".mpo"} & _imports(mod)
     a = np.random.default_rng(0).standard_normal((2, 3, 4))
     cs, info = dec.tt_svd_cores(a)
     assert isinstance(cs, list) and all(isinstance(c, np.ndarray) for c in cs)

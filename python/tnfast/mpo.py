@@ -6,15 +6,15 @@ import math
 
 import numpy as np
 
-from ._io import load_cores, save_cores
+from ._cores import check_dtype, check_shape, core_fn, is_scalar, short
+from ._train import CoreChain
 from ._validate import as_array, result_dtype
-from ._cores import check_cores, check_dtype, check_shape, core_fn, is_scalar, short
 from .tensortrain import TensorTrain, tt_svd
 
 __all__ = ["MPO"]
 
 
-class MPO:
+class MPO(CoreChain):
     """A matrix product operator with cores of shape ``(r_{k-1}, i_k, j_k, r_k)``.
 
     It represents the matrix ``W[(i_1..i_n), (j_1..j_n)]`` of shape
@@ -31,17 +31,8 @@ class MPO:
     cores : sequence of array_like, each of shape (r_{k-1}, i_k, j_k, r_k)
     """
 
-    __array_priority__ = 100
-
-    def __init__(self, cores, copy: bool = True):
-        arrays = check_cores(cores, "cores", 4)
-        self.cores = [a.copy() if copy else a for a in arrays]
-
-    @classmethod
-    def _wrap(cls, cores) -> "MPO":
-        obj = cls.__new__(cls)
-        obj.cores = list(cores)
-        return obj
+    _KIND = "MPO"
+    _NDIM = 4
 
     # ---- constructors -------------------------------------------------------------------
     @classmethod
@@ -105,13 +96,6 @@ class MPO:
 
     # ---- properties --------------------------------------------------------------------
     @property
-    def ndim(self) -> int:
-        return len(self.cores)
-
-    def __len__(self) -> int:
-        return len(self.cores)
-
-    @property
     def row_dims(self) -> tuple:
         """Output (row) mode sizes ``(i_1, ..., i_n)``."""
         return tuple(int(c.shape[1]) for c in self.cores)
@@ -125,25 +109,6 @@ class MPO:
     def shape(self) -> tuple:
         """Matrix shape ``(prod i_k, prod j_k)`` (exact Python integers)."""
         return (math.prod(self.row_dims), math.prod(self.col_dims))
-
-    @property
-    def ranks(self) -> tuple:
-        return (1,) + tuple(int(c.shape[3]) for c in self.cores)
-
-    @property
-    def bond_dims(self) -> tuple:
-        return self.ranks[1:-1]
-
-    @property
-    def dtype(self) -> np.dtype:
-        return self.cores[0].dtype
-
-    @property
-    def num_params(self) -> int:
-        return int(sum(c.size for c in self.cores))
-
-    def copy(self) -> "MPO":
-        return MPO([c.copy() for c in self.cores])
 
     def astype(self, dtype) -> "MPO":
         """A copy with cores of ``dtype``; see :meth:`TensorTrain.astype`."""
@@ -294,15 +259,3 @@ class MPO:
     def entropy(self) -> np.ndarray:
         """Von Neumann entropy of the operator Schmidt spectrum at every bond, shape (n - 1,)."""
         return self.as_tensor_train().entropy()
-
-    # ---- save / load -------------------------------------------------------------------
-    def save(self, path) -> str:
-        """Write the cores to an ``.npz`` file (no pickle; ``.npz`` appended when missing).
-        Returns the path written."""
-        return save_cores(path, "MPO", self.cores)
-
-    @classmethod
-    def load(cls, path) -> "MPO":
-        """Read an MPO written by :meth:`save`; errors as in :meth:`TensorTrain.load`."""
-        return cls(load_cores(path, "MPO", 4), copy=False)
-

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._cores import check_cores, check_dtype, check_shape, core_fn, is_scalar, short
-from ._io import load_cores, save_cores
+from ._cores import check_dtype, check_shape, core_fn, is_scalar, short
+from ._train import CoreChain
 from ._truncation import truncation_args
 from ._validate import INT32_MAX, as_array, as_int, finite_result, require_memory, result_dtype
 from .decompositions import tt_svd_cores
@@ -49,7 +49,7 @@ class TruncationInfo:
         return cls(float(d["discarded_weight"]), float(d["norm"]), tuple(int(r) for r in d["ranks"]))
 
 
-class TensorTrain:
+class TensorTrain(CoreChain):
     """A tensor train (matrix product state) with cores of shape ``(r_{k-1}, d_k, r_k)``.
 
     The represented tensor is
@@ -69,18 +69,8 @@ class TensorTrain:
         and of the common dtype.
     """
 
-    __array_priority__ = 100  # so that ``2.0 * tt`` uses our __rmul__
-
-    def __init__(self, cores, copy: bool = True):
-        arrays = check_cores(cores, "cores", 3)
-        self.cores = [a.copy() if copy else a for a in arrays]
-
-    @classmethod
-    def _wrap(cls, cores) -> "TensorTrain":
-        """Adopt cores produced by the compiled core (already checked, contiguous)."""
-        obj = cls.__new__(cls)
-        obj.cores = list(cores)
-        return obj
+    _KIND = "TensorTrain"
+    _NDIM = 3
 
     # ---- constructors -------------------------------------------------------------------
     @classmethod
@@ -134,43 +124,13 @@ class TensorTrain:
 
     # ---- basic properties --------------------------------------------------------------
     @property
-    def ndim(self) -> int:
-        """Number of sites n."""
-        return len(self.cores)
-
-    def __len__(self) -> int:
-        return len(self.cores)
-
-    @property
     def shape(self) -> tuple:
         """Physical dimensions ``(d_1, ..., d_n)``."""
         return tuple(int(c.shape[1]) for c in self.cores)
 
     @property
-    def ranks(self) -> tuple:
-        """Bond dimensions ``(r_0=1, r_1, ..., r_n=1)``."""
-        return (1,) + tuple(int(c.shape[2]) for c in self.cores)
-
-    @property
-    def bond_dims(self) -> tuple:
-        """Internal bond dimensions ``(r_1, ..., r_{n-1})``."""
-        return self.ranks[1:-1]
-
-    @property
     def max_rank(self) -> int:
         return max(self.ranks)
-
-    @property
-    def dtype(self) -> np.dtype:
-        return self.cores[0].dtype
-
-    @property
-    def num_params(self) -> int:
-        """Number of scalars in the cores."""
-        return int(sum(c.size for c in self.cores))
-
-    def copy(self) -> "TensorTrain":
-        return type(self)([c.copy() for c in self.cores])
 
     def astype(self, dtype) -> "TensorTrain":
         """A copy with cores of ``dtype`` (float32, float64, complex64 or complex128).  Complex to
@@ -402,23 +362,6 @@ class TensorTrain:
         """Von Neumann entanglement entropy at every bond, shape (n - 1,):
         ``S = -sum p ln p`` with ``p = s**2 / sum(s**2)`` from :meth:`singular_values`."""
         return core_fn("tt_entropy", self.dtype)(self.cores)
-
-    # ---- save / load -------------------------------------------------------------------
-    def save(self, path) -> str:
-        """Write the cores to an ``.npz`` file (no pickle); ``.npz`` is appended to a path without
-        it (as numpy does).  Returns the path written."""
-        return save_cores(path, type(self)._KIND, self.cores)
-
-    @classmethod
-    def load(cls, path) -> "TensorTrain":
-        """Read a tensor train written by :meth:`save` (``path`` with or without ``.npz``).
-
-        Raises ValueError for a file that is not a tnfast tensor train, of another format version,
-        truncated or altered (inconsistent shapes, NaN/Inf, wrong dtype); FileNotFoundError when
-        neither ``path`` nor ``path + ".npz"`` exists."""
-        return cls(load_cores(path, cls._KIND, 3), copy=False)
-
-    _KIND = "TensorTrain"
 
 
 MPS = TensorTrain
