@@ -72,7 +72,7 @@ def test_tensorize_on_threads(thread_pool):
     model = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3)).double()
     x = torch.rand(10, 6, dtype=torch.float64)
     a = tensorize(model, x, rank=4, seed=0, batch_size=256)
-    b = tensorize(model, x, rank=4, seed=0, batch_size=256, executor=thread_pool, chunk_size=256)
+    b = tensorize(model, x, rank=4, seed=0, batch_size=256, executor=thread_pool, chunk_size=100)
     assert len(a.cores) == len(b.cores)
     for ca, cb in zip(a.cores, b.cores):
         assert torch.equal(ca, cb)

@@ -66,7 +66,13 @@ def _to_numpy(out):
 
 
 def _run_chunk(f, x):
-    """What a worker runs: f on one chunk, returned as a numpy array."""
+    """What a worker runs: f on one chunk, returned as a numpy array.
+
+    A chunk received over the network may sit at any address in a receive buffer; it is copied
+    into memory of its own, as the in-process path hands it to f, because vectorized kernels
+    (torch's among them) may sum in another order on differently aligned data."""
+    if not (x.flags.owndata and x.flags.writeable and x.flags.c_contiguous):
+        x = np.array(x, order="C", copy=True)
     return _to_numpy(f(x))
 
 
@@ -134,7 +140,7 @@ class _ParallelFunction:
         rows = x.shape[0]
         size = self.chunk_size or max(1, math.ceil(rows / (2 * self.workers)))
         starts = list(range(0, rows, size)) or [0]
-        chunks = [np.ascontiguousarray(x[s:s + size]) for s in starts]
+        chunks = [np.array(x[s:s + size], order="C", copy=True) for s in starts]
         results = [None] * len(chunks)
         pending = deque()  # (index, future) submitted and not yet collected, oldest first
         current = None     # the future being waited on
