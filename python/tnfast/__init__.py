@@ -62,3 +62,8 @@ from . import executor  # noqa: E402
 from .executor import ChunkError  # noqa: E402
 
 __all__ += ["ChunkError", "executor"]
+
+# conversions to and from quimb, TensorKrowch and teneva (each imported on use)
+from . import interop  # noqa: E402
+
+__all__ += ["interop"]

@@ -307,3 +307,16 @@ class MPO:
         """Read an MPO written by :meth:`save`; errors as in :meth:`TensorTrain.load`."""
         return cls(load_cores(path, "MPO", 4), copy=False)
 
+    # ---- other libraries (tnfast.interop) --------------------------------------------------
+    @classmethod
+    def from_quimb(cls, mpo) -> "MPO":
+        """From a quimb ``MatrixProductOperator``: rows from its upper indices, columns from its
+        lower ones (as quimb's ``to_dense``)."""
+        from .interop import mpo_from_quimb
+        return mpo_from_quimb(mpo)
+
+    def to_quimb(self, **kwargs):
+        """A quimb ``MatrixProductOperator`` (shape ``'lrud'``); ``kwargs`` go to its constructor."""
+        from .interop import mpo_to_quimb
+        return mpo_to_quimb(self, **kwargs)
+
