@@ -114,7 +114,8 @@ class _ParallelFunction:
         self.retries = int(retries)
         workers = executor_workers(executor)
         self.workers = workers
-        self.in_flight = max(1, int(in_flight)) if in_flight is not None else 2 * workers
+        # four chunks per worker in flight hide the round trip of a distributed scheduler
+        self.in_flight = max(1, int(in_flight)) if in_flight is not None else 4 * workers
         self.n_chunks = 0       # chunks whose values came back
         self.n_retried = 0      # resubmissions
         self._dask = _is_dask_client(executor)
@@ -214,7 +215,7 @@ def parallel_function(f, executor, *, chunk_size=None, retries: int = 2, in_flig
     retries : int
         Resubmissions of a failed chunk before :class:`ChunkError` is raised (default 2).
     in_flight : int, optional
-        Most chunks submitted and not yet collected (default ``2 * workers``).
+        Most chunks submitted and not yet collected (default ``4 * workers``).
 
     Returns
     -------
