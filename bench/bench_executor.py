@@ -218,6 +218,7 @@ def main():
     p.add_argument("--base", default="a4ad998", help="git revision of the in-process baseline")
     p.add_argument("--base-rounds", type=int, default=4)
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--no-base", action="store_true", help="skip the comparison with --base")
     args = p.parse_args()
     if args.quick:
         args.repeats = 1
@@ -231,7 +232,7 @@ def main():
         oh = "" if r["overhead_per_chunk_ms"] is None or r["cost"] != "free" else f"{r['overhead_per_chunk_ms']:.2f}"
         print(f"| {r['case']} | {r['cost']} | {r['executor']} | {r['seconds']:.3f} | {r['speedup']:.2f}x | "
               f"{r['evals']} | {r['calls']} | {r['chunks']} | {oh} | {r['identical']} |")
-    if not args.quick:
+    if not (args.quick or args.no_base):
         best = base_comparison(args)
         (a, ta), (b, tb) = best.items()
         print(f"\nin-process, free f, best of {5 * args.base_rounds} (interleaved subprocesses)\n"
