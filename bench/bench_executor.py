@@ -126,8 +126,36 @@ class BatchLog:
         return self.f(x)
 
 
-def chunks_of(sizes, chunk):
+def chunks_of(sizes, chunk, workers=2):
+    if not chunk:  # the default: two chunks per worker in each batch
+        return sum(math.ceil(s / max(1, math.ceil(s / (2 * workers)))) for s in sizes)
     return sum(math.ceil(s / chunk) for s in sizes)
+
+
+def _best_call(fn, *a, k=5):
+    ts = []
+    for _ in range(k):
+        t0 = time.perf_counter()
+        fn(*a)
+        ts.append(time.perf_counter() - t0)
+    return min(ts)
+
+
+def dask_probe(client, reps):
+    """The scheduler's round trip for a trivial task, and one chunk of the numpy black box computed
+    in this process and on each worker (with ``client.run``, no task machinery)."""
+    trips = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        client.submit(abs, -1, pure=False).result()
+        trips.append(time.perf_counter() - t0)
+    f = BlackBox("numpy", max(reps, 1))
+    x = np.random.default_rng(3).random((1024, 24))
+    here = _best_call(f, x)
+    there = client.run(_best_call, f, x)
+    print(f"# dask round trip of a trivial task: min {1e3 * min(trips):.1f} ms, median "
+          f"{1e3 * float(np.median(trips)):.1f} ms; numpy black box on 1,024 points: {1e3 * here:.1f} ms here, "
+          + ", ".join(f"{1e3 * t:.1f} ms" for t in there.values()) + " on the workers (at once)", flush=True)
 
 
 def executor_table(args, reps):
@@ -145,6 +173,9 @@ def executor_table(args, reps):
     try:
         # start the workers (imports) before timing
         list(pool.map(abs, [1, 2]))
+        dask_probe(client, reps)
+        if args.probe:
+            return rows
         for case in ("rss", "cross-full", "cross"):
             log = BatchLog(box(case, "free", 0))
             ref, evals = run_case(case, log)
@@ -156,7 +187,7 @@ def executor_table(args, reps):
                     best = math.inf
                     for _ in range(args.repeats):
                         t0 = time.perf_counter()
-                        tt, ev = run_case(case, f, ex, None if ex is None else args.chunk)
+                        tt, ev = run_case(case, f, ex, args.chunk or None)
                         best = min(best, time.perf_counter() - t0)
                         same = all(np.array_equal(a, b) for a, b in zip(tt.cores, ref.cores))
                     times[name] = best
@@ -214,18 +245,21 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--cost", choices=["sleep", "numpy"], default="sleep")
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--chunk", type=int, default=1024)
+    p.add_argument("--chunk", type=int, default=1024, help="chunk_size (0: the default, 2 chunks per worker)")
     p.add_argument("--base", default="a4ad998", help="git revision of the in-process baseline")
     p.add_argument("--base-rounds", type=int, default=4)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--no-base", action="store_true", help="skip the comparison with --base")
+    p.add_argument("--probe", action="store_true", help="only the Dask round trip and chunk-time probe")
     args = p.parse_args()
     if args.quick:
         args.repeats = 1
-    reps = calibrate_numpy() if args.cost == "numpy" else 0
+    reps = calibrate_numpy() if args.cost == "numpy" or args.probe else 0
     print(f"# cost {args.cost}" + (f" ({reps} products per point)" if reps else "") + f", chunk {args.chunk}, "
           f"load {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores", flush=True)
     rows = executor_table(args, reps)
+    if args.probe:
+        return
     print("\n| case | f | executor | time (s) | speedup | evaluations | calls | chunks | overhead/chunk (ms) "
           "| identical |\n|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
