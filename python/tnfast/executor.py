@@ -114,7 +114,7 @@ class _ParallelFunction:
         self.retries = int(retries)
         workers = executor_workers(executor)
         self.workers = workers
-        # four chunks per worker in flight hide the round trip of a distributed scheduler
+        # while a worker computes one chunk, more wait in its queue: it never idles for the next submit
         self.in_flight = max(1, int(in_flight)) if in_flight is not None else 4 * workers
         self.n_chunks = 0       # chunks whose values came back
         self.n_retried = 0      # resubmissions
