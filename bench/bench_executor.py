@@ -230,8 +230,9 @@ def base_comparison(args):
             shutil.copy(so, tmp / "python" / "tnfast" / so.name)
         trees = {"this tree": str(ROOT / "python"), f"base {args.base}": str(tmp / "python")}
         best = {k: {} for k in trees}
-        for _ in range(args.base_rounds):
-            for name, path in trees.items():
+        for rnd in range(args.base_rounds):
+            order = list(trees.items())
+            for name, path in (order if rnd % 2 == 0 else order[::-1]):  # neither tree always runs first
                 r = subprocess.run([sys.executable, "-c", BASE_SNIPPET, path, str(ROOT / "bench"), "5"],
                                    capture_output=True, text=True, check=True)
                 for case, t in json.loads(r.stdout.strip().splitlines()[-1]).items():
@@ -251,17 +252,19 @@ def main():
     p.add_argument("--quick", action="store_true")
     p.add_argument("--no-base", action="store_true", help="skip the comparison with --base")
     p.add_argument("--probe", action="store_true", help="only the Dask round trip and chunk-time probe")
+    p.add_argument("--base-only", action="store_true", help="only the in-process comparison with --base")
     args = p.parse_args()
     if args.quick:
         args.repeats = 1
     reps = calibrate_numpy() if args.cost == "numpy" or args.probe else 0
     print(f"# cost {args.cost}" + (f" ({reps} products per point)" if reps else "") + f", chunk {args.chunk}, "
           f"load {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores", flush=True)
-    rows = executor_table(args, reps)
+    rows = [] if args.base_only else executor_table(args, reps)
     if args.probe:
         return
-    print("\n| case | f | executor | time (s) | speedup | evaluations | calls | chunks | overhead/chunk (ms) "
-          "| identical |\n|---|---|---|---|---|---|---|---|---|---|")
+    if rows:
+        print("\n| case | f | executor | time (s) | speedup | evaluations | calls | chunks | overhead/chunk (ms) "
+              "| identical |\n|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         oh = "" if r["overhead_per_chunk_ms"] is None or r["cost"] != "free" else f"{r['overhead_per_chunk_ms']:.2f}"
         print(f"| {r['case']} | {r['cost']} | {r['executor']} | {r['seconds']:.3f} | {r['speedup']:.2f}x | "
