@@ -64,6 +64,7 @@ class BlackBox:
         self.cost = cost
         self.reps = reps
         self.index_grid = index_grid
+        self.seconds_per_point = SECONDS_PER_POINT  # travels with the object to the workers
         self.W = np.random.default_rng(0).standard_normal((256, 256)) / 16.0 if cost == "numpy" else None
 
     def __call__(self, x):
@@ -71,7 +72,7 @@ class BlackBox:
         if self.index_grid:
             x = x / 15.0
         if self.cost == "sleep":
-            time.sleep(SECONDS_PER_POINT * len(x))
+            time.sleep(self.seconds_per_point * len(x))
         elif self.cost == "numpy":
             z = np.tile(x[:, :1], (1, 256))
             for _ in range(self.reps):
@@ -253,11 +254,15 @@ def main():
     p.add_argument("--no-base", action="store_true", help="skip the comparison with --base")
     p.add_argument("--probe", action="store_true", help="only the Dask round trip and chunk-time probe")
     p.add_argument("--base-only", action="store_true", help="only the in-process comparison with --base")
+    p.add_argument("--us-per-point", type=float, default=10.0, help="sleep cost in microseconds per point (10)")
     args = p.parse_args()
     if args.quick:
         args.repeats = 1
+    global SECONDS_PER_POINT
+    SECONDS_PER_POINT = args.us_per_point * 1e-6
     reps = calibrate_numpy() if args.cost == "numpy" or args.probe else 0
-    print(f"# cost {args.cost}" + (f" ({reps} products per point)" if reps else "") + f", chunk {args.chunk}, "
+    print(f"# cost {args.cost}" + (f" ({reps} products per point)" if reps else "")
+          + (f" ({args.us_per_point:g} us per point)" if args.cost == "sleep" else "") + f", chunk {args.chunk}, "
           f"load {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores", flush=True)
     rows = [] if args.base_only else executor_table(args, reps)
     if args.probe:
