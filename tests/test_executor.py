@@ -233,3 +233,19 @@ def test_sigint_cancels_outstanding_chunks():
     # the first batch holds 30 samples = 3 chunks, then one site of up to 30 x 2 x 30 points = 180 chunks;
     # at 0.2 s per chunk on 2 threads, about 6 chunks start before the signal and a few while it propagates
     assert int(started) < 20
+
+
+def test_model_function_pickles():
+    """tensorize's black box is a plain picklable object, as a process pool needs (not a closure)."""
+    import pickle
+
+    torch = pytest.importorskip("torch")
+    from tnfast.nn.tensorize import model_function
+
+    torch.manual_seed(1)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3))
+    f = model_function(model, input_shape=(2, 2), dtype=torch.float64)
+    g = pickle.loads(pickle.dumps(f))
+    x = np.random.default_rng(0).random((6, 4))
+    np.testing.assert_array_equal(f(x), g(x))
+    assert f(x).shape == (6, 3) and g.model is not model
