@@ -244,7 +244,7 @@ def test_model_function_pickles():
 
     torch.manual_seed(1)
     model = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3))
-    f = model_function(model, input_shape=(2, 2), dtype=torch.float64)
+    f = model_function(model, dtype=torch.float64)
     g = pickle.loads(pickle.dumps(f))
     x = np.random.default_rng(0).random((6, 4))
     np.testing.assert_array_equal(f(x), g(x))
