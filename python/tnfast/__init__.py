@@ -55,3 +55,14 @@ from . import phases  # noqa: E402
 from .dmrg import DMRGInfo, dmrg  # noqa: E402
 
 __all__ += ["DMRGInfo", "dmrg", "phases"]
+
+# black boxes evaluated on an executor (thread/process pool, Dask cluster)
+from . import executor  # noqa: E402
+from .executor import ChunkError  # noqa: E402
+
+__all__ += ["ChunkError", "executor"]
+
+# conversions to and from quimb, TensorKrowch and teneva (each imported on use)
+from . import interop  # noqa: E402
+
+__all__ += ["interop"]

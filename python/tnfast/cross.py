@@ -30,6 +30,7 @@ import numpy as np
 
 from . import _core
 from ._validate import as_array, as_float, as_int, check_cross_sizes
+from .executor import on_executor
 from .tensortrain import TensorTrain
 
 __all__ = ["tt_cross", "CrossInfo", "SweepRecord", "prrlu", "PrrLUResult"]
@@ -165,7 +166,8 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
              batch_size: int = 65536, seed=None, verbose: bool = False, dtype=np.float64, init_samples: int = 64,
              global_starts=None, maxvol_tol: float = 1.05, rook_restarts: int = 0, rook_tol: float = 1.05,
              rook_probe: str = "lines", check_samples: int = 64, check_factor: float = 1.0,
-             check_fraction: float = 0.02, check_pivots: int = 8, full_block_max: int = 256):
+             check_fraction: float = 0.02, check_pivots: int = 8, full_block_max: int = 256,
+             executor=None, chunk_size=None, retries: int = 2):
     """Tensor train of a function of a multi-index by cross interpolation.
 
     Parameters
@@ -282,6 +284,12 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
         tci2 only: most failed check points made pivots after a check (default 8).
     check_factor : float
         tci2 only: the tolerance factor of that check (>= 1).
+    executor, chunk_size, retries
+        Evaluate each batch on an executor (a ``concurrent.futures`` pool or a Dask
+        ``distributed.Client``) in chunks of at most ``chunk_size`` points, a failed chunk
+        submitted again up to ``retries`` times before :class:`tnfast.executor.ChunkError`
+        reports it with its points; see :func:`tnfast.executor.parallel_function`.  Default:
+        ``f`` is called in-process.
 
     Notes
     -----
@@ -370,6 +378,7 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
                   + (f", check {d['check_error']:.3e} on {d['check_points']} points" if d.get("checked") else ""),
                   flush=True)
 
+    f = on_executor(f, executor, chunk_size, retries)
     run = getattr(_core, "tt_cross_" + suffix)
     out = run(f, dims, method, rel_tol, 0 if max_rank is None else max_rank, max_sweeps,
               pivot_search, full_block_max, global_pivots, 0 if global_starts is None else global_starts, bool(cache),

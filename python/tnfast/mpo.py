@@ -259,3 +259,17 @@ class MPO(CoreChain):
     def entropy(self) -> np.ndarray:
         """Von Neumann entropy of the operator Schmidt spectrum at every bond, shape (n - 1,)."""
         return self.as_tensor_train().entropy()
+
+    # ---- other libraries (tnfast.interop) --------------------------------------------------
+    @classmethod
+    def from_quimb(cls, mpo) -> "MPO":
+        """From a quimb ``MatrixProductOperator``: rows from its upper indices, columns from its
+        lower ones (as quimb's ``to_dense``)."""
+        from .interop import mpo_from_quimb
+        return mpo_from_quimb(mpo)
+
+    def to_quimb(self, **kwargs):
+        """A quimb ``MatrixProductOperator`` (shape ``'lrud'``); ``kwargs`` go to its constructor."""
+        from .interop import mpo_to_quimb
+        return mpo_to_quimb(self, **kwargs)
+

@@ -16,6 +16,7 @@ import numpy as np
 from . import _core
 from ._validate import as_array, as_float, as_int, core_suffix, require_memory
 from .embeddings import Basis, Embedding, get_embedding
+from .executor import on_executor
 from .tensortrain import TensorTrain
 
 __all__ = ["tt_rss", "RSSInfo", "tt_evaluate", "tt_rs", "tt_sample", "tt_density"]
@@ -157,7 +158,8 @@ def _domains(domain, samples, emb, multiplier, rng, n):
 
 def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1, rank=None, cutoff=None,
            labels=None, out_position=None, batch_size: int = 4096, seed=None, dtype=np.float64,
-           verbose: bool = False, dim: int | None = None, recursion: str = "sketch", reuse: bool = True):
+           verbose: bool = False, dim: int | None = None, recursion: str = "sketch", reuse: bool = True,
+           executor=None, chunk_size=None, retries: int = 2):
     r"""Tensorize a black-box function into a tensor train from samples (TT-RSS).
 
     One left-to-right pass.  At site k, with S the distinct sample prefixes ``x_{1:k-1}`` and T
@@ -232,6 +234,12 @@ def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1
         (``(s, x, t)`` at site k is ``(s[:k-1], s[k-1], (x, t))`` at site k - 1 whenever
         ``s[k-1]`` is in ``X_{k-1}``), instead of calling f again.  Same result, fewer
         evaluations; f must be deterministic.
+    executor, chunk_size, retries
+        Evaluate each batch on an executor (a ``concurrent.futures`` pool or a Dask
+        ``distributed.Client``) in chunks of at most ``chunk_size`` points, a failed chunk
+        submitted again up to ``retries`` times before :class:`tnfast.executor.ChunkError`
+        reports it with its points; see :func:`tnfast.executor.parallel_function`.  Default:
+        ``f`` is called in-process.
 
     Returns
     -------
@@ -244,6 +252,7 @@ def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1
     t_start = time.perf_counter()
     if not callable(f):
         raise TypeError("f: expected a callable")
+    f = on_executor(f, executor, chunk_size, retries)
     samples = as_array(samples, "samples", allow_complex=False).astype(np.float64, copy=False)
     if samples.ndim != 2:
         raise ValueError(f"samples: expected a 2-d array (N, n), got shape {samples.shape}")
@@ -475,6 +484,10 @@ def tt_rs(samples, d=None, rank=None, cutoff=None, sketch: str = "cluster", clus
     TensorTrain
         Cores (r_{k-1}, d, r_k); the represented tensor approximates the probability table
         (it sums to about 1; small negative entries may occur).
+
+    Notes
+    -----
+    TT-RS reads its samples and calls no black box, so it takes no ``executor``.
     """
     y = np.asarray(_to_numpy(samples))
     if y.ndim != 2:

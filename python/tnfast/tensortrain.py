@@ -363,6 +363,41 @@ class TensorTrain(CoreChain):
         ``S = -sum p ln p`` with ``p = s**2 / sum(s**2)`` from :meth:`singular_values`."""
         return core_fn("tt_entropy", self.dtype)(self.cores)
 
+    # ---- other libraries (tnfast.interop; each imports its package on use) --------------
+    @classmethod
+    def from_quimb(cls, mps) -> "TensorTrain":
+        """From a quimb ``MatrixProductState`` (open boundaries, any ``shape`` order)."""
+        from .interop import tt_from_quimb
+        return tt_from_quimb(mps)
+
+    def to_quimb(self, **kwargs):
+        """A quimb ``MatrixProductState`` (shape ``'lrp'``); ``kwargs`` go to its constructor."""
+        from .interop import tt_to_quimb
+        return tt_to_quimb(self, **kwargs)
+
+    @classmethod
+    def from_tensorkrowch(cls, mps) -> "TensorTrain":
+        """From a ``tensorkrowch.models.MPS`` (open boundaries) or the list of cores its
+        ``tt_rss`` returns (first ``(d, r)``, middle ``(r, d, r)``, last ``(r, d)``)."""
+        from .interop import tt_from_tensorkrowch
+        return tt_from_tensorkrowch(mps)
+
+    def to_tensorkrowch(self, as_list: bool = False):
+        """A ``tensorkrowch.models.MPS``, or (``as_list=True``) its list of torch cores."""
+        from .interop import tt_to_tensorkrowch
+        return tt_to_tensorkrowch(self, as_list=as_list)
+
+    @classmethod
+    def from_teneva(cls, cores) -> "TensorTrain":
+        """From a teneva tensor train: a list of 3-d cores ``(r_{k-1}, n_k, r_k)``."""
+        from .interop import tt_from_teneva
+        return tt_from_teneva(cores)
+
+    def to_teneva(self) -> list:
+        """The cores as a teneva tensor train (a list of 3-d numpy arrays, copies)."""
+        from .interop import tt_to_teneva
+        return tt_to_teneva(self)
+
 
 MPS = TensorTrain
 

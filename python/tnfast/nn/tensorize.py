@@ -19,6 +19,30 @@ def _model_dtype(model: torch.nn.Module):
     return torch.get_default_dtype(), torch.device("cpu")
 
 
+class _ModelFunction:
+    """The network as a numpy function of flat rows; a picklable object (not a closure), so that
+    a process pool or a Dask cluster can ship it, the model inside, to its workers."""
+
+    def __init__(self, model, softmax_sqrt, shape, dtype, device):
+        self.model = model
+        self.softmax_sqrt = softmax_sqrt
+        self.shape = shape
+        self.dtype = dtype
+        self.device = device
+
+    def __call__(self, x):
+        t = torch.as_tensor(np.asarray(x), device=self.device).to(self.dtype)
+        if self.shape is not None:
+            t = t.reshape((t.shape[0],) + self.shape)
+        with torch.no_grad():
+            out = self.model(t)
+            if out.ndim != 2:
+                raise ValueError(f"model: expected logits of shape (batch, C), got {tuple(out.shape)}")
+            if self.softmax_sqrt:
+                out = torch.softmax(out, dim=-1).sqrt()
+        return out.detach().to(torch.float64).cpu().numpy()
+
+
 def model_function(model: torch.nn.Module, *, softmax_sqrt: bool = True, input_shape=None, dtype=None,
                    device=None):
     """Wrap ``model`` as a numpy function ``f(x) -> (batch, C)`` for :func:`tnfast.tt_rss`.
@@ -55,26 +79,13 @@ def model_function(model: torch.nn.Module, *, softmax_sqrt: bool = True, input_s
         model = copy.deepcopy(model).to(dtype=dtype, device=device)
     shape = None if input_shape is None else tuple(int(s) for s in input_shape)
 
-    def f(x):
-        t = torch.as_tensor(np.asarray(x), device=device).to(dtype)
-        if shape is not None:
-            t = t.reshape((t.shape[0],) + shape)
-        with torch.no_grad():
-            out = model(t)
-            if out.ndim != 2:
-                raise ValueError(f"model: expected logits of shape (batch, C), got {tuple(out.shape)}")
-            if softmax_sqrt:
-                out = torch.softmax(out, dim=-1).sqrt()
-        return out.detach().to(torch.float64).cpu().numpy()
-
-    f.model = model
-    return f
+    return _ModelFunction(model, softmax_sqrt, shape, dtype, device)
 
 
 def tensorize(model: torch.nn.Module, samples, *, softmax_sqrt: bool = True, embedding="poly", rank=10,
               cutoff=None, domain=None, domain_multiplier: int = 1, labels=None, out_position=None,
               batch_size: int = 4096, seed=None, dtype=np.float64, model_dtype=None, input_shape=None,
-              device=None, verbose: bool = False, dim=None):
+              device=None, verbose: bool = False, dim=None, executor=None, chunk_size=None, retries: int = 2):
     """Tensorize a classifier ``x -> sqrt(softmax(model(x)))`` into an MPS with TT-RSS.
 
     Parameters
@@ -86,8 +97,10 @@ def tensorize(model: torch.nn.Module, samples, *, softmax_sqrt: bool = True, emb
     softmax_sqrt : bool
         Tensorize square roots of probabilities (default) or the raw logits.
     embedding, rank, cutoff, domain, domain_multiplier, labels, out_position, batch_size, seed,
-    dtype, verbose, dim
-        As in :func:`tnfast.tt_rss` (``rank`` defaults to 10).
+    dtype, verbose, dim, executor, chunk_size, retries
+        As in :func:`tnfast.tt_rss` (``rank`` defaults to 10).  With an executor the model
+        travels to the workers pickled with the function (once per run on a Dask cluster);
+        it is evaluated there in eval mode on ``device`` (see the README on torch threads).
     model_dtype : torch.dtype, optional
         Dtype in which the model is evaluated (default: its own).
     input_shape : tuple, optional
@@ -123,7 +136,8 @@ def tensorize(model: torch.nn.Module, samples, *, softmax_sqrt: bool = True, emb
                            device=device)
         tt, info = tt_rss(f, flat, embedding=embedding, domain=domain, domain_multiplier=domain_multiplier,
                           rank=rank, cutoff=cutoff, labels=labels, out_position=out_position,
-                          batch_size=batch_size, seed=seed, dtype=dtype, verbose=verbose, dim=dim)
+                          batch_size=batch_size, seed=seed, dtype=dtype, verbose=verbose, dim=dim,
+                          executor=executor, chunk_size=chunk_size, retries=retries)
     finally:
         model.train(was_training)
     mps = MPSModel.from_tensor_train(tt, info.embedding, info.out_position, domains=info.domains,
