@@ -138,7 +138,8 @@ def run_tnfast(f, shape, rel_tol, seed):
     sec = time.perf_counter() - t0
     return dict(cores=tt.cores, evals=cf.unique, seconds=sec, converged=info.converged,
                 estimate=info.error_estimate, check_points=info.check_points,
-                confirm_points=info.confirm_points, sweeps=info.n_sweeps,
+                confirm_points=info.confirm_points, bound=info.fraction_bound, max_abs=info.max_abs,
+                sweeps=info.n_sweeps,
                 rank=max(tt.bond_dims) if tt.ndim > 1 else 1)
 
 
@@ -171,9 +172,13 @@ def run_xfac(xfac, f, shape, rel_tol, seed, stable=0):
                 rank=max(c.shape[2] for c in cores[:-1]))
 
 
-def true_error(cores, pts, ref):
-    val = tnfast.TensorTrain(cores).evaluate(pts)
-    return float(np.abs(val - ref).max() / np.abs(ref).max())
+def true_error(cores, pts, ref, rel_tol, max_abs=0.0):
+    """max |f - tt| / max |f| on the points, and the share of them where |f - tt| exceeds
+    rel_tol * max(max |f| there, max_abs) (what ``CrossInfo.fraction_bound`` bounds, with
+    max_abs the largest |f| the run saw)."""
+    err = np.abs(tnfast.TensorTrain(cores).evaluate(pts) - ref)
+    top = np.abs(ref).max()
+    return float(err.max() / top), float(np.mean(err > rel_tol * max(top, max_abs)))
 
 
 # ---- suite --------------------------------------------------------------------------------
@@ -207,7 +212,7 @@ def run_suite(names, seeds, libs, xfac_seeds, partial=None, limits=None, done=()
                     r = run_xfac(xfac, f, shape, rel_tol, seed)
                 else:
                     r = run_xfac(xfac, f, shape, rel_tol, seed, stable=4)
-                r["error"] = true_error(r.pop("cores"), pts, ref)
+                r["error"], r["share"] = true_error(r.pop("cores"), pts, ref, rel_tol, r.get("max_abs", 0.0))
                 r.update(case=name, lib=lib, seed=seed, rel_tol=rel_tol)
                 records.append(r)
                 if partial:  # a record of the runs so far, in case the suite is interrupted
@@ -238,6 +243,11 @@ def summarize(records):
         if lib == "tnfast":
             flagged = [(not r["converged"]) and r["estimate"] > tol for r in rs]
             row["reported"] = int(sum(f for f, m in zip(flagged, miss) if m))
+            # the promise of a converged run: share of points above rel_tol < 3 / confirm_points
+            if all("share" in r and "bound" in r for r in rs):
+                row["promise_broken"] = int(sum(r["converged"] and r["share"] >= r["bound"] for r in rs))
+                row["share_max"] = float(max(r["share"] for r in rs))
+                row["bound_min"] = float(min(r["bound"] for r in rs))
             row["estimate"] = float(np.nanmedian([r["estimate"] for r in rs]))
         rows.append(row)
     return rows
@@ -251,6 +261,9 @@ def print_table(rows):
         miss = f"{r['misses']}/{r['seeds']}"
         if r["lib"] == "tnfast":
             miss += f" ({r['reported']} reported)" if r["misses"] else ""
+            if "promise_broken" in r:
+                miss += (f"; share > tol max {r['share_max']:.1e}, 3/N min {r['bound_min']:.1e}, "
+                         f"{r['promise_broken']} above")
         print(f"| {r['case']} | {r['rel_tol']:.0e} | {r['lib']} | {r['seeds']} | {r['evals']:,.0f} | "
               f"{r['seconds']:.3f} | {r['err50']:.1e} / {r['err90']:.1e} / {r['errmax']:.1e} | {miss} | {r['rank']} |")
     # ratios against the baselines, per function
