@@ -284,7 +284,8 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
         evaluations so far))`` points are drawn uniformly from the grid and join the points
         of the earlier checks (whose values come from the cache: only the new points cost
         evaluations), and the train is compared with ``f`` on all of them.  The run stops if
-        ``|f - tt| <= check_factor * rel_tol * max|f|`` everywhere there.  Otherwise the
+        ``|f - tt| <= check_factor * rel_tol * max|f|`` everywhere there and on the fresh
+        confirmation sample (``confirm_fraction``).  Otherwise the
         ``check_pivots`` points of largest error join the pivot candidates of the next pass,
         and, when the largest error is within 100x the tolerance (the usual excess of the
         interpolation error over the pivot error), the pivot tolerance (initially
