@@ -49,6 +49,7 @@ except ImportError:  # pragma: no cover
 
 # ---- cases ---------------------------------------------------------------------------------
 def _random_tt(shape, rank, seed=0):
+    """f(idx) of a random tensor train (Gaussian cores, bond `rank`); also used by cross_suite.py."""
     rng = np.random.default_rng(seed)
     ranks = [1] + [rank] * (len(shape) - 1) + [1]
     cores = [rng.standard_normal((ranks[k], d, ranks[k + 1])) / np.sqrt(ranks[k]) for k, d in enumerate(shape)]
@@ -89,9 +90,10 @@ class Counting:
         self.batches = []
 
     def __call__(self, idx):
+        idx = np.asarray(idx)
         self.points += len(idx)
         self.calls += 1
-        self.batches.append(np.asarray(idx))
+        self.batches.append(idx)
         return self.f(idx)
 
     @property

@@ -44,6 +44,9 @@ import numpy as np
 import tnfast
 from tnfast.grids import chebyshev_grid, gauss_legendre_grid, grid_function, quantics, uniform_grid
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_cross import Counting, _random_tt  # noqa: E402  (one definition of the shared setup)
+
 try:
     import teneva
 except ImportError:  # pragma: no cover
@@ -62,20 +65,6 @@ def _xfac():
 
 
 # ---- functions ----------------------------------------------------------------------------
-
-def _random_tt(shape, rank, seed):
-    rng = np.random.default_rng(1000 + seed)
-    ranks = [1] + [rank] * (len(shape) - 1) + [1]
-    cores = [rng.standard_normal((ranks[k], d, ranks[k + 1])) / np.sqrt(ranks[k]) for k, d in enumerate(shape)]
-
-    def f(idx):
-        idx = np.asarray(idx)
-        v = cores[0][0, idx[:, 0], :]
-        for k in range(1, len(cores)):
-            v = np.einsum("br,rbs->bs", v, cores[k][:, idx[:, k], :])
-        return v[:, 0]
-    return f
-
 
 def _ackley(x):
     n = x.shape[1]
@@ -122,7 +111,7 @@ def make_cases():
         "quantics_1d_2^20": (fixed(q1, q1.shape), 1e-8, "cos(300x)e^(-4x) + 1/(1+1e4(x-0.3)^2), 2^20 points"),
         "quantics_2d_2^20": (fixed(q3, q3.shape), 1e-10, "exp(-x^2-y^2) on [-1,1)^2, 2 x 10 bits interleaved"),
         "quantics_2d_2^40": (fixed(q2, q2.shape), 1e-10, "exp(-x^2-y^2) on [-1,1)^2, 2 x 20 bits interleaved"),
-        "random_tt_12x6_r8": (lambda seed: (_random_tt((6,) * 12, 8, seed), (6,) * 12), 1e-10,
+        "random_tt_12x6_r8": (lambda seed: (_random_tt((6,) * 12, 8, 1000 + seed), (6,) * 12), 1e-10,
                               "random TT of rank 8 (a new one per seed), 6^12"),
         "corner_peak_gl_8x16": (fixed(grid_function(_corner_peak, [gl16] * 8), (16,) * 8), 1e-10,
                                 "Genz corner peak (1+sum x_k/k)^-9, Gauss-Legendre 16^8 on [0,1]"),
@@ -133,25 +122,6 @@ def make_cases():
 
 
 # ---- runners ------------------------------------------------------------------------------
-
-class Counting:
-    """Counts the points passed to f; ``unique`` the distinct ones (computed after the run)."""
-
-    def __init__(self, f):
-        self.f = f
-        self.points = 0
-        self.batches = []
-
-    def __call__(self, idx):
-        idx = np.asarray(idx)
-        self.points += len(idx)
-        self.batches.append(idx)
-        return self.f(idx)
-
-    @property
-    def unique(self):
-        return len(np.unique(np.concatenate(self.batches), axis=0)) if self.batches else 0
-
 
 def start_point(f, shape, seed):
     rng = np.random.default_rng(seed)
@@ -167,7 +137,9 @@ def run_tnfast(f, shape, rel_tol, seed):
         tt, info = tnfast.tt_cross(cf, shape, rel_tol=rel_tol, seed=seed)
     sec = time.perf_counter() - t0
     return dict(cores=tt.cores, evals=cf.unique, seconds=sec, converged=info.converged,
-                estimate=info.error_estimate, check_points=info.check_points, sweeps=info.n_sweeps,
+                estimate=info.error_estimate, check_points=info.check_points,
+                confirm_points=info.confirm_points, bound=info.fraction_bound, max_abs=info.max_abs,
+                sweeps=info.n_sweeps,
                 rank=max(tt.bond_dims) if tt.ndim > 1 else 1)
 
 
@@ -200,9 +172,13 @@ def run_xfac(xfac, f, shape, rel_tol, seed, stable=0):
                 rank=max(c.shape[2] for c in cores[:-1]))
 
 
-def true_error(cores, pts, ref):
-    val = tnfast.TensorTrain(cores).evaluate(pts)
-    return float(np.abs(val - ref).max() / np.abs(ref).max())
+def true_error(cores, pts, ref, rel_tol, max_abs=0.0):
+    """max |f - tt| / max |f| on the points, and the share of them where |f - tt| exceeds
+    rel_tol * max(max |f| there, max_abs) (what ``CrossInfo.fraction_bound`` bounds, with
+    max_abs the largest |f| the run saw)."""
+    err = np.abs(tnfast.TensorTrain(cores).evaluate(pts) - ref)
+    top = np.abs(ref).max()
+    return float(err.max() / top), float(np.mean(err > rel_tol * max(top, max_abs)))
 
 
 # ---- suite --------------------------------------------------------------------------------
@@ -236,7 +212,7 @@ def run_suite(names, seeds, libs, xfac_seeds, partial=None, limits=None, done=()
                     r = run_xfac(xfac, f, shape, rel_tol, seed)
                 else:
                     r = run_xfac(xfac, f, shape, rel_tol, seed, stable=4)
-                r["error"] = true_error(r.pop("cores"), pts, ref)
+                r["error"], r["share"] = true_error(r.pop("cores"), pts, ref, rel_tol, r.get("max_abs", 0.0))
                 r.update(case=name, lib=lib, seed=seed, rel_tol=rel_tol)
                 records.append(r)
                 if partial:  # a record of the runs so far, in case the suite is interrupted
@@ -267,6 +243,11 @@ def summarize(records):
         if lib == "tnfast":
             flagged = [(not r["converged"]) and r["estimate"] > tol for r in rs]
             row["reported"] = int(sum(f for f, m in zip(flagged, miss) if m))
+            # the promise of a converged run: share of points above rel_tol < 3 / confirm_points
+            if all("share" in r and "bound" in r for r in rs):
+                row["promise_broken"] = int(sum(r["converged"] and r["share"] >= r["bound"] for r in rs))
+                row["share_max"] = float(max(r["share"] for r in rs))
+                row["bound_min"] = float(min(r["bound"] for r in rs))
             row["estimate"] = float(np.nanmedian([r["estimate"] for r in rs]))
         rows.append(row)
     return rows
@@ -280,6 +261,9 @@ def print_table(rows):
         miss = f"{r['misses']}/{r['seeds']}"
         if r["lib"] == "tnfast":
             miss += f" ({r['reported']} reported)" if r["misses"] else ""
+            if "promise_broken" in r:
+                miss += (f"; share > tol max {r['share_max']:.1e}, 3/N min {r['bound_min']:.1e}, "
+                         f"{r['promise_broken']} above")
         print(f"| {r['case']} | {r['rel_tol']:.0e} | {r['lib']} | {r['seeds']} | {r['evals']:,.0f} | "
               f"{r['seconds']:.3f} | {r['err50']:.1e} / {r['err90']:.1e} / {r['errmax']:.1e} | {miss} | {r['rank']} |")
     # ratios against the baselines, per function

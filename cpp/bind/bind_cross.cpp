@@ -28,67 +28,12 @@ struct PyBatchFunction {
   }
 };
 
-py::dict sweep_dict(Index sweep, const cross::SweepInfo& s) {
-  py::dict d;
-  d["sweep"] = sweep;
-  d["pivot_error"] = s.pivot_error;
-  d["bond_dims"] = py::tuple(py::cast(s.bond_dims));
-  d["evals"] = s.evals;
-  d["cache_hits"] = s.cache_hits;
-  d["calls"] = s.calls;
-  d["global_added"] = s.global_added;
-  d["checked"] = s.checked;
-  d["check_error"] = s.check_error;
-  d["check_points"] = s.check_points;
-  d["check_added"] = s.check_added;
-  d["full_blocks"] = s.full_blocks;
-  d["rook_blocks"] = s.rook_blocks;
-  d["seconds"] = s.seconds;
-  return d;
-}
-
 template <class T>
-py::dict run_cross(const py::object& f, const std::vector<Index>& shape, const std::string& method, double rel_tol,
-                   Index max_rank, Index max_sweeps, const std::string& pivot_search,
-                   Index full_block_max, Index global_pivots, Index global_starts, bool cache,
-                   Index batch_size, uint64_t seed, const py::object& initial_pivots, Index init_samples,
-                   double maxvol_tol, Index rook_restarts, double rook_tol, bool rook_entry_probes,
-                   Index check_samples, double check_fraction, Index check_pivots, double check_factor,
-                   const py::object& on_sweep) {
+cross::CrossResult<T> run_cross(const py::object& f, const std::vector<Index>& shape, const std::string& method,
+                                const cross::CrossOptions& opt, const py::object& on_sweep) {
   if (!PyCallable_Check(f.ptr())) throw py::type_error("f: expected a callable");
-  cross::CrossOptions opt;
-  opt.rel_tol = rel_tol;
-  opt.max_rank = max_rank;
-  opt.max_sweeps = max_sweeps;
-  if (pivot_search == "full")
-    opt.pivot_search = cross::PivotSearch::full;
-  else if (pivot_search == "rook")
-    opt.pivot_search = cross::PivotSearch::rook;
-  else if (pivot_search == "auto")
-    opt.pivot_search = cross::PivotSearch::automatic;
-  else
-    throw py::value_error("pivot_search: expected 'auto', 'full' or 'rook', got '" + pivot_search + "'");
-  opt.full_block_max = full_block_max;
-  opt.global_pivots = global_pivots;
-  opt.global_starts = global_starts;
-  opt.cache = cache;
-  opt.batch_size = batch_size;
-  opt.seed = seed;
-  opt.init_samples = init_samples;
-  opt.maxvol_tol = maxvol_tol;
-  opt.rook_restarts = rook_restarts;
-  opt.rook_tol = rook_tol;
-  opt.rook_entry_probes = rook_entry_probes;
-  opt.check_samples = check_samples;
-  opt.check_fraction = check_fraction;
-  opt.check_pivots = check_pivots;
-  opt.check_factor = check_factor;
-  if (!initial_pivots.is_none()) {
-    auto p = require<int64_t>(initial_pivots, "initial_pivots", 2);
-    if (p.shape(1) != py::ssize_t(shape.size()))
-      throw py::value_error("initial_pivots: expected shape (p, " + std::to_string(shape.size()) + ")");
-    opt.initial_pivots.assign(p.data(), p.data() + p.size());
-  }
+  if (method != "tci2" && method != "maxvol1")
+    throw py::value_error("method: expected 'tci2' or 'maxvol1', got '" + method + "'");
   py::object asarray = py::module_::import("numpy").attr("asarray");
   PyBatchFunction<T> pf{&f, &asarray};
   cross::BatchFunction<T> bf = pf;
@@ -96,34 +41,87 @@ py::dict run_cross(const py::object& f, const std::vector<Index>& shape, const s
   if (!on_sweep.is_none())
     cb = [&on_sweep](Index sweep, const cross::SweepInfo& s) {
       py::gil_scoped_acquire gil;
-      on_sweep(sweep_dict(sweep, s));
+      on_sweep(sweep, s);
     };
-  cross::CrossResult<T> res;
-  {
-    py::gil_scoped_release nogil;
-    if (method == "tci2")
-      res = cross::tci2<T>(bf, shape, opt, cb);
-    else if (method == "maxvol1")
-      res = cross::cross_maxvol<T>(bf, shape, opt, cb);
-    else
-      throw invalid_argument("method: expected 'tci2' or 'maxvol1', got '" + method + "'");
-  }
-  py::dict out;
-  out["cores"] = from_cores<T>(res.cores);
-  py::list sweeps;
-  for (size_t k = 0; k < res.sweeps.size(); ++k) sweeps.append(sweep_dict(Index(k), res.sweeps[k]));
-  out["sweeps"] = sweeps;
-  out["evals"] = res.evals;
-  out["cache_hits"] = res.cache_hits;
-  out["calls"] = res.calls;
-  out["cache_size"] = res.cache_size;
-  out["max_abs"] = res.max_abs;
-  out["pivot_error"] = res.pivot_error;
-  out["error_estimate"] = res.error_estimate;
-  out["check_points"] = res.check_points;
-  out["converged"] = res.converged;
-  out["seconds"] = res.seconds;
-  return out;
+  py::gil_scoped_release nogil;
+  return method == "tci2" ? cross::tci2<T>(bf, shape, opt, cb) : cross::cross_maxvol<T>(bf, shape, opt, cb);
+}
+
+// CrossOptions, SweepInfo and CrossResult cross the binding as classes with one attribute per
+// field (the names of the C++ structs).
+void def_records(py::module_& m) {
+  py::enum_<cross::PivotSearch>(m, "PivotSearch")
+      .value("full", cross::PivotSearch::full)
+      .value("rook", cross::PivotSearch::rook)
+      .value("auto", cross::PivotSearch::automatic);
+  py::class_<cross::CrossOptions>(m, "CrossOptions", "Options of tt_cross_f64 / tt_cross_c128 (see cross.hpp).")
+      .def(py::init<>())
+      .def_readwrite("rel_tol", &cross::CrossOptions::rel_tol)
+      .def_readwrite("max_rank", &cross::CrossOptions::max_rank)
+      .def_readwrite("max_sweeps", &cross::CrossOptions::max_sweeps)
+      .def_readwrite("pivot_search", &cross::CrossOptions::pivot_search)
+      .def_readwrite("full_block_max", &cross::CrossOptions::full_block_max)
+      .def_readwrite("rook_restarts", &cross::CrossOptions::rook_restarts)
+      .def_readwrite("rook_tol", &cross::CrossOptions::rook_tol)
+      .def_readwrite("rook_entry_probes", &cross::CrossOptions::rook_entry_probes)
+      .def_readwrite("global_pivots", &cross::CrossOptions::global_pivots)
+      .def_readwrite("global_starts", &cross::CrossOptions::global_starts)
+      .def_readwrite("check_samples", &cross::CrossOptions::check_samples)
+      .def_readwrite("check_fraction", &cross::CrossOptions::check_fraction)
+      .def_readwrite("confirm_fraction", &cross::CrossOptions::confirm_fraction)
+      .def_readwrite("check_pivots", &cross::CrossOptions::check_pivots)
+      .def_readwrite("check_factor", &cross::CrossOptions::check_factor)
+      .def_readwrite("cache", &cross::CrossOptions::cache)
+      .def_readwrite("batch_size", &cross::CrossOptions::batch_size)
+      .def_readwrite("seed", &cross::CrossOptions::seed)
+      .def_property(
+          "initial_pivots",
+          [](const cross::CrossOptions& o) { return py::array_t<int64_t>(Index(o.initial_pivots.size()), o.initial_pivots.data()); },
+          [](cross::CrossOptions& o, const py::object& p) {
+            if (p.is_none()) {
+              o.initial_pivots.clear();
+              return;
+            }
+            auto a = require<int64_t>(p, "initial_pivots", 2);
+            o.initial_pivots.assign(a.data(), a.data() + a.size());
+          },
+          "row-major (p, n) int64 points (set from a 2-d array, None: none; read back flat)")
+      .def_readwrite("init_samples", &cross::CrossOptions::init_samples)
+      .def_readwrite("maxvol_tol", &cross::CrossOptions::maxvol_tol);
+  py::class_<cross::SweepInfo>(m, "CrossSweep", "What one sweep of tt_cross did (see cross.hpp).")
+      .def_readonly("pivot_error", &cross::SweepInfo::pivot_error)
+      .def_readonly("bond_dims", &cross::SweepInfo::bond_dims)
+      .def_readonly("evals", &cross::SweepInfo::evals)
+      .def_readonly("cache_hits", &cross::SweepInfo::cache_hits)
+      .def_readonly("calls", &cross::SweepInfo::calls)
+      .def_readonly("global_added", &cross::SweepInfo::global_added)
+      .def_readonly("checked", &cross::SweepInfo::checked)
+      .def_readonly("check_error", &cross::SweepInfo::check_error)
+      .def_readonly("check_points", &cross::SweepInfo::check_points)
+      .def_readonly("confirm_points", &cross::SweepInfo::confirm_points)
+      .def_readonly("check_added", &cross::SweepInfo::check_added)
+      .def_readonly("full_blocks", &cross::SweepInfo::full_blocks)
+      .def_readonly("rook_blocks", &cross::SweepInfo::rook_blocks)
+      .def_readonly("seconds", &cross::SweepInfo::seconds);
+}
+
+template <class T>
+void def_result(py::module_& m, const char* suffix) {
+  using R = cross::CrossResult<T>;
+  py::class_<R>(m, (std::string("CrossResult_") + suffix).c_str(), "Cores and record of a tt_cross run.")
+      .def_property_readonly("cores", [](const R& r) { return from_cores<T>(r.cores); })
+      .def_readonly("sweeps", &R::sweeps)
+      .def_readonly("evals", &R::evals)
+      .def_readonly("cache_hits", &R::cache_hits)
+      .def_readonly("calls", &R::calls)
+      .def_readonly("cache_size", &R::cache_size)
+      .def_readonly("max_abs", &R::max_abs)
+      .def_readonly("pivot_error", &R::pivot_error)
+      .def_readonly("error_estimate", &R::error_estimate)
+      .def_readonly("check_points", &R::check_points)
+      .def_readonly("confirm_points", &R::confirm_points)
+      .def_readonly("converged", &R::converged)
+      .def_readonly("seconds", &R::seconds);
 }
 
 template <class T>
@@ -147,17 +145,15 @@ py::tuple run_prrlu(const py::handle& a, Index max_rank, double abs_tol, bool ro
 
 template <class T>
 void def_typed(py::module_& m, const char* suffix) {
+  def_result<T>(m, suffix);
   m.def((std::string("tt_cross_") + suffix).c_str(), &run_cross<T>, py::arg("f"), py::arg("shape"),
-        py::arg("method"), py::arg("rel_tol"), py::arg("max_rank"), py::arg("max_sweeps"), py::arg("pivot_search"), py::arg("full_block_max"),
-        py::arg("global_pivots"), py::arg("global_starts"), py::arg("cache"), py::arg("batch_size"),
-        py::arg("seed"), py::arg("initial_pivots"), py::arg("init_samples"), py::arg("maxvol_tol"),
-        py::arg("rook_restarts"), py::arg("rook_tol"), py::arg("rook_entry_probes"), py::arg("check_samples"),
-        py::arg("check_fraction"), py::arg("check_pivots"), py::arg("check_factor"), py::arg("on_sweep"));
+        py::arg("method"), py::arg("options"), py::arg("on_sweep"));
   m.def((std::string("prrlu_") + suffix).c_str(), &run_prrlu<T>, py::arg("a"), py::arg("max_rank"),
         py::arg("abs_tol"), py::arg("rook"), py::arg("seed"), py::arg("rook_tol"));
 }
 
 void register_cross(py::module_& m) {
+  def_records(m);
   def_typed<double>(m, "f64");
   def_typed<cdouble>(m, "c128");
 }

@@ -18,42 +18,13 @@
 #include <numeric>
 
 #include "tnfast/cross.hpp"
+#include "tnfast/cross_index_set.hpp"
 #include "tnfast/prrlu.hpp"
 
 namespace tnfast {
 namespace cross {
 
 namespace {
-
-// A set of multi-indices of one length, in insertion order, without repeats.
-struct IndexSet {
-  Index len = 0;
-  std::vector<int64_t> data;
-  std::unordered_map<std::string, Index> pos;
-
-  explicit IndexSet(Index l = 0) : len(l) {}
-  Index size() const { return len == 0 ? Index(!data.empty() || !pos.empty()) : Index(data.size()) / len; }
-  const int64_t* at(Index a) const { return data.data() + a * len; }
-  static std::string key(const int64_t* v, Index len) {
-    return std::string(reinterpret_cast<const char*>(v), size_t(len) * sizeof(int64_t));
-  }
-  Index find(const int64_t* v) const {
-    auto it = pos.find(key(v, len));
-    return it == pos.end() ? -1 : it->second;
-  }
-  bool add(const int64_t* v) {
-    std::string k = key(v, len);
-    if (pos.count(k)) return false;
-    pos.emplace(std::move(k), size());
-    data.insert(data.end(), v, v + len);
-    return true;
-  }
-  void clear() {
-    data.clear();
-    pos.clear();
-  }
-};
-
 
 template <class T>
 class TCI2 {
@@ -73,6 +44,9 @@ class TCI2 {
   // The random check (CrossOptions::check_samples): true when it passes; on failure the
   // points of largest error become extra pivots of the next pass.
   bool random_check(SweepInfo& info);
+  void draw_points(Index count, std::vector<int64_t>& out);
+  // |f - tt| at the points (row-major), through the cache; returns the largest.
+  double check_errors(const std::vector<int64_t>& pts, std::vector<double>& err);
   void add_pivot_everywhere(const int64_t* p, bool extra);
 
   std::vector<Index> shape_;
@@ -80,8 +54,8 @@ class TCI2 {
   CrossOptions opt_;
   CachedFunction<T> F_;
   std::mt19937_64 rng_;
-  std::vector<IndexSet> I_, J_;            // I_[b]: length b (b = 0..n); J_[b]: length n-b (b = 0..n)
-  std::vector<IndexSet> extraI_, extraJ_;  // global pivots' prefixes/suffixes for the current sweep
+  std::vector<MultiIndexSet> I_, J_;            // I_[b]: length b (b = 0..n); J_[b]: length n-b (b = 0..n)
+  std::vector<MultiIndexSet> extraI_, extraJ_;  // global pivots' prefixes/suffixes for the current sweep
   std::vector<Core3<T>> cores_;
   // The last 2-site matrix of each bond (full search), to reuse its entries.
   struct Block {
@@ -96,6 +70,7 @@ class TCI2 {
   double pivot_tol_ = 0;
   std::vector<int64_t> check_pool_;  // the points of all random checks so far (row-major)
   Index last_check_points_ = 0;
+  Index last_confirm_points_ = 0;
 };
 
 template <class T>
@@ -121,9 +96,8 @@ void TCI2<T>::initialize() {
     extraI_.emplace_back(b);
     extraJ_.emplace_back(n_ - b);
   }
-  I_[0].data.clear();
-  I_[0].pos.emplace(std::string(), 0);  // the empty prefix
-  J_[size_t(n_)].pos.emplace(std::string(), 0);
+  I_[0].add(nullptr);  // the empty prefix
+  J_[size_t(n_)].add(nullptr);  // the empty suffix
 
   std::vector<int64_t> pts = opt_.initial_pivots;
   const bool given = !pts.empty();
@@ -156,10 +130,10 @@ void TCI2<T>::initialize() {
 template <class T>
 double TCI2<T>::update(Index b, bool forward) {
   const Index s = b - 1;
-  const IndexSet& Il = I_[size_t(s)];
-  const IndexSet& Jr = J_[size_t(b + 1)];
-  const IndexSet& Ex = extraI_[size_t(b)];
-  const IndexSet& Ey = extraJ_[size_t(b)];
+  const MultiIndexSet& Il = I_[size_t(s)];
+  const MultiIndexSet& Jr = J_[size_t(b + 1)];
+  const MultiIndexSet& Ex = extraI_[size_t(b)];
+  const MultiIndexSet& Ey = extraJ_[size_t(b)];
   const Index ra = Il.size(), da = shape_[size_t(s)], db = shape_[size_t(b)], rc = Jr.size();
   const Index lenI = b, lenJ = n_ - b;
 
@@ -180,7 +154,7 @@ double TCI2<T>::update(Index b, bool forward) {
     }
   // Extra rows/columns from global pivots, when not already on the grid.
   {
-    IndexSet seen_rows(lenI), seen_cols(lenJ);
+    MultiIndexSet seen_rows(lenI), seen_cols(lenJ);
     if (Ex.size() > 0)
       for (Index a = 0; a < m_grid; ++a) seen_rows.add(rows.data() + a * lenI);
     for (Index e = 0; e < Ex.size(); ++e)
@@ -215,7 +189,7 @@ double TCI2<T>::update(Index b, bool forward) {
     Block& memo = memo_[size_t(b)];
     std::vector<Index> row_map(size_t(m), -1), col_map(size_t(nc), -1);
     if (memo.A.size() > 0) {
-      IndexSet old_rows(lenI), old_cols(lenJ);
+      MultiIndexSet old_rows(lenI), old_cols(lenJ);
       for (Index r = 0; r < memo.A.rows(); ++r) old_rows.add(memo.rows.data() + r * lenI);
       for (Index c = 0; c < memo.A.cols(); ++c) old_cols.add(memo.cols.data() + c * lenJ);
       for (Index r = 0; r < m; ++r) row_map[size_t(r)] = old_rows.find(rows.data() + r * lenI);
@@ -245,11 +219,11 @@ double TCI2<T>::update(Index b, bool forward) {
     // Start the searches from the previous pivots of this bond, fetched in one batch.
     std::vector<Index> start_cols, start_rows;
     {
-      IndexSet col_lookup(lenJ), row_lookup(lenI);
+      MultiIndexSet col_lookup(lenJ), row_lookup(lenI);
       for (Index c = 0; c < nc; ++c) col_lookup.add(cols.data() + c * lenJ);
       for (Index r = 0; r < m; ++r) row_lookup.add(rows.data() + r * lenI);
-      const IndexSet& Jold = J_[size_t(b)];
-      const IndexSet& Iold = I_[size_t(b)];
+      const MultiIndexSet& Jold = J_[size_t(b)];
+      const MultiIndexSet& Iold = I_[size_t(b)];
       for (Index a = 0; a < Jold.size(); ++a) {
         Index c = col_lookup.find(Jold.at(a));
         if (c >= 0) start_cols.push_back(c);
@@ -309,7 +283,7 @@ double TCI2<T>::update(Index b, bool forward) {
   }
 
   const Index k = lu.rank();
-  IndexSet newI(lenI), newJ(lenJ);
+  MultiIndexSet newI(lenI), newJ(lenJ);
   for (Index a = 0; a < k; ++a) {
     newI.add(rows.data() + lu.rows[size_t(a)] * lenI);
     newJ.add(cols.data() + lu.cols[size_t(a)] * lenJ);
@@ -396,7 +370,7 @@ Index TCI2<T>::global_search() {
   std::iota(order.begin(), order.end(), Index(0));
   std::sort(order.begin(), order.end(), [&](Index x, Index y) { return err[size_t(x)] > err[size_t(y)]; });
   const double tol = opt_.rel_tol * F_.max_abs();
-  IndexSet chosen(n_);
+  MultiIndexSet chosen(n_);
   for (Index a : order) {
     if (Index(chosen.size()) >= want || err[size_t(a)] <= tol) break;
     if (chosen.add(pts.data() + a * n_)) add_pivot_everywhere(pts.data() + a * n_, true);
@@ -405,47 +379,93 @@ Index TCI2<T>::global_search() {
 }
 
 template <class T>
-bool TCI2<T>::random_check(SweepInfo& info) {
-  // New uniformly random points join those of the earlier checks; the train is compared with
-  // f on all of them (the earlier ones come from the cache: no new evaluations).
-  const Index fresh = std::max(opt_.check_samples, Index(std::ceil(opt_.check_fraction * double(F_.evals()))));
-  for (Index a = 0; a < fresh; ++a)
+void TCI2<T>::draw_points(Index count, std::vector<int64_t>& out) {
+  for (Index a = 0; a < count; ++a)
     for (Index k = 0; k < n_; ++k)
-      check_pool_.push_back(std::uniform_int_distribution<int64_t>(0, shape_[size_t(k)] - 1)(rng_));
-  const Index p = Index(check_pool_.size()) / n_;
-  const int64_t* pts_data = check_pool_.data();
+      out.push_back(std::uniform_int_distribution<int64_t>(0, shape_[size_t(k)] - 1)(rng_));
+}
+
+template <class T>
+double TCI2<T>::check_errors(const std::vector<int64_t>& pts, std::vector<double>& err) {
+  const Index p = Index(pts.size()) / n_;
   std::vector<T> fv(static_cast<size_t>(p)), tv(static_cast<size_t>(p));
-  F_.evaluate(pts_data, p, fv.data());
-  tt_values<T>(cores_, pts_data, p, tv.data());
-  std::vector<double> err(static_cast<size_t>(p));
+  F_.evaluate(pts.data(), p, fv.data());
+  tt_values<T>(cores_, pts.data(), p, tv.data());
+  err.resize(size_t(p));
   double worst = 0;
   for (Index a = 0; a < p; ++a) {
     err[size_t(a)] = double(std::abs(fv[size_t(a)] - tv[size_t(a)]));
     worst = std::max(worst, err[size_t(a)]);
   }
+  return worst;
+}
+
+template <class T>
+bool TCI2<T>::random_check(SweepInfo& info) {
+  // New uniformly random points join those of the earlier checks; the train is compared with
+  // f on all of them (the earlier ones come from the cache: no new evaluations).
+  const double evals = double(F_.evals());
+  const Index fresh = std::max(opt_.check_samples, Index(std::ceil(opt_.check_fraction * evals)));
+  draw_points(fresh, check_pool_);
+  std::vector<double> err;
+  double worst = check_errors(check_pool_, err);
   const double scale = F_.max_abs();
   const double tol = opt_.check_factor * opt_.rel_tol * scale;
+  Index confirm = 0;
+  std::vector<int64_t>* failed_pts = &check_pool_;
+  std::vector<int64_t> confirm_pts;
+  if (worst <= tol && opt_.confirm_fraction > 0) {
+    // The pool passed.  Its older points are reused check after check while the failures
+    // among them steer the pivots, so the last word goes to points drawn after the train's
+    // last change: a fresh confirmation sample, which then joins the pool.
+    confirm = std::max(opt_.check_samples, Index(std::ceil(opt_.confirm_fraction * evals)));
+    draw_points(confirm, confirm_pts);
+    worst = check_errors(confirm_pts, err);
+    failed_pts = &confirm_pts;
+  }
+  const Index p = Index(check_pool_.size() + confirm_pts.size()) / n_;
   last_check_error_ = scale > 0 ? worst / scale : 0.0;
   last_check_points_ = p;
+  last_confirm_points_ = confirm;
   info.checked = true;
   info.check_error = last_check_error_;
   info.check_points = p;
-  if (worst <= tol) return true;
+  info.confirm_points = confirm;
+  if (worst <= tol) {
+    check_pool_.insert(check_pool_.end(), confirm_pts.begin(), confirm_pts.end());
+    return true;
+  }
   // An error within 100x the tolerance, after a pass that left no pivot above the pivot
   // tolerance, is the usual excess of the interpolation error over the pivot error: lower
   // the pivot tolerance so that the next passes take the pivots it needs (to about half the
   // tolerance, by at most 10x at a time).  A larger error means a part of the function no
   // pivot has seen yet: its points become pivots (below) and the tolerance stays.
   if (worst <= 100 * tol) pivot_tol_ *= std::min(0.5, std::max(0.1, 0.5 * tol / worst));
-  // The failures of largest error become pivots of the next pass (as global pivots do).
-  std::vector<Index> order(static_cast<size_t>(p));
+  // The failures of largest error become pivots of the next pass (as global pivots do); they
+  // leave the pool, where they would only test the interpolation at its own pivots.
+  const std::vector<int64_t>& pts = *failed_pts;
+  const Index q = Index(pts.size()) / n_;
+  std::vector<Index> order(static_cast<size_t>(q));
   std::iota(order.begin(), order.end(), Index(0));
   std::sort(order.begin(), order.end(), [&](Index x, Index y) { return err[size_t(x)] > err[size_t(y)]; });
-  IndexSet chosen(n_);
+  MultiIndexSet chosen(n_);
+  std::vector<char> used(size_t(q), 0);
   for (Index a : order) {
     if (chosen.size() >= opt_.check_pivots || err[size_t(a)] <= tol) break;
-    if (chosen.add(pts_data + a * n_)) add_pivot_everywhere(pts_data + a * n_, true);
+    if (chosen.add(pts.data() + a * n_)) add_pivot_everywhere(pts.data() + a * n_, true);
+    used[size_t(a)] = 1;
   }
+  std::vector<int64_t> keep;
+  keep.reserve(check_pool_.size() + confirm_pts.size());
+  if (failed_pts == &check_pool_) {
+    for (Index a = 0; a < q; ++a)
+      if (!used[size_t(a)]) keep.insert(keep.end(), pts.data() + a * n_, pts.data() + (a + 1) * n_);
+  } else {
+    keep = check_pool_;
+    for (Index a = 0; a < q; ++a)
+      if (!used[size_t(a)]) keep.insert(keep.end(), pts.data() + a * n_, pts.data() + (a + 1) * n_);
+  }
+  check_pool_.swap(keep);
   info.check_added += chosen.size();
   return false;
 }
@@ -520,13 +540,9 @@ CrossResult<T> TCI2<T>::run(const SweepCallback& on_sweep) {
   if (n_ > 1) {
     res.error_estimate = last_check_error_;
     res.check_points = last_check_points_;
+    res.confirm_points = last_confirm_points_;
   }
-  res.evals = F_.evals();
-  res.cache_hits = F_.hits();
-  res.calls = F_.calls();
-  res.cache_size = F_.cache_size();
-  res.max_abs = F_.max_abs();
-  res.seconds = seconds_since(t_start);
+  finish_result<T>(F_, t_start, res);
   return res;
 }
 

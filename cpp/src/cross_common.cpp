@@ -54,6 +54,8 @@ void check_options(const CrossOptions& opt, const std::vector<Index>& shape) {
   if (opt.check_samples < 0) throw invalid_argument("check_samples: expected an integer >= 0");
   if (!(opt.check_fraction >= 0) || !std::isfinite(opt.check_fraction))
     throw invalid_argument("check_fraction: expected a finite number >= 0");
+  if (!(opt.confirm_fraction >= 0) || !std::isfinite(opt.confirm_fraction))
+    throw invalid_argument("confirm_fraction: expected a finite number >= 0");
   if (opt.check_pivots < 0) throw invalid_argument("check_pivots: expected an integer >= 0");
   if (opt.full_block_max < 0) throw invalid_argument("full_block_max: expected an integer >= 0");
   if (!(opt.rook_tol >= 1) || !std::isfinite(opt.rook_tol))
@@ -248,8 +250,20 @@ void CachedFunction<T>::flush() {
         drop_pending();
         throw invalid_argument(what);
       }
-      max_abs_ = std::max(max_abs_, double(std::abs(out[t])));
     }
+  }
+  if (!scale_set_) {
+    double top = 0;
+    for (const T& v : values) top = std::max(top, double(std::abs(v)));
+    if (top > 0) {
+      const int e = std::ilogb(top);
+      if (e > 256 || e < -256) scale_ = std::ldexp(1.0, std::max(-1000, std::min(1000, -e)));
+      scale_set_ = true;
+    }
+  }
+  for (T& v : values) {
+    if (scale_ != 1) v *= scale_;
+    max_abs_ = std::max(max_abs_, double(std::abs(v)));
   }
   for (auto& d : dests_) *d.first = values[size_t(d.second)];
   if (use_cache_) {
@@ -288,12 +302,29 @@ void single_site(CachedFunction<T>& F, Index d, std::chrono::steady_clock::time_
   res.converged = true;
 }
 
+template <class T>
+void finish_result(const CachedFunction<T>& F, std::chrono::steady_clock::time_point t_start, CrossResult<T>& res) {
+  const double s = F.scale();
+  if (s != 1 && !res.cores.empty())
+    for (T& v : res.cores[0].data) v /= s;  // a power of two: exact unless the result is subnormal
+  res.evals = F.evals();
+  res.cache_hits = F.hits();
+  res.calls = F.calls();
+  res.cache_size = F.cache_size();
+  res.max_abs = F.max_abs() / s;
+  res.seconds = seconds_since(t_start);
+}
+
 template class CachedFunction<double>;
 template class CachedFunction<cdouble>;
 template void single_site<double>(CachedFunction<double>&, Index, std::chrono::steady_clock::time_point,
                                   const SweepCallback&, CrossResult<double>&);
 template void single_site<cdouble>(CachedFunction<cdouble>&, Index, std::chrono::steady_clock::time_point,
                                    const SweepCallback&, CrossResult<cdouble>&);
+template void finish_result<double>(const CachedFunction<double>&, std::chrono::steady_clock::time_point,
+                                    CrossResult<double>&);
+template void finish_result<cdouble>(const CachedFunction<cdouble>&, std::chrono::steady_clock::time_point,
+                                     CrossResult<cdouble>&);
 template void tt_values<double>(const std::vector<Core3<double>>&, const int64_t*, Index, double*);
 template void tt_values<cdouble>(const std::vector<Core3<cdouble>>&, const int64_t*, Index, cdouble*);
 

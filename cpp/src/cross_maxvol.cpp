@@ -8,23 +8,12 @@
 #include <numeric>
 
 #include "tnfast/cross.hpp"
+#include "tnfast/cross_index_set.hpp"
 #include "tnfast/linalg.hpp"
 #include "tnfast/maxvol.hpp"
 
 namespace tnfast {
 namespace cross {
-
-namespace {
-
-// Multi-indices of one length, row-major.
-struct Sets {
-  Index len = 0;
-  std::vector<int64_t> data;
-  Index size() const { return len == 0 ? 1 : Index(data.size()) / len; }
-  const int64_t* at(Index a) const { return data.data() + a * len; }
-};
-
-}  // namespace
 
 template <class T>
 CrossResult<T> cross_maxvol(const BatchFunction<T>& f, const std::vector<Index>& shape, const CrossOptions& opt,
@@ -50,11 +39,14 @@ CrossResult<T> cross_maxvol(const BatchFunction<T>& f, const std::vector<Index>&
       for (Index b = n - 1; b >= 0; --b) right[size_t(b)] = std::min(cap, right[size_t(b + 1)] * shape[size_t(b)]);
       for (Index b = 1; b < n; ++b) rank[size_t(b)] = std::min(left[size_t(b)], right[size_t(b)]);
     }
-    std::vector<Sets> I(static_cast<size_t>(n + 1)), J(static_cast<size_t>(n + 1));
+    std::vector<MultiIndexSet> I, J;
     for (Index b = 0; b <= n; ++b) {
-      I[size_t(b)].len = b;
-      J[size_t(b)].len = n - b;
+      I.emplace_back(b);
+      J.emplace_back(n - b);
     }
+    I[0].add(nullptr);  // the empty prefix
+    J[size_t(n)].add(nullptr);  // the empty suffix
+    std::vector<int64_t> key;
     // Random nested right sets: J_b = r_b distinct elements of {0..d_b-1} x J_{b+1}.
     for (Index b = n - 1; b >= 1; --b) {
       const Index rc = J[size_t(b + 1)].size(), d = shape[size_t(b)];
@@ -64,16 +56,17 @@ CrossResult<T> cross_maxvol(const BatchFunction<T>& f, const std::vector<Index>&
       auto& Jb = J[size_t(b)];
       for (Index a = 0; a < rank[size_t(b)]; ++a) {
         const Index j = combos[size_t(a)] / rc, c = combos[size_t(a)] % rc;
-        Jb.data.push_back(j);
-        Jb.data.insert(Jb.data.end(), J[size_t(b + 1)].at(c), J[size_t(b + 1)].at(c) + (n - b - 1));
+        key.assign(1, j);
+        key.insert(key.end(), J[size_t(b + 1)].at(c), J[size_t(b + 1)].at(c) + (n - b - 1));
+        Jb.add(key.data());
       }
     }
 
     // Fibre f(I_k, i, J_{k+1}) as an (|I_k| d_k) x |J_{k+1}| matrix; its points are kept.
     std::vector<int64_t> pts;
     auto fibre = [&](Index k, Mat<T>& C, std::vector<int64_t>* keep) {
-      const Sets& Il = I[size_t(k)];
-      const Sets& Jr = J[size_t(k + 1)];
+      const MultiIndexSet& Il = I[size_t(k)];
+      const MultiIndexSet& Jr = J[size_t(k + 1)];
       const Index ra = Il.size(), d = shape[size_t(k)], rc = Jr.size();
       C.resize(ra * d, rc);
       std::vector<int64_t> p(static_cast<size_t>(n));
@@ -109,12 +102,12 @@ CrossResult<T> cross_maxvol(const BatchFunction<T>& f, const std::vector<Index>&
         if (Q.cols() > want) Q.conservativeResize(Eigen::NoChange, want);
         std::vector<Index> rows = maxvol<T>(Q, opt.maxvol_tol, 100, nullptr);
         const Index d = shape[size_t(k)];
-        Sets next;
-        next.len = k + 1;
+        MultiIndexSet next(k + 1);
         for (Index r : rows) {
           const Index a = r / d, i = r % d;
-          next.data.insert(next.data.end(), I[size_t(k)].at(a), I[size_t(k)].at(a) + k);
-          next.data.push_back(i);
+          key.assign(I[size_t(k)].at(a), I[size_t(k)].at(a) + k);
+          key.push_back(i);
+          next.add(key.data());
         }
         I[size_t(k + 1)] = std::move(next);
       }
@@ -137,12 +130,12 @@ CrossResult<T> cross_maxvol(const BatchFunction<T>& f, const std::vector<Index>&
         for (Index a = 0; a < r; ++a)
           for (Index t = 0; t < d * rc; ++t) core.data[size_t(a * d * rc + t)] = B(t, a);
         cores[size_t(k)] = std::move(core);
-        Sets next;
-        next.len = n - k;
+        MultiIndexSet next(n - k);
         for (Index row : rows) {
           const Index i = row / rc, c = row % rc;
-          next.data.push_back(i);
-          next.data.insert(next.data.end(), J[size_t(k + 1)].at(c), J[size_t(k + 1)].at(c) + (n - k - 1));
+          key.assign(1, i);
+          key.insert(key.end(), J[size_t(k + 1)].at(c), J[size_t(k + 1)].at(c) + (n - k - 1));
+          next.add(key.data());
         }
         J[size_t(k)] = std::move(next);
       }
@@ -179,12 +172,7 @@ CrossResult<T> cross_maxvol(const BatchFunction<T>& f, const std::vector<Index>&
     }
     res.cores = std::move(cores);
   }
-  res.evals = F.evals();
-  res.cache_hits = F.hits();
-  res.calls = F.calls();
-  res.cache_size = F.cache_size();
-  res.max_abs = F.max_abs();
-  res.seconds = seconds_since(t_start);
+  finish_result<T>(F, t_start, res);
   return res;
 }
 

@@ -70,7 +70,8 @@ PrrLU<T> prrlu_full(const CMatRef<T>& A, const PrrLUOptions& opt) {
   Index k = 0;
   for (;;) {
     Index i = 0, j = 0;
-    const double best = std::sqrt(double(R.cwiseAbs2().maxCoeff(&i, &j)));
+    // |.| rather than |.|^2: squares of values near 1e-300 underflow to 0, near 1e300 overflow.
+    const double best = double(R.cwiseAbs().maxCoeff(&i, &j));
     if (!std::isfinite(best)) throw invalid_argument("prrlu: the matrix holds NaN or Inf");
     if (k >= cap || best == 0 || (best <= opt.abs_tol && k >= opt.min_rank)) {
       out.error = best;

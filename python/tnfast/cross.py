@@ -68,7 +68,9 @@ class SweepRecord:
     check_error : float
         tci2: largest ``|f - tt| / max|f|`` on the sweep's last check (-1: no check).
     check_points : int
-        Points of that check.
+        Points of that check (its confirmation included).
+    confirm_points : int
+        tci2: fresh points of that check's confirmation (0: none ran).
     check_added : int
         Points of failed checks made pivots during the sweep.
     full_blocks, rook_blocks : int
@@ -89,6 +91,7 @@ class SweepRecord:
     check_added: int = 0
     full_blocks: int = 0
     rook_blocks: int = 0
+    confirm_points: int = 0
 
 
 @dataclass
@@ -98,7 +101,9 @@ class CrossInfo:
     ``error_estimate`` (tci2) is the largest ``|f - tt| / max|f|`` over the ``check_points``
     uniformly random points of the run's last random check (NaN when no check ran), and
     ``converged`` is True only when that check passed (``error_estimate <= check_factor *
-    rel_tol``; without the check: by the pivot rule alone).
+    rel_tol``; without the check: by the pivot rule alone).  ``confirm_points`` counts the
+    fresh points of that check's confirmation, drawn after the train's last change: the
+    independent sample behind ``fraction_bound``.
     """
 
     method: str
@@ -113,6 +118,17 @@ class CrossInfo:
     seconds: float = 0.0
     error_estimate: float = float("nan")
     check_points: int = 0
+    confirm_points: int = 0
+
+    @property
+    def fraction_bound(self) -> float:
+        """What a converged run's check promises: with 95 % confidence, the fraction of the grid
+        where ``|f - tt| > check_factor * rel_tol * max|f|`` is below ``3 / confirm_points``
+        (no failure among that many independent uniform points).  1.0 when no confirmation ran
+        or the run did not converge: nothing is promised."""
+        if not self.converged or self.confirm_points <= 0:
+            return 1.0
+        return min(1.0, 3.0 / self.confirm_points)
 
     @property
     def n_sweeps(self) -> int:
@@ -136,14 +152,14 @@ class CrossInfo:
         return "\n".join(lines)
 
 
-def _record(d: dict) -> SweepRecord:
-    return SweepRecord(sweep=int(d["sweep"]), pivot_error=float(d["pivot_error"]),
-                       bond_dims=tuple(int(r) for r in d["bond_dims"]), evals=int(d["evals"]),
-                       cache_hits=int(d["cache_hits"]), calls=int(d["calls"]),
-                       global_added=int(d["global_added"]), seconds=float(d["seconds"]),
-                       checked=bool(d.get("checked", False)), check_error=float(d.get("check_error", -1.0)),
-                       check_points=int(d.get("check_points", 0)), check_added=int(d.get("check_added", 0)),
-                       full_blocks=int(d.get("full_blocks", 0)), rook_blocks=int(d.get("rook_blocks", 0)))
+def _record(k: int, s) -> SweepRecord:
+    """A SweepRecord from the core's record of sweep k."""
+    return SweepRecord(sweep=int(k), pivot_error=float(s.pivot_error), bond_dims=tuple(int(r) for r in s.bond_dims),
+                       evals=int(s.evals), cache_hits=int(s.cache_hits), calls=int(s.calls),
+                       global_added=int(s.global_added), seconds=float(s.seconds), checked=bool(s.checked),
+                       check_error=float(s.check_error), check_points=int(s.check_points),
+                       check_added=int(s.check_added), full_blocks=int(s.full_blocks), rook_blocks=int(s.rook_blocks),
+                       confirm_points=int(s.confirm_points))
 
 
 def _check_shape(shape) -> list:
@@ -167,7 +183,7 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
              global_starts=None, maxvol_tol: float = 1.05, rook_restarts: int = 0, rook_tol: float = 1.05,
              rook_probe: str = "lines", check_samples: int = 64, check_factor: float = 1.0,
              check_fraction: float = 0.02, check_pivots: int = 8, full_block_max: int = 256,
-             executor=None, chunk_size=None, retries: int = 2):
+             executor=None, chunk_size=None, retries: int = 2, confirm_fraction: float = 0.05):
     """Tensor train of a function of a multi-index by cross interpolation.
 
     Parameters
@@ -269,7 +285,8 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
         evaluations so far))`` points are drawn uniformly from the grid and join the points
         of the earlier checks (whose values come from the cache: only the new points cost
         evaluations), and the train is compared with ``f`` on all of them.  The run stops if
-        ``|f - tt| <= check_factor * rel_tol * max|f|`` everywhere there.  Otherwise the
+        ``|f - tt| <= check_factor * rel_tol * max|f|`` everywhere there and on the fresh
+        confirmation sample (``confirm_fraction``).  Otherwise the
         ``check_pivots`` points of largest error join the pivot candidates of the next pass,
         and, when the largest error is within 100x the tolerance (the usual excess of the
         interpolation error over the pivot error), the pivot tolerance (initially
@@ -280,6 +297,13 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
     check_fraction : float
         tci2 only: the size of each check's new sample as a fraction of the evaluations made
         so far (default 0.02: each check costs at most 2% more evaluations).
+    confirm_fraction : float
+        tci2 only: when a check passes on its pool (whose older points are reused check
+        after check while its failures steer the pivots, so that the train ends up tuned to
+        them), ``max(check_samples, ceil(confirm_fraction * evaluations so far))`` fresh
+        uniform points must pass as well before the run stops; a failure there counts as a
+        failed check.  Default 0.05 (5 % more evaluations, once or twice per run); 0: no
+        confirmation, the pool alone decides.
     check_pivots : int
         tci2 only: most failed check points made pivots after a check (default 8).
     check_factor : float
@@ -293,16 +317,18 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
 
     Notes
     -----
-    What a converged tci2 run guarantees (with the default check): on its last check, at
-    ``N = info.check_points`` points drawn uniformly and independently from the whole grid,
-    ``max |f - tt| <= check_factor * rel_tol * max|f|`` held, where ``max|f|`` is the
-    largest ``|f|`` the run saw; ``info.error_estimate`` is that largest relative error.  It
-    is an estimate of the relative error in the max norm over the grid, not a bound: with
-    no failure among ``N`` uniform draws, the fraction of the grid where the error exceeds
-    the tolerance is below ``3 / N`` with 95% confidence, and a region smaller than that
-    (a narrow spike, the few points next to a discontinuity) can be missed.  When the run
-    ends without a passing check (``max_sweeps`` reached, ``max_rank`` too small),
-    ``info.converged`` is False, a last check measures ``info.error_estimate`` and a
+    What a converged tci2 run guarantees (with the default check): ``max |f - tt| <=
+    check_factor * rel_tol * max|f|`` (``max|f|``: the largest ``|f|`` the run saw) held on
+    all ``info.check_points`` points of its last check, of which ``info.confirm_points``
+    were drawn uniformly and independently from the whole grid after the train's last
+    change; ``info.error_estimate`` is the largest relative error there.  This estimates the
+    relative error in the max norm over the grid; it is not a bound.  What it promises is
+    ``info.fraction_bound``: with 95 % confidence, the fraction of the grid where the error
+    exceeds the tolerance is below ``3 / info.confirm_points``.  A region smaller than that
+    (a narrow spike, the few points next to a discontinuity) can still be missed; raise
+    ``confirm_fraction`` (or pass ``pivot_search="full"``) when such a region matters.
+    When the run ends without a passing check (``max_sweeps`` reached, ``max_rank`` too
+    small), ``info.converged`` is False, a last check measures ``info.error_estimate`` and a
     ``RuntimeWarning`` names it.  With ``check_samples=0`` nothing is estimated
     (``error_estimate`` is NaN) and ``converged`` only says that the pivot rule stopped.
 
@@ -341,6 +367,7 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
     check_fraction = as_float(check_fraction, "check_fraction", minimum=0.0)
     check_pivots = as_int(check_pivots, "check_pivots", minimum=0)
     full_block_max = as_int(full_block_max, "full_block_max", minimum=0)
+    confirm_fraction = as_float(confirm_fraction, "confirm_fraction", minimum=0.0)
     if not isinstance(cache, (bool, np.bool_)):
         raise TypeError(f"cache: expected a bool, got {type(cache).__name__}")
     if seed is None:
@@ -371,26 +398,43 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
 
     on_sweep = None
     if verbose:
-        def on_sweep(d):
-            r = max(d["bond_dims"]) if len(d["bond_dims"]) else 1
-            print(f"tt_cross[{method}] sweep {d['sweep']}: pivot error {d['pivot_error']:.3e}, max rank {r}, "
-                  f"{d['evals']} evaluations, {d['cache_hits']} cache hits, {d['seconds']:.3f} s"
-                  + (f", check {d['check_error']:.3e} on {d['check_points']} points" if d.get("checked") else ""),
+        def on_sweep(k, s):
+            r = max(s.bond_dims) if len(s.bond_dims) else 1
+            print(f"tt_cross[{method}] sweep {k}: pivot error {s.pivot_error:.3e}, max rank {r}, "
+                  f"{s.evals} evaluations, {s.cache_hits} cache hits, {s.seconds:.3f} s"
+                  + (f", check {s.check_error:.3e} on {s.check_points} points" if s.checked else ""),
                   flush=True)
 
+    opt = _core.CrossOptions()
+    opt.rel_tol = rel_tol
+    opt.max_rank = 0 if max_rank is None else max_rank
+    opt.max_sweeps = max_sweeps
+    opt.pivot_search = getattr(_core.PivotSearch, pivot_search)
+    opt.full_block_max = full_block_max
+    opt.global_pivots = global_pivots
+    opt.global_starts = 0 if global_starts is None else global_starts
+    opt.cache = bool(cache)
+    opt.batch_size = batch_size
+    opt.seed = seed
+    opt.initial_pivots = pivots
+    opt.init_samples = init_samples
+    opt.maxvol_tol = maxvol_tol
+    opt.rook_restarts = rook_restarts
+    opt.rook_tol = rook_tol
+    opt.rook_entry_probes = rook_probe == "entries"
+    opt.check_samples = check_samples
+    opt.check_fraction = check_fraction
+    opt.confirm_fraction = confirm_fraction
+    opt.check_pivots = check_pivots
+    opt.check_factor = check_factor
     f = on_executor(f, executor, chunk_size, retries)
-    run = getattr(_core, "tt_cross_" + suffix)
-    out = run(f, dims, method, rel_tol, 0 if max_rank is None else max_rank, max_sweeps,
-              pivot_search, full_block_max, global_pivots, 0 if global_starts is None else global_starts, bool(cache),
-              batch_size, seed, pivots, init_samples, maxvol_tol, rook_restarts, rook_tol,
-              rook_probe == "entries", check_samples, check_fraction, check_pivots, check_factor, on_sweep)
-    tt = TensorTrain(out["cores"], copy=False)
-    info = CrossInfo(method=method, sweeps=[_record(d) for d in out["sweeps"]], evals=int(out["evals"]),
-                     cache_hits=int(out["cache_hits"]), calls=int(out["calls"]),
-                     cache_size=int(out["cache_size"]), max_abs=float(out["max_abs"]),
-                     pivot_error=float(out["pivot_error"]), converged=bool(out["converged"]),
-                     seconds=float(out["seconds"]), error_estimate=float(out["error_estimate"]),
-                     check_points=int(out["check_points"]))
+    out = getattr(_core, "tt_cross_" + suffix)(f, dims, method, opt, on_sweep)
+    tt = TensorTrain(out.cores, copy=False)
+    info = CrossInfo(method=method, sweeps=[_record(k, s) for k, s in enumerate(out.sweeps)], evals=int(out.evals),
+                     cache_hits=int(out.cache_hits), calls=int(out.calls), cache_size=int(out.cache_size),
+                     max_abs=float(out.max_abs), pivot_error=float(out.pivot_error), converged=bool(out.converged),
+                     seconds=float(out.seconds), error_estimate=float(out.error_estimate),
+                     check_points=int(out.check_points), confirm_points=int(out.confirm_points))
     if method == "tci2" and not info.converged and check_samples > 0 and n > 1:
         warnings.warn(f"tt_cross: stopped after {info.n_sweeps} sweeps without meeting rel_tol={rel_tol:g}: "
                       f"largest relative error {info.error_estimate:.3e} on {info.check_points} random points "

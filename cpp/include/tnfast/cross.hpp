@@ -49,7 +49,14 @@ class CachedFunction {
   Index hits() const { return hits_; }          // requests answered by the cache
   Index calls() const { return calls_; }        // calls of f
   Index cache_size() const { return committed_; }
-  double max_abs() const { return max_abs_; }   // largest |f| seen
+  // Largest |f| seen, in the units of the values handed out (f's values times scale()).
+  double max_abs() const { return max_abs_; }
+  // Every value of f is handed out multiplied by scale(), a power of two (exact) chosen from
+  // the first nonzero batch so that its largest |value| is about 1 when that lies outside
+  // 2^-256 .. 2^256, else 1.  The drivers work on the scaled values (tolerances, pivots,
+  // products of values would underflow or overflow near 1e-300 or 1e300) and divide the
+  // result's first core by it.
+  double scale() const { return scale_; }
   Index ndim() const { return Index(shape_.size()); }
   const std::vector<Index>& shape() const { return shape_; }
 
@@ -85,6 +92,8 @@ class CachedFunction {
   std::vector<uint64_t> scratch_;
   Index evals_ = 0, hits_ = 0, calls_ = 0;
   double max_abs_ = 0;
+  double scale_ = 1;
+  bool scale_set_ = false;
 };
 
 // How tci2 searches each 2-site matrix for pivots.
@@ -130,6 +139,11 @@ struct CrossOptions {
   // largest |f - tt| / max|f| of the last check is the run's error estimate.  0: no check.
   Index check_samples = 64;
   double check_fraction = 0.02;
+  // When the check passes on its pool, max(check_samples, ceil(confirm_fraction * evaluations
+  // so far)) fresh uniform points confirm it before the run stops (a failure there counts as
+  // a failed check).  Only these points were drawn after the train's last change, so they are
+  // the independent sample behind the run's promise.  0: no confirmation.
+  double confirm_fraction = 0.05;
   Index check_pivots = 8;
   double check_factor = 1.0;
   bool cache = true;
@@ -149,7 +163,8 @@ struct SweepInfo {
   Index global_added = 0;          // global pivots added after the sweep
   bool checked = false;            // the random-point check ran during the sweep
   double check_error = -1;         // largest |f - tt| / max|f| of the sweep's last check (-1: none)
-  Index check_points = 0;          // points of that check
+  Index check_points = 0;          // points of that check (confirmation included)
+  Index confirm_points = 0;        // fresh points of that check's confirmation (0: none ran)
   Index check_added = 0;           // failed check points made pivots during the sweep
   Index full_blocks = 0;           // 2-site matrices searched in full during the sweep
   Index rook_blocks = 0;           // ... by rook search
@@ -166,6 +181,10 @@ struct CrossResult {
   // Largest |f - tt| / max|f| on the last random check (NaN: no check ran), and its size.
   double error_estimate = std::numeric_limits<double>::quiet_NaN();
   Index check_points = 0;
+  // Fresh uniform points of the last check's confirmation (drawn after the train's last
+  // change; 0: none ran).  With no failure among them, the fraction of the grid where the
+  // error exceeds the tolerance is below 3 / confirm_points with 95 % confidence.
+  Index confirm_points = 0;
   bool converged = false;
   double seconds = 0;
 };
@@ -196,6 +215,11 @@ inline double seconds_since(std::chrono::steady_clock::time_point t0) {
 template <class T>
 void single_site(CachedFunction<T>& F, Index d, std::chrono::steady_clock::time_point t_start,
                  const SweepCallback& on_sweep, CrossResult<T>& res);
+
+// The totals of a run into res (evaluations, cache, max |f| in f's units, time), and its
+// first core divided by F.scale().
+template <class T>
+void finish_result(const CachedFunction<T>& F, std::chrono::steady_clock::time_point t_start, CrossResult<T>& res);
 
 // Argument checks shared by the drivers (throw invalid_argument).
 void check_shape(const std::vector<Index>& shape);
