@@ -74,7 +74,7 @@ def check_shape(shape, name: str) -> tuple:
     try:
         dims = tuple(shape)
     except TypeError:
-        raise TypeError(f"{name}: expected a sequence of positive integers") from None
+        raise TypeError(f"{name}: expected a sequence of positive integers, got {type(shape).__name__}") from None
     if not dims:
         raise ValueError(f"{name}: expected at least one dimension")
     return tuple(as_int(d, f"{name}[{k}]", minimum=1) for k, d in enumerate(dims))

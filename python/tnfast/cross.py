@@ -30,6 +30,7 @@ import numpy as np
 
 from . import _core
 from ._validate import as_array, as_float, as_int, check_cross_sizes
+from ._cores import check_shape
 from .executor import on_executor
 from .tensortrain import TensorTrain
 
@@ -160,21 +161,6 @@ def _record(k: int, s) -> SweepRecord:
                        check_error=float(s.check_error), check_points=int(s.check_points),
                        check_added=int(s.check_added), full_blocks=int(s.full_blocks), rook_blocks=int(s.rook_blocks),
                        confirm_points=int(s.confirm_points))
-
-
-def _check_shape(shape) -> list:
-    if isinstance(shape, (int, np.integer)):
-        shape = (shape,)
-    try:
-        dims = list(shape)
-    except TypeError:
-        raise TypeError(f"shape: expected a sequence of positive integers, got {type(shape).__name__}") from None
-    if not dims:
-        raise ValueError("shape: expected at least one dimension")
-    out = []
-    for k, d in enumerate(dims):
-        out.append(as_int(d, f"shape[{k}]", minimum=1))
-    return out
 
 
 def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank=None, max_sweeps: int = 20,
@@ -341,7 +327,7 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
     """
     if not callable(f):
         raise TypeError(f"f: expected a callable, got {type(f).__name__}")
-    dims = _check_shape(shape)
+    dims = list(check_shape(shape, "shape"))
     n = len(dims)
     if method not in ("tci2", "maxvol1"):
         raise ValueError(f"method: expected 'tci2' or 'maxvol1', got {method!r}")
