@@ -168,12 +168,12 @@ def _zero_crossing(xs, ys):
     return None
 
 
-def crossing(xs, ya, yb, degree=3, window=3):
+def crossing(xs, ya, yb, degree=3, window=2):
     """Where two curves sampled on the same grid cross: the first sign change of ``ya - yb``,
     located on a polynomial of degree ``degree`` fitted to the difference on the ``window``
     grid points each side of the bracketing interval (fewer points near the ends of the grid;
-    degree at most points - 1).  A cubic removes the curvature error of linear interpolation
-    (``O(h^2)`` on a grid of step h).  Returns None when the curves do not cross."""
+    degree at most points - 1).  The default, a cubic through the four nearest points, removes
+    the curvature error of linear interpolation (``O(h^2)`` on a grid of step h).  Returns None when the curves do not cross."""
     xs = np.asarray(xs, dtype=float)
     diff = np.asarray(ya, dtype=float) - np.asarray(yb, dtype=float)
     for k in range(len(xs) - 1):
@@ -357,7 +357,8 @@ def _plots(out, results):
 
 def run(aklt=True, diagram=False, out="results/phases", aklt_sizes=(100, 200, 500),
         aklt_samples=(2, 4, 6, 8, 10, 12, 14, 16, 20), seeds=5, sizes=(16, 24, 32), Ds=None, bond_dim=32,
-        sweeps=8, n_samples=200, blas_threads=1, progress=True, tensorize_sizes=None, edge_rows=4):
+        sweeps=8, n_samples=200, blas_threads=1, progress=True, tensorize_sizes=None, edge_rows=4, network=False,
+        network_options=None):
     """Run the selected parts; returns the results dict (also in ``out/results.json``)."""
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -392,6 +393,13 @@ def run(aklt=True, diagram=False, out="results/phases", aklt_sizes=(100, 200, 50
                 print(f"  {key}: crossings extrapolated in 1/n to D_c = {v['D_c']:.4f} +- {v['uncertainty']:.4f} "
                       f"(fits {', '.join(f'{k} {x:.4f}' for k, x in v['fits'].items())}; reference {D_C}; "
                       f"{v['points']} crossings)")
+        if network:
+            from tnfast.experiments.phases_network import run_network
+
+            t0 = time.perf_counter()
+            print("Networks trained on states, tensorized by TT-RSS:", flush=True)
+            results["network"] = run_network(progress=progress, **(network_options or {}))
+            results["network"]["time_s"] = time.perf_counter() - t0
     (out / "results.json").write_text(json.dumps(results, indent=2))
     files = _plots(out, results)
     print(f"wrote {out / 'results.json'} and {', '.join(files)}")
@@ -407,14 +415,17 @@ def _ints(s):
 
 
 def _cmd(args):
-    if not (args.aklt or args.diagram):
+    if not (args.aklt or args.diagram or args.network):
         args.aklt = True
+    net_opts = {"n": args.network_n, "states": [v for v in args.network_states.split(",") if v],
+                "variants": [v for v in args.network_variants.split(",") if v], "train_samples": args.train_samples,
+                "epochs": args.epochs, "hidden": args.hidden, "n_pivots": args.network_pivots}
     Ds = _floats(args.D) if args.D else None
     run(aklt=args.aklt, diagram=args.diagram, out=args.out, aklt_sizes=_ints(args.aklt_sizes),
         aklt_samples=_ints(args.aklt_samples), seeds=args.seeds, sizes=_ints(args.sizes), Ds=Ds,
         bond_dim=args.bond_dim, sweeps=args.sweeps, n_samples=args.samples, blas_threads=args.blas_threads,
         progress=not args.no_progress, tensorize_sizes=_ints(args.tensorize_sizes) if args.tensorize_sizes else None,
-        edge_rows=args.edge_rows)
+        edge_rows=args.edge_rows, network=args.network, network_options=net_opts)
     return 0
 
 
@@ -422,6 +433,7 @@ def register_repro(sub):
     p = sub.add_parser("phases", help="SPT phases from tensorized black boxes: AKLT, spin-1 chain with anisotropy D")
     p.add_argument("--aklt", action="store_true", help="tensorize the AKLT state (default when nothing is chosen)")
     p.add_argument("--diagram", action="store_true", help="Haldane / large-D transition from DMRG and tensorized states")
+    p.add_argument("--network", action="store_true", help="networks trained on the AKLT and DMRG states, tensorized")
     p.add_argument("--out", default="results/phases")
     p.add_argument("--aklt-sizes", default="100,200,500", help="chain lengths, comma separated")
     p.add_argument("--aklt-samples", default="2,4,6,8,10,12,14,16,20", help="numbers of pivots N")
@@ -435,6 +447,14 @@ def register_repro(sub):
                    "(default: all; DMRG alone elsewhere, for the finite-size extrapolation)")
     p.add_argument("--edge-rows", type=int, default=4, help="samples completed with every configuration of the "
                    "first and last sites as extra pivots (0: samples only)")
+    p.add_argument("--network-n", type=int, default=16, help="chain length of the network part")
+    p.add_argument("--network-states", default="aklt,D=0,D=1.5", help="aklt and/or D=<value> (DMRG ground states)")
+    p.add_argument("--network-variants", default="mlp-amplitudes,ar-positive,ar-marshall",
+                   help="networks: ar-marshall, ar-positive, mlp-amplitudes (see tnfast.experiments.phases_network)")
+    p.add_argument("--train-samples", type=int, default=20000, help="samples of |psi|^2 the networks learn from")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--hidden", type=int, default=48, help="GRU width")
+    p.add_argument("--network-pivots", type=int, default=200, help="TT-RSS pivots for the networks")
     p.add_argument("--blas-threads", type=int, default=1)
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd)
