@@ -12,12 +12,21 @@ Haldane / large-D transition, ``D_c = 0.9684713(1)`` (Y.-C. Tzeng, H. Onishi, T.
 arXiv:1705.01558, level spectroscopy with DMRG).  For every chain length n and every D
 on a grid: the DMRG ground state (warm-started from the previous D), its SPT order (two
 blocks of ``2 floor(n / 8)`` (about n / 4) sites in the middle) and string order; then the state is tensorized as a
-black box of amplitudes by TT-RSS from N exact samples (checked on N fresh samples; a draw
-whose relative error there exceeds 0.2 is replaced, at most twice, keeping the best), and the
-same order parameter is read from the tensor train.  The transition estimate for each n is where the order crosses 0, and
-for each pair of lengths where their curves cross (finite-size scaling: the order at block
-length ~n/4 is a dimensionless ratio); the crossings, linear in ``1 / n_mean``, are extrapolated
-to ``1/n -> 0``.
+black box of amplitudes by TT-RSS, rank = the DMRG bond, from N exact samples plus
+``--edge-rows`` samples completed with every configuration of the first and last few sites
+(:func:`edge_completions`: samples alone miss rare end configurations, so the end bonds
+``3, 9, 27`` came out truncated and the order biased towards the trivial side at n = 16 and
+24), checked on N fresh samples (a draw whose relative error there exceeds 0.2 is replaced, at
+most twice, keeping the best); the same order parameter is read from the tensor train
+(``--tensorize-sizes`` limits this to some lengths; DMRG alone elsewhere).  The transition
+estimate for each n is where the order crosses 0, and for each pair of lengths where their
+curves cross (:func:`crossing`, a cubic through the four nearest grid points; finite-size
+scaling: the order at block length ~n/4 is a dimensionless ratio); the crossings are
+extrapolated in ``1 / n_mean`` to ``1/n -> 0`` (:func:`extrapolate_crossings`: a parabola, with
+the spread of linear fits as the uncertainty).
+
+``--network``: networks trained on samples of the AKLT state and of DMRG ground states, then
+tensorized (:mod:`tnfast.experiments.phases_network`).
 
 Writes ``results.json`` and plots to ``--out``.
 """
@@ -352,6 +361,32 @@ def _plots(out, results):
         fig.savefig(p, dpi=120)
         plt.close(fig)
         files.append(str(p))
+    if "network" in results and results["network"]["rows"]:
+        rows = results["network"]["rows"]
+        states = list(dict.fromkeys(r["state"] for r in rows))
+        kinds = list(dict.fromkeys(r["network"] for r in rows))
+        fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+        w = 0.8 / len(kinds)
+        for j, kind in enumerate(kinds):
+            by = {r["state"]: r for r in rows if r["network"] == kind}
+            xs = np.arange(len(states)) + j * w
+            axes[0].bar(xs, [by[s]["tt_fidelity"] if s in by else np.nan for s in states], w, label=kind)
+            axes[1].bar(xs, [by[s]["tt_spt_order"] if s in by else np.nan for s in states], w, label=kind)
+        for k, s in enumerate(states):
+            ex = [r["exact_order"] for r in rows if r["state"] == s][0]
+            axes[1].plot([k - 0.1, k + 0.9], [ex, ex], color="k", lw=1.5)
+        for ax, lab in zip(axes, ("fidelity of the tensorized network", "SPT order (black: exact state)")):
+            ax.set_xticks(np.arange(len(states)) + 0.4 - w / 2)
+            ax.set_xticklabels(states, fontsize=8)
+            ax.set_ylabel(lab)
+            ax.grid(alpha=0.3, axis="y")
+        axes[0].legend(fontsize=7)
+        fig.suptitle("networks trained on a state, tensorized by TT-RSS")
+        fig.tight_layout()
+        p = out / "network.png"
+        fig.savefig(p, dpi=120)
+        plt.close(fig)
+        files.append(str(p))
     return files
 
 
@@ -398,8 +433,13 @@ def run(aklt=True, diagram=False, out="results/phases", aklt_sizes=(100, 200, 50
 
             t0 = time.perf_counter()
             print("Networks trained on states, tensorized by TT-RSS:", flush=True)
-            results["network"] = run_network(progress=progress, **(network_options or {}))
+            results["network"] = run_network(progress=progress, threads=blas_threads, **(network_options or {}))
             results["network"]["time_s"] = time.perf_counter() - t0
+            print("  state, network: network fidelity, tensorized fidelity, SPT order tensorized / exact")
+            for r in results["network"]["rows"]:
+                nf = "-" if r["network_fidelity"] is None else f"{r['network_fidelity']:.4f}"
+                print(f"  {r['state']:18s} {r['network']:18s} {nf:>7s}  {r['tt_fidelity']:.4f}  "
+                      f"{r['tt_spt_order']:+.4f} / {r['exact_order']:+.4f}")
     (out / "results.json").write_text(json.dumps(results, indent=2))
     files = _plots(out, results)
     print(f"wrote {out / 'results.json'} and {', '.join(files)}")
@@ -419,7 +459,8 @@ def _cmd(args):
         args.aklt = True
     net_opts = {"n": args.network_n, "states": [v for v in args.network_states.split(",") if v],
                 "variants": [v for v in args.network_variants.split(",") if v], "train_samples": args.train_samples,
-                "epochs": args.epochs, "hidden": args.hidden, "n_pivots": args.network_pivots}
+                "epochs": args.epochs, "hidden": args.hidden, "n_pivots": args.network_pivots,
+                "block": args.network_block or None}
     Ds = _floats(args.D) if args.D else None
     run(aklt=args.aklt, diagram=args.diagram, out=args.out, aklt_sizes=_ints(args.aklt_sizes),
         aklt_samples=_ints(args.aklt_samples), seeds=args.seeds, sizes=_ints(args.sizes), Ds=Ds,
@@ -451,6 +492,7 @@ def register_repro(sub):
     p.add_argument("--network-states", default="aklt,D=0,D=1.5", help="aklt and/or D=<value> (DMRG ground states)")
     p.add_argument("--network-variants", default="mlp-amplitudes,ar-positive,ar-marshall",
                    help="networks: ar-marshall, ar-positive, mlp-amplitudes (see tnfast.experiments.phases_network)")
+    p.add_argument("--network-block", type=int, default=0, help="SPT block length (default 2 floor(n / 8))")
     p.add_argument("--train-samples", type=int, default=20000, help="samples of |psi|^2 the networks learn from")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--hidden", type=int, default=48, help="GRU width")

@@ -18,6 +18,9 @@ the Haldane phase, one in the large-D phase), ``n`` ~ 10-20 sites.  The networks
 ``ar-positive``
     The same network without the sign: ``phi(s) = sqrt(p(s))``; it measures what the sign
     structure costs.
+``ar-marshall-logamp``
+    The same with amplitudes: the loss adds ``(log p(s) - log |psi(s)|^2)^2`` at the samples
+    (training on log-amplitudes, the sign given).
 ``mlp-amplitudes``
     The earlier prototype: an MLP on one-hot configurations regressing the amplitudes ``psi(s)``
     at samples of ``|psi|^2`` and at as many uniformly random configurations (MSE).
@@ -91,10 +94,10 @@ def _build_ar_class():
 
 
 def AutoregressiveState(n, d=3, hidden=48, seed=0):
-    """The autoregressive GRU model of a Born distribution (float64), see the module docstring."""
+    """The autoregressive GRU model of a Born distribution (float32), see the module docstring."""
     torch = _torch()
     torch.manual_seed(int(seed))
-    return _build_ar_class()(n, d, hidden).double()
+    return _build_ar_class()(n, d, hidden).float()
 
 
 def _batches(m, batch, rng):
@@ -103,10 +106,15 @@ def _batches(m, batch, rng):
         yield perm[i:i + batch]
 
 
-def train_autoregressive(net, x, epochs=30, batch=256, lr=3e-3, seed=0, progress=False):
-    """Maximum likelihood on integer samples ``x`` (N, n); returns the mean NLL per epoch."""
+def train_autoregressive(net, x, epochs=30, batch=64, lr=3e-3, seed=0, progress=False, log_p=None):
+    """Maximum likelihood on integer samples ``x`` (N, n); returns the mean NLL per epoch.
+
+    With ``log_p`` (the exact ``log |psi(x)|^2`` at the samples, i.e. training on amplitudes),
+    the loss adds ``(log p_theta(x) - log_p)^2``: the model then matches the probabilities on
+    the samples, and its normalization bounds the weight it can put anywhere else."""
     torch = _torch()
     xt = torch.as_tensor(np.asarray(x), dtype=torch.long)
+    lt = None if log_p is None else torch.as_tensor(np.asarray(log_p), dtype=net.head.weight.dtype)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, epochs))
     rng = np.random.default_rng(seed)
@@ -119,11 +127,14 @@ def train_autoregressive(net, x, epochs=30, batch=256, lr=3e-3, seed=0, progress
     for _ in it:
         tot = 0.0
         for b in _batches(len(xt), batch, rng):
-            loss = -net.log_prob(xt[b]).mean()
+            lp = net.log_prob(xt[b])
+            loss = -lp.mean()
+            if lt is not None:
+                loss = loss + ((lp - lt[b]) ** 2).mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
-            tot += float(loss.detach()) * len(b)
+            tot += float(-lp.detach().mean()) * len(b)  # the NLL alone
         sched.step()
         hist.append(tot / len(xt))
     return hist
@@ -171,8 +182,8 @@ def network_amplitudes(net, kind, d=3, batch=8192):
                 if kind == "mlp-amplitudes":
                     out[i:i + batch] = net(_onehot(xb, d)).squeeze(1).numpy()
                 else:
-                    amp = torch.exp(0.5 * net.log_prob(torch.as_tensor(xb))).numpy()
-                    out[i:i + batch] = amp * (P.marshall_sign(xb) if kind == "ar-marshall" else 1.0)
+                    amp = torch.exp(0.5 * net.log_prob(torch.as_tensor(xb)).double()).numpy()
+                    out[i:i + batch] = amp * (P.marshall_sign(xb) if kind.startswith("ar-marshall") else 1.0)
         return out
 
     return f
@@ -224,9 +235,12 @@ def _state(name, n, bond_dim, seed):
 
 def run_network(n=16, states=("aklt", "D=0", "D=1.5"), variants=("mlp-amplitudes", "ar-positive", "ar-marshall"),
                 train_samples=20000, epochs=30, hidden=48, n_pivots=200, rank=None, bond_dim=32, seed=0,
-                block=None, progress=True, log=print):
-    """Train each network variant on each state, tensorize it, report fidelities and orders."""
+                block=None, threads=1, progress=True, log=print):
+    """Train each network variant on each state, tensorize it, report fidelities and orders
+    (``threads``: torch's intra-op threads)."""
     from tnfast import phases as P
+
+    _torch().set_num_threads(int(threads))
     from tnfast.experiments.phases import _edge_sites, tensorize_state
 
     block = block or max(2, 2 * (n // 8))
@@ -247,12 +261,15 @@ def run_network(n=16, states=("aklt", "D=0", "D=1.5"), variants=("mlp-amplitudes
                                           epochs=max(1, epochs * 4 * 4000 // max(1, len(xa))))
                 hist = None
             else:  # ar-positive and ar-marshall share one trained model (they differ by the sign only)
-                if name not in trained:
+                key = (name, kind == "ar-marshall-logamp")
+                if key not in trained:
                     net = AutoregressiveState(n, hidden=hidden, seed=seed)
-                    hist = train_autoregressive(net, x_train, epochs=epochs, seed=seed, progress=progress)
-                    trained[name] = (net, hist, time.perf_counter() - t0)
-                net, hist, _ = trained[name]
-            t_train = trained[name][2] if kind != "mlp-amplitudes" else time.perf_counter() - t0
+                    lp = np.log(psi.evaluate(x_train) ** 2) if key[1] else None
+                    hist = train_autoregressive(net, x_train, epochs=epochs, seed=seed, progress=progress, log_p=lp)
+                    trained[key] = (net, hist, time.perf_counter() - t0)
+                net, hist, t_train = trained[key]
+            if kind == "mlp-amplitudes":
+                t_train = time.perf_counter() - t0
             f = network_amplitudes(net, kind)
             fid_exact, off = _exact_network_checks(f, psi)
             if kind == "mlp-amplitudes":
