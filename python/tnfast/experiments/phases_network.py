@@ -250,6 +250,7 @@ def run_network(n=16, states=("aklt", "D=0", "D=1.5"), variants=("mlp-amplitudes
         psi, label = _state(name, n, bond_dim, seed)
         psi = psi / psi.norm()
         exact_order = P.spt_order(psi, block=block)
+        exact_string = P.string_order(psi, n // 4, 3 * n // 4)
         r = rank or max(psi.bond_dims)
         x_train = P.sample(psi, train_samples, seed=seed + 11)
         for kind in variants:
@@ -291,6 +292,7 @@ def run_network(n=16, states=("aklt", "D=0", "D=1.5"), variants=("mlp-amplitudes
             except ValueError:
                 tt_order = float("nan")
             row = {"state": label, "n": n, "network": kind, "block": block, "exact_order": exact_order,
+                   "exact_string_order": exact_string, "tt_string_order": P.string_order(tt, n // 4, 3 * n // 4),
                    "network_fidelity": net_fid, "network_fidelity_se": net_fid_se,
                    "network_fidelity_enumerated": fid_exact, "weight_off_support": off,
                    "final_nll": hist[-1] if hist else None, "entropy": entropy,
