@@ -330,7 +330,9 @@ def test_extrapolate_crossings_recovers_a_known_limit():
     ex = extrapolate_crossings([(n, 0.968 + 3.0 / n - 20.0 / n ** 2) for n in ns])
     assert ex["D_c"] == pytest.approx(0.968, abs=1e-9)  # the parabola in 1/n is exact here
     assert ex["uncertainty"] > 0 and ex["points"] == 5
-    assert set(ex["fits"]) == {"linear_all", "linear_largest3", "quadratic_all"}
+    assert set(ex["fits"]) == {"linear_all", "linear_largest3", "quadratic_all", "power_law"}
+    pw = extrapolate_crossings([(n, 0.968 + 5.0 * n ** -1.2) for n in ns])
+    assert pw["fits"]["power_law"] == pytest.approx(0.968, abs=1e-3) and pw["power_exponent"] == pytest.approx(1.2, abs=0.02)
     lin = extrapolate_crossings([(n, 0.968 + 3.0 / n) for n in ns[:2]])
     assert lin["D_c"] == pytest.approx(0.968, abs=1e-9) and lin["uncertainty"] == 0
     assert extrapolate_crossings([(20, 1.0), (28, None)]) is None

@@ -204,8 +204,9 @@ def crossing(xs, ya, yb, degree=3, window=2):
 def extrapolate_crossings(points):
     """Finite-size extrapolation of pairwise crossings ``(n_mean, D_cross)`` to ``1/n -> 0``.
 
-    Three fits in ``x = 1 / n_mean``: a line through all crossings, a line through the three
-    largest sizes, and a parabola through all (when there are at least three).  The estimate is
+    Fits in ``x = 1 / n_mean``: a line through all crossings, a line through the three largest
+    sizes, a parabola through all (at least three crossings), and ``D_c + a x^w`` with the
+    exponent w free in [0.5, 3] (at least four).  The estimate is
     the parabola when it exists (the crossings drift with curvature in 1/n), else the line;
     the uncertainty is the largest distance from the estimate to the other fits' intercepts
     (a systematic spread, not a statistical error).  Returns a dict or None (< 2 points)."""
@@ -213,13 +214,24 @@ def extrapolate_crossings(points):
     if len(pts) < 2:
         return None
     x, y = np.array(pts).T
+    power_exponent = None
     fits = {"linear_all": float(np.polyfit(x, y, 1)[1])}
     if len(pts) >= 3:
         fits["linear_largest3"] = float(np.polyfit(x[:3], y[:3], 1)[1])
         fits["quadratic_all"] = float(np.polyfit(x, y, 2)[2])
+    if len(pts) >= 4:  # D_cross = D_c + a n^-w, w free (scanned; linear least squares at each w)
+        best = None
+        for w in np.linspace(0.5, 3.0, 251):
+            A = np.stack([np.ones_like(x), x ** w], axis=1)
+            coef, res, *_ = np.linalg.lstsq(A, y, rcond=None)
+            r = float(np.sum((A @ coef - y) ** 2))
+            if best is None or r < best[0]:
+                best = (r, float(coef[0]), float(w))
+        fits["power_law"] = best[1]
+        power_exponent = best[2]
     est = fits.get("quadratic_all", fits["linear_all"])
     spread = max([abs(v - est) for v in fits.values()] + [0.0])
-    return {"D_c": est, "uncertainty": spread, "fits": fits, "points": len(pts),
+    return {"D_c": est, "uncertainty": spread, "fits": fits, "points": len(pts), "power_exponent": power_exponent,
             "crossings": [(float(1 / a), float(b)) for a, b in pts]}
 
 
