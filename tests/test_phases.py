@@ -261,3 +261,102 @@ def test_repro_phases_smoke(tmp_path):
     for key in ("tt_fidelity", "tt_spt_order", "string_order", "energy"):
         assert all(key in p for p in pts)
     assert (tmp_path / "aklt.png").exists() and (tmp_path / "diagram.png").exists()
+
+
+# ---- Marshall sign, edge completions, crossings ---------------------------------------------
+def test_marshall_sign_of_aklt_and_dmrg_ground_states():
+    x = P.sample(P.aklt(9), 500, seed=1)
+    s = np.sign(P.aklt(9).evaluate(x)) * P.marshall_sign(x)
+    assert np.all(s == s[0])
+    _, psi = tnfast.dmrg(P.spin1_chain(8, D=0.7), bond_dim=27, sweeps=6, seed=0)
+    v = psi.full().ravel()
+    xa = np.stack(np.unravel_index(np.arange(v.size), (3,) * 8), axis=1)
+    keep = np.abs(v) > 1e-8
+    s = np.sign(v[keep]) * P.marshall_sign(xa[keep])
+    assert np.all(s == s[0])
+    np.testing.assert_array_equal(P.marshall_sign(np.array([[1, 0, 0], [0, 1, 2]])), [-1.0, 1.0])
+    np.testing.assert_array_equal(P.marshall_sign(np.array([[1, 0, 0]]), sublattice=1), [1.0])
+    with pytest.raises(ValueError, match="sublattice"):
+        P.marshall_sign(x, sublattice=2)
+    with pytest.raises(ValueError, match="x"):
+        P.marshall_sign(np.ones((2, 3)))
+
+
+def test_edge_completions_cover_every_end_configuration():
+    from tnfast.experiments.phases import edge_completions
+
+    x = P.sample(P.aklt(10), 5, seed=0)
+    e = edge_completions(x, 2, 3)
+    assert e.shape == (3 * 2 * 9, 10)
+    assert {tuple(r) for r in e[:, :2]} == {(a, b) for a in range(3) for b in range(3)}
+    assert {tuple(r) for r in e[:, -2:]} == {(a, b) for a in range(3) for b in range(3)}
+    assert edge_completions(x, 0, 3).shape == (0, 10)
+
+
+def test_edge_completions_make_the_tensorized_dmrg_state_exact():
+    """Samples alone miss rare end configurations and truncate the end bonds of a DMRG state;
+    a few completed samples restore them (fidelity 1, the same SPT order)."""
+    from tnfast.experiments.phases import _edge_sites, tensorize_state
+
+    n = 12
+    _, psi = tnfast.dmrg(P.spin1_chain(n, D=1.0), bond_dim=16, sweeps=6, seed=0)
+    r = max(psi.bond_dims)
+    tt, info, _ = tensorize_state(psi, 150, r, seed=3, edge_sites=_edge_sites(r, n), edge_rows=3)
+    assert tuple(info.bond_dims) == tuple(psi.bond_dims)
+    assert P.fidelity(tt, psi) > 0.9999
+    assert P.spt_order(tt, block=2) == pytest.approx(P.spt_order(psi, block=2), abs=1e-3)
+
+
+def test_crossing_estimator_on_synthetic_curves():
+    from tnfast.experiments.phases import crossing
+
+    xs = np.round(np.arange(0.5, 1.51, 0.1), 4)
+    dc = 0.9684713
+    a = 0.3 + 0.8 * (xs - dc) + 0.5 * (xs - dc) ** 2
+    b = 0.3 + 0.2 * (xs - dc) + 0.2 * (xs - dc) ** 2 + 0.2 * (xs - dc) ** 3  # a - b: a cubic, one root in range
+    assert crossing(xs, a, b) == pytest.approx(dc, abs=1e-10)
+    lin = crossing(xs, a, b, degree=1)
+    assert abs(lin - dc) > 1e-4  # linear interpolation carries the curvature error
+    assert crossing(xs, a, a + 1.0) is None
+    # smooth non-polynomial curves: the cubic beats linear interpolation
+    ta, tb = np.tanh(3 * (xs - dc)), np.tanh(5 * (xs - dc)) + 0.1 * (xs - dc) ** 2
+    assert abs(crossing(xs, ta, tb) - dc) < 0.5 * abs(crossing(xs, ta, tb, degree=1) - dc)
+
+
+def test_extrapolate_crossings_recovers_a_known_limit():
+    from tnfast.experiments.phases import extrapolate_crossings
+
+    ns = [20, 28, 36, 44, 56]
+    ex = extrapolate_crossings([(n, 0.968 + 3.0 / n - 20.0 / n ** 2) for n in ns])
+    assert ex["D_c"] == pytest.approx(0.968, abs=1e-9)  # the parabola in 1/n is exact here
+    assert ex["uncertainty"] > 0 and ex["points"] == 5
+    assert set(ex["fits"]) == {"linear_all", "linear_largest3", "quadratic_all", "power_law"}
+    pw = extrapolate_crossings([(n, 0.968 + 5.0 * n ** -1.2) for n in ns])
+    assert pw["fits"]["power_law"] == pytest.approx(0.968, abs=1e-3) and pw["power_exponent"] == pytest.approx(1.2, abs=0.02)
+    lin = extrapolate_crossings([(n, 0.968 + 3.0 / n) for n in ns[:2]])
+    assert lin["D_c"] == pytest.approx(0.968, abs=1e-9) and lin["uncertainty"] == 0
+    assert extrapolate_crossings([(20, 1.0), (28, None)]) is None
+
+
+# ---- a network trained on the AKLT state, tensorized -------------------------------------------
+def test_network_trained_on_aklt_samples_tensorized(tmp_path):
+    """An autoregressive network learns |psi|^2 from samples; with the Marshall sign its TT-RSS
+    tensor train is close to AKLT and has the Haldane order.  Without the sign the overlap
+    vanishes (the samples carry no sign)."""
+    pytest.importorskip("torch")
+    import json
+
+    from tnfast.cli import main
+
+    rc = main(["repro", "phases", "--network", "--network-n", "10", "--network-states", "aklt",
+               "--network-variants", "ar-positive,ar-marshall", "--train-samples", "3000", "--epochs", "6",
+               "--hidden", "32", "--network-pivots", "30", "--network-block", "4", "--out", str(tmp_path), "--no-progress"])
+    assert rc == 0
+    rows = {r["network"]: r for r in json.loads((tmp_path / "results.json").read_text())["network"]["rows"]}
+    m, pos = rows["ar-marshall"], rows["ar-positive"]
+    assert m["exact_order"] == pytest.approx(P.spt_order(P.aklt(10), block=4), abs=1e-12)  # -1.128
+    assert m["network_fidelity_enumerated"] == pytest.approx(m["network_fidelity"], abs=0.05)  # MC vs enumeration
+    assert m["tt_fidelity"] > 0.75  # 0.868 with these seeds (network alone 0.846)
+    assert m["tt_spt_order"] < -0.5
+    assert pos["network_fidelity"] < 0.1 and pos["tt_fidelity"] < 0.1
+    assert 0 <= m["weight_off_support"] < 0.5 and m["train_nll_minus_entropy"] > -0.1

@@ -51,6 +51,7 @@ __all__ = [
     "aklt",
     "product_state",
     "sample",
+    "marshall_sign",
     "fidelity",
     "overlap",
     "expect",
@@ -206,6 +207,34 @@ def sample(mps: TensorTrain, n_samples: int, seed=None) -> np.ndarray:
         v = w[np.arange(n_samples), sk]
         v /= np.linalg.norm(v, axis=1, keepdims=True)
     return out
+
+
+def marshall_sign(x, sublattice: int = 0) -> np.ndarray:
+    """The Marshall sign ``(-1)^(sum_{i in A} (S - m_i))`` of spin-1 configurations, with ``A``
+    the sites ``i = sublattice, sublattice + 2, ...`` and ``S - m_i = s_i`` in the index
+    convention of this module.
+
+    Marshall's rule: after the rotation ``exp(i pi sum_{i in A} S^z_i)`` the Hamiltonian
+    ``sum S_i.S_{i+1} + D sum (S^z_i)^2`` has non-positive off-diagonal elements, so its ground
+    state has the sign ``+-marshall_sign(s)`` on every configuration (the AKLT state too, a
+    product of bond singlets projected on spin 1).
+
+    Parameters
+    ----------
+    x : array_like of int, shape (B, n) or (n,)
+    sublattice : {0, 1}
+
+    Returns
+    -------
+    ndarray of float64 with entries +-1, shape (B,) (or a 0-d array for one configuration).
+    """
+    if sublattice not in (0, 1):
+        raise ValueError(f"sublattice: expected 0 or 1, got {sublattice!r}")
+    arr = np.asarray(x)
+    if arr.ndim not in (1, 2) or not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"x: expected integer configurations of shape (B, n) or (n,), got {arr.dtype} {arr.shape}")
+    parity = np.sum(arr[..., sublattice::2], axis=-1) % 2
+    return 1.0 - 2.0 * parity
 
 
 def _log_overlap(a: TensorTrain, b: TensorTrain):

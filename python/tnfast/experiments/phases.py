@@ -12,12 +12,21 @@ Haldane / large-D transition, ``D_c = 0.9684713(1)`` (Y.-C. Tzeng, H. Onishi, T.
 arXiv:1705.01558, level spectroscopy with DMRG).  For every chain length n and every D
 on a grid: the DMRG ground state (warm-started from the previous D), its SPT order (two
 blocks of ``2 floor(n / 8)`` (about n / 4) sites in the middle) and string order; then the state is tensorized as a
-black box of amplitudes by TT-RSS from N exact samples (checked on N fresh samples; a draw
-whose relative error there exceeds 0.2 is replaced, at most twice, keeping the best), and the
-same order parameter is read from the tensor train.  The transition estimate for each n is where the order crosses 0, and
-for each pair of lengths where their curves cross (finite-size scaling: the order at block
-length ~n/4 is a dimensionless ratio); the crossings, linear in ``1 / n_mean``, are extrapolated
-to ``1/n -> 0``.
+black box of amplitudes by TT-RSS, rank = the DMRG bond, from N exact samples plus
+``--edge-rows`` samples completed with every configuration of the first and last few sites
+(:func:`edge_completions`: samples alone miss rare end configurations, so the end bonds
+``3, 9, 27`` came out truncated and the order biased towards the trivial side at n = 16 and
+24), checked on N fresh samples (a draw whose relative error there exceeds 0.2 is replaced, at
+most twice, keeping the best); the same order parameter is read from the tensor train
+(``--tensorize-sizes`` limits this to some lengths; DMRG alone elsewhere).  The transition
+estimate for each n is where the order crosses 0, and for each pair of lengths where their
+curves cross (:func:`crossing`, a cubic through the four nearest grid points; finite-size
+scaling: the order at block length ~n/4 is a dimensionless ratio); the crossings are
+extrapolated in ``1 / n_mean`` to ``1/n -> 0`` (:func:`extrapolate_crossings`: a parabola, with
+the spread of linear fits as the uncertainty).
+
+``--network``: networks trained on samples of the AKLT state and of DMRG ground states, then
+tensorized (:mod:`tnfast.experiments.phases_network`).
 
 Writes ``results.json`` and plots to ``--out``.
 """
@@ -62,18 +71,55 @@ def _amplitudes(psi):
     return f
 
 
-def tensorize_state(psi, n_samples, rank, seed=None, cutoff=None):
-    """TT-RSS of a state seen only through its amplitudes, pivots drawn from ``|psi|^2``.
+def edge_completions(x, sites, rows, d=3):
+    """Extra pivots: the first ``rows`` samples with their first ``sites`` sites, and again with
+    their last ``sites`` sites, set to every one of the ``d**sites`` local configurations.
 
-    Returns (tensor train, RSSInfo, samples)."""
+    Samples from ``|psi|^2`` hold few distinct short prefixes and suffixes (a configuration of
+    the last two or three sites with small weight is never drawn), so TT-RSS cannot resolve the
+    exact bonds ``d, d^2, d^3`` at the chain ends and truncates them; the error spreads along
+    the chain.  Completing a few samples at both ends gives every short prefix and suffix."""
+    import itertools
+
+    x = np.asarray(x)
+    n = x.shape[1]
+    sites = min(int(sites), n)
+    if sites <= 0 or rows <= 0:
+        return x[:0]
+    combos = np.array(list(itertools.product(range(d), repeat=sites)), dtype=x.dtype)
+    out = []
+    for row in x[:rows]:
+        for sl in (slice(0, sites), slice(n - sites, n)):
+            a = np.repeat(row[None], len(combos), axis=0)
+            a[:, sl] = combos
+            out.append(a)
+    return np.concatenate(out)
+
+
+def tensorize_state(psi, n_samples, rank, seed=None, cutoff=None, edge_sites=0, edge_rows=4, f=None):
+    """TT-RSS of a state seen only through its amplitudes, pivots drawn from ``|psi|^2``
+    (plus :func:`edge_completions` when ``edge_sites > 0``).  ``f`` replaces the black box
+    (default: the amplitudes of ``psi``; e.g. a network trained on it).
+
+    Returns (tensor train, RSSInfo, pivots)."""
     from tnfast import phases as P
     from tnfast import tt_rss
 
     x = P.sample(psi, n_samples, seed=seed)
     d = psi.shape[0]
-    tt, info = tt_rss(_amplitudes(psi), x.astype(np.float64), embedding="basis", dim=d,
+    if edge_sites > 0:
+        x = np.unique(np.concatenate([x, edge_completions(x, edge_sites, edge_rows, d)]), axis=0)
+    tt, info = tt_rss(_amplitudes(psi) if f is None else f, x.astype(np.float64), embedding="basis", dim=d,
                       domain=np.arange(d, dtype=np.float64), rank=rank, cutoff=cutoff, seed=seed)
     return tt, info, x
+
+
+def _edge_sites(rank, n, d=3):
+    """Enough end sites that their local configurations (``d**sites``) reach the bond ``rank``."""
+    sites = 1
+    while d ** sites < rank and sites < 4:
+        sites += 1
+    return min(sites, n // 4)
 
 
 # ---- AKLT ------------------------------------------------------------------------------------
@@ -131,8 +177,99 @@ def _zero_crossing(xs, ys):
     return None
 
 
+def crossing(xs, ya, yb, degree=3, window=2):
+    """Where two curves sampled on the same grid cross: the first sign change of ``ya - yb``,
+    located on a polynomial of degree ``degree`` fitted to the difference on the ``window``
+    grid points each side of the bracketing interval (fewer points near the ends of the grid;
+    degree at most points - 1).  The default, a cubic through the four nearest points, removes
+    the curvature error of linear interpolation (``O(h^2)`` on a grid of step h).  Returns None when the curves do not cross."""
+    xs = np.asarray(xs, dtype=float)
+    diff = np.asarray(ya, dtype=float) - np.asarray(yb, dtype=float)
+    for k in range(len(xs) - 1):
+        if diff[k] == 0:
+            return float(xs[k])
+        if diff[k] * diff[k + 1] < 0:
+            lo, hi = max(0, k + 1 - window), min(len(xs), k + 1 + window)
+            x, y = xs[lo:hi], diff[lo:hi]
+            deg = min(int(degree), len(x) - 1)
+            lin = float(xs[k] - diff[k] * (xs[k + 1] - xs[k]) / (diff[k + 1] - diff[k]))
+            if deg <= 1:
+                return lin
+            c = np.polynomial.Polynomial.fit(x, y, deg)
+            roots = [float(r.real) for r in c.roots() if abs(r.imag) < 1e-9 and xs[k] <= r.real <= xs[k + 1]]
+            return min(roots, key=lambda r: abs(r - lin)) if roots else lin
+    return None
+
+
+def extrapolate_crossings(points):
+    """Finite-size extrapolation of pairwise crossings ``(n_mean, D_cross)`` to ``1/n -> 0``.
+
+    Fits in ``x = 1 / n_mean``: a line through all crossings, a line through the three largest
+    sizes, a parabola through all (at least three crossings), and ``D_c + a x^w`` with the
+    exponent w free in [0.5, 3] (at least four).  The estimate is
+    the parabola when it exists (the crossings drift with curvature in 1/n), else the line;
+    the uncertainty is the largest distance from the estimate to the other fits' intercepts
+    (a systematic spread, not a statistical error).  Returns a dict or None (< 2 points)."""
+    pts = sorted((1.0 / float(n), float(d)) for n, d in points if d is not None)
+    if len(pts) < 2:
+        return None
+    x, y = np.array(pts).T
+    power_exponent = None
+    fits = {"linear_all": float(np.polyfit(x, y, 1)[1])}
+    if len(pts) >= 3:
+        fits["linear_largest3"] = float(np.polyfit(x[:3], y[:3], 1)[1])
+        fits["quadratic_all"] = float(np.polyfit(x, y, 2)[2])
+    if len(pts) >= 4:  # D_cross = D_c + a n^-w, w free (scanned; linear least squares at each w)
+        best = None
+        for w in np.linspace(0.5, 3.0, 251):
+            A = np.stack([np.ones_like(x), x ** w], axis=1)
+            coef, res, *_ = np.linalg.lstsq(A, y, rcond=None)
+            r = float(np.sum((A @ coef - y) ** 2))
+            if best is None or r < best[0]:
+                best = (r, float(coef[0]), float(w))
+        fits["power_law"] = best[1]
+        power_exponent = best[2]
+    est = fits.get("quadratic_all", fits["linear_all"])
+    spread = max([abs(v - est) for v in fits.values()] + [0.0])
+    return {"D_c": est, "uncertainty": spread, "fits": fits, "points": len(pts), "power_exponent": power_exponent,
+            "crossings": [(float(1 / a), float(b)) for a, b in pts]}
+
+
+_NO_TT = {"tt_fidelity": None, "tt_spt_order": None, "tt_bond": None, "tt_pivot_error": None,
+          "tt_validation_error": None, "tt_draws": 0, "time_rss_s": 0.0}
+
+
+def _tensorize_point(psi, n, D, block, n_samples, rss_rank, seed, retries, edge_rows):
+    """TT-RSS of one DMRG state (rank = its bond unless given), pivots from |psi|^2 plus edge
+    completions; the draw is checked on fresh samples and replaced when its relative error
+    there exceeds 0.2 (at most ``retries`` times, keeping the best)."""
+    from tnfast import phases as P
+
+    t0 = time.perf_counter()
+    rank = rss_rank or max(psi.bond_dims)
+    best = None
+    for attempt in range(1 + retries):
+        tt, rinfo, _ = tensorize_state(psi, n_samples, rank, seed=seed + int(round(1000 * D)) + 7919 * attempt,
+                                       edge_sites=_edge_sites(rank, n), edge_rows=edge_rows)
+        xv = P.sample(psi, n_samples, seed=seed + 1 + int(round(1000 * D)) + 7919 * attempt)
+        yv = psi.evaluate(xv)
+        val_err = float(np.linalg.norm(tt.evaluate(xv) - yv) / np.linalg.norm(yv))
+        if best is None or val_err < best[2]:
+            best = (tt, rinfo, val_err, attempt)
+        if val_err < 0.2:
+            break
+    tt, rinfo, val_err, attempt = best
+    try:
+        tt_order = P.spt_order(tt, block=block)
+    except ValueError:
+        tt_order = float("nan")
+    return {"tt_fidelity": P.fidelity(tt, psi), "tt_spt_order": tt_order, "tt_bond": max(rinfo.bond_dims or (1,)),
+            "tt_pivot_error": rinfo.pivot_error, "tt_validation_error": val_err, "tt_draws": attempt + 1,
+            "time_rss_s": time.perf_counter() - t0}
+
+
 def run_diagram(sizes=(16, 24, 32), Ds=None, bond_dim=32, sweeps=8, n_samples=200, rss_rank=None, seed=0,
-                retries=2, progress=True):
+                retries=2, edge_rows=4, tensorize_sizes=None, progress=True):
     from tnfast import dmrg
     from tnfast import phases as P
 
@@ -150,59 +287,34 @@ def run_diagram(sizes=(16, 24, 32), Ds=None, bond_dim=32, sweeps=8, n_samples=20
             init = psi
             order = P.spt_order(psi, block=block)
             string = P.string_order(psi, n // 4, 3 * n // 4)
-            t0 = time.perf_counter()
-            rank = rss_rank or max(psi.bond_dims)
-            # validation on fresh samples (black-box queries only): a draw of pivots that leaves a
-            # bond unresolved gives a train exact on its pivots and wrong elsewhere; redraw then
-            best = None
-            for attempt in range(1 + retries):
-                tt, rinfo, _ = tensorize_state(psi, n_samples, rank, seed=seed + int(round(1000 * D)) + 7919 * attempt)
-                xv = P.sample(psi, n_samples, seed=seed + 1 + int(round(1000 * D)) + 7919 * attempt)
-                yv = psi.evaluate(xv)
-                val_err = float(np.linalg.norm(tt.evaluate(xv) - yv) / np.linalg.norm(yv))
-                if best is None or val_err < best[2]:
-                    best = (tt, rinfo, val_err, attempt)
-                if val_err < 0.2:
-                    break
-            tt, rinfo, val_err, attempt = best
-            t_rss = time.perf_counter() - t0
-            fid = P.fidelity(tt, psi)
-            try:
-                tt_order = P.spt_order(tt, block=block)
-            except ValueError:
-                tt_order = float("nan")
+            tt_point = _tensorize_point(psi, n, D, block, n_samples, rss_rank, seed, retries, edge_rows) \
+                if tensorize_sizes is None or n in tensorize_sizes else _NO_TT
             pts.append({"D": float(D), "energy": e, "sweeps": info.sweeps, "dmrg_bond": max(psi.bond_dims),
                         "discarded": info.discarded[-1], "spt_order": order, "string_order": string,
-                        "tt_fidelity": fid, "tt_spt_order": tt_order, "tt_bond": max(rinfo.bond_dims or (1,)),
-                        "tt_pivot_error": rinfo.pivot_error, "tt_validation_error": val_err,
-                        "tt_draws": attempt + 1, "time_dmrg_s": t_dmrg, "time_rss_s": t_rss})
+                        "time_dmrg_s": t_dmrg, **tt_point})
             if not progress:
-                print(f"  n={n} D={float(D):.3f}: order {order:+.4f} (DMRG) {tt_order:+.4f} (tensorized, fidelity "
-                      f"{fid:.4f}, validation error {val_err:.3f}, {attempt + 1} draw(s)); {t_dmrg:.0f} s DMRG, {t_rss:.0f} s TT-RSS",
-                      flush=True)
+                tt = (f"{tt_point['tt_spt_order']:+.4f} (tensorized, fidelity {tt_point['tt_fidelity']:.4f}, validation "
+                      f"error {tt_point['tt_validation_error']:.3f}, {tt_point['tt_draws']} draw(s)); "
+                      f"{tt_point['time_rss_s']:.0f} s TT-RSS") if tt_point["tt_fidelity"] is not None else "(not tensorized)"
+                print(f"  n={n} D={float(D):.3f}: order {order:+.4f} (DMRG) {tt}; {t_dmrg:.0f} s DMRG", flush=True)
         xs = [p["D"] for p in pts]
         per_n[n] = {"block": block, "points": pts,
                     "D_zero_dmrg": _zero_crossing(xs, [p["spt_order"] for p in pts]),
-                    "D_zero_tt": _zero_crossing(xs, [p["tt_spt_order"] for p in pts])}
+                    "D_zero_tt": _zero_crossing(xs, [p["tt_spt_order"] for p in pts])
+                    if all(p["tt_spt_order"] is not None for p in pts) else None}
     crossings = []
     ns = list(sizes)
     for a, b in zip(ns[:-1], ns[1:]):
         xs = [p["D"] for p in per_n[a]["points"]]
         for key in ("spt_order", "tt_spt_order"):
-            diff = [pa[key] - pb[key] for pa, pb in zip(per_n[a]["points"], per_n[b]["points"])]
-            dc = None
-            for k in range(len(xs) - 1):
-                if diff[k] * diff[k + 1] < 0:
-                    dc = float(xs[k] - diff[k] * (xs[k + 1] - xs[k]) / (diff[k + 1] - diff[k]))
-                    break
+            ya, yb = [p[key] for p in per_n[a]["points"]], [p[key] for p in per_n[b]["points"]]
+            dc = crossing(xs, ya, yb) if None not in ya + yb else None
             crossings.append({"sizes": [a, b], "from": key, "D_cross": dc})
     extrapolated = {}
-    for key in ("spt_order", "tt_spt_order"):  # D_cross linear in 1/n_mean, to 1/n -> 0
-        pts = [(2.0 / sum(c["sizes"]), c["D_cross"]) for c in crossings if c["from"] == key and c["D_cross"] is not None]
-        if len(pts) >= 2:
-            x, y = np.array(pts).T
-            slope, icpt = np.polyfit(x, y, 1)
-            extrapolated[key] = {"D_c": float(icpt), "slope": float(slope), "points": len(pts)}
+    for key in ("spt_order", "tt_spt_order"):
+        ex = extrapolate_crossings([(0.5 * sum(c["sizes"]), c["D_cross"]) for c in crossings if c["from"] == key])
+        if ex is not None:
+            extrapolated[key] = ex
     return {"per_n": {str(k): v for k, v in per_n.items()}, "crossings": crossings, "extrapolated": extrapolated,
             "D_c_reference": D_C,
             "bond_dim": bond_dim, "n_samples": n_samples}
@@ -247,7 +359,7 @@ def _plots(out, results):
         for n, v in dg["per_n"].items():
             xs = [p["D"] for p in v["points"]]
             line, = ax.plot(xs, [p["spt_order"] for p in v["points"]], marker="o", label=f"DMRG n={n} (L={v['block']})")
-            ax.plot(xs, [p["tt_spt_order"] for p in v["points"]], ls="none", marker="x", ms=9, color=line.get_color(),
+            ax.plot(xs, [np.nan if p["tt_spt_order"] is None else p["tt_spt_order"] for p in v["points"]], ls="none", marker="x", ms=9, color=line.get_color(),
                     label=f"tensorized n={n}")
         ax.axvline(dg["D_c_reference"], color="k", ls="--", lw=0.8, label=f"D_c = {dg['D_c_reference']}")
         ax.axhline(0, color="k", lw=0.5)
@@ -261,12 +373,39 @@ def _plots(out, results):
         fig.savefig(p, dpi=120)
         plt.close(fig)
         files.append(str(p))
+    if "network" in results and results["network"]["rows"]:
+        rows = results["network"]["rows"]
+        states = list(dict.fromkeys(r["state"] for r in rows))
+        kinds = list(dict.fromkeys(r["network"] for r in rows))
+        fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+        w = 0.8 / len(kinds)
+        for j, kind in enumerate(kinds):
+            by = {r["state"]: r for r in rows if r["network"] == kind}
+            xs = np.arange(len(states)) + j * w
+            axes[0].bar(xs, [by[s]["tt_fidelity"] if s in by else np.nan for s in states], w, label=kind)
+            axes[1].bar(xs, [by[s]["tt_spt_order"] if s in by else np.nan for s in states], w, label=kind)
+        for k, s in enumerate(states):
+            ex = [r["exact_order"] for r in rows if r["state"] == s][0]
+            axes[1].plot([k - 0.1, k + 0.9], [ex, ex], color="k", lw=1.5)
+        for ax, lab in zip(axes, ("fidelity of the tensorized network", "SPT order (black: exact state)")):
+            ax.set_xticks(np.arange(len(states)) + 0.4 - w / 2)
+            ax.set_xticklabels(states, fontsize=8)
+            ax.set_ylabel(lab)
+            ax.grid(alpha=0.3, axis="y")
+        axes[0].legend(fontsize=7)
+        fig.suptitle("networks trained on a state, tensorized by TT-RSS")
+        fig.tight_layout()
+        p = out / "network.png"
+        fig.savefig(p, dpi=120)
+        plt.close(fig)
+        files.append(str(p))
     return files
 
 
 def run(aklt=True, diagram=False, out="results/phases", aklt_sizes=(100, 200, 500),
         aklt_samples=(2, 4, 6, 8, 10, 12, 14, 16, 20), seeds=5, sizes=(16, 24, 32), Ds=None, bond_dim=32,
-        sweeps=8, n_samples=200, blas_threads=1, progress=True):
+        sweeps=8, n_samples=200, blas_threads=1, progress=True, tensorize_sizes=None, edge_rows=4, network=False,
+        network_options=None):
     """Run the selected parts; returns the results dict (also in ``out/results.json``)."""
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -284,20 +423,35 @@ def run(aklt=True, diagram=False, out="results/phases", aklt_sizes=(100, 200, 50
         if diagram:
             t0 = time.perf_counter()
             results["diagram"] = run_diagram(sizes, Ds, bond_dim=bond_dim, sweeps=sweeps, n_samples=n_samples,
-                                             progress=progress)
+                                             edge_rows=edge_rows, tensorize_sizes=tensorize_sizes, progress=progress)
             results["diagram"]["time_s"] = time.perf_counter() - t0
             dg = results["diagram"]
             print("Phase diagram (DMRG order / tensorized order, fidelity):")
             for n, v in dg["per_n"].items():
                 for p in v["points"]:
-                    print(f"  n={n:>3} D={p['D']:.3f}  order {p['spt_order']:+.4f} / {p['tt_spt_order']:+.4f}"
-                          f"  string {p['string_order']:+.4f}  fidelity {p['tt_fidelity']:.6f}", flush=True)
+                    tt = (f"{p['tt_spt_order']:+.4f}" if p["tt_spt_order"] is not None else "   -   ")
+                    fid = (f"{p['tt_fidelity']:.6f}" if p["tt_fidelity"] is not None else "-")
+                    print(f"  n={n:>3} D={p['D']:.3f}  order {p['spt_order']:+.4f} / {tt}"
+                          f"  string {p['string_order']:+.4f}  fidelity {fid}", flush=True)
                 print(f"  n={n}: order = 0 at D = {v['D_zero_dmrg']} (DMRG), {v['D_zero_tt']} (tensorized)")
             for c in dg["crossings"]:
                 print(f"  crossing of n={c['sizes'][0]} and n={c['sizes'][1]} ({c['from']}): D = {c['D_cross']}")
             for key, v in dg["extrapolated"].items():
-                print(f"  {key}: crossings extrapolated linearly in 1/n to D_c = {v['D_c']:.4f} "
-                      f"(reference {D_C}; {v['points']} crossings)")
+                print(f"  {key}: crossings extrapolated in 1/n to D_c = {v['D_c']:.4f} +- {v['uncertainty']:.4f} "
+                      f"(fits {', '.join(f'{k} {x:.4f}' for k, x in v['fits'].items())}; reference {D_C}; "
+                      f"{v['points']} crossings)")
+        if network:
+            from tnfast.experiments.phases_network import run_network
+
+            t0 = time.perf_counter()
+            print("Networks trained on states, tensorized by TT-RSS:", flush=True)
+            results["network"] = run_network(progress=progress, threads=blas_threads, **(network_options or {}))
+            results["network"]["time_s"] = time.perf_counter() - t0
+            print("  state, network: network fidelity, tensorized fidelity, SPT order tensorized / exact")
+            for r in results["network"]["rows"]:
+                nf = "-" if r["network_fidelity"] is None else f"{r['network_fidelity']:.4f}"
+                print(f"  {r['state']:18s} {r['network']:18s} {nf:>7s}  {r['tt_fidelity']:.4f}  "
+                      f"{r['tt_spt_order']:+.4f} / {r['exact_order']:+.4f}")
     (out / "results.json").write_text(json.dumps(results, indent=2))
     files = _plots(out, results)
     print(f"wrote {out / 'results.json'} and {', '.join(files)}")
@@ -313,13 +467,18 @@ def _ints(s):
 
 
 def _cmd(args):
-    if not (args.aklt or args.diagram):
+    if not (args.aklt or args.diagram or args.network):
         args.aklt = True
+    net_opts = {"n": args.network_n, "states": [v for v in args.network_states.split(",") if v],
+                "variants": [v for v in args.network_variants.split(",") if v], "train_samples": args.train_samples,
+                "epochs": args.epochs, "hidden": args.hidden, "n_pivots": args.network_pivots,
+                "block": args.network_block or None}
     Ds = _floats(args.D) if args.D else None
     run(aklt=args.aklt, diagram=args.diagram, out=args.out, aklt_sizes=_ints(args.aklt_sizes),
         aklt_samples=_ints(args.aklt_samples), seeds=args.seeds, sizes=_ints(args.sizes), Ds=Ds,
         bond_dim=args.bond_dim, sweeps=args.sweeps, n_samples=args.samples, blas_threads=args.blas_threads,
-        progress=not args.no_progress)
+        progress=not args.no_progress, tensorize_sizes=_ints(args.tensorize_sizes) if args.tensorize_sizes else None,
+        edge_rows=args.edge_rows, network=args.network, network_options=net_opts)
     return 0
 
 
@@ -327,6 +486,7 @@ def register_repro(sub):
     p = sub.add_parser("phases", help="SPT phases from tensorized black boxes: AKLT, spin-1 chain with anisotropy D")
     p.add_argument("--aklt", action="store_true", help="tensorize the AKLT state (default when nothing is chosen)")
     p.add_argument("--diagram", action="store_true", help="Haldane / large-D transition from DMRG and tensorized states")
+    p.add_argument("--network", action="store_true", help="networks trained on the AKLT and DMRG states, tensorized")
     p.add_argument("--out", default="results/phases")
     p.add_argument("--aklt-sizes", default="100,200,500", help="chain lengths, comma separated")
     p.add_argument("--aklt-samples", default="2,4,6,8,10,12,14,16,20", help="numbers of pivots N")
@@ -336,6 +496,19 @@ def register_repro(sub):
     p.add_argument("--bond-dim", type=int, default=32, help="DMRG bond dimension")
     p.add_argument("--sweeps", type=int, default=8, help="DMRG sweeps (at most)")
     p.add_argument("--samples", type=int, default=200, help="TT-RSS pivots per diagram state")
+    p.add_argument("--tensorize-sizes", default="", help="diagram lengths at which the states are also tensorized "
+                   "(default: all; DMRG alone elsewhere, for the finite-size extrapolation)")
+    p.add_argument("--edge-rows", type=int, default=4, help="samples completed with every configuration of the "
+                   "first and last sites as extra pivots (0: samples only)")
+    p.add_argument("--network-n", type=int, default=16, help="chain length of the network part")
+    p.add_argument("--network-states", default="aklt,D=0,D=1.5", help="aklt and/or D=<value> (DMRG ground states)")
+    p.add_argument("--network-variants", default="mlp-amplitudes,ar-positive,ar-marshall",
+                   help="networks: ar-marshall, ar-positive, mlp-amplitudes (see tnfast.experiments.phases_network)")
+    p.add_argument("--network-block", type=int, default=0, help="SPT block length (default 2 floor(n / 8))")
+    p.add_argument("--train-samples", type=int, default=20000, help="samples of |psi|^2 the networks learn from")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--hidden", type=int, default=48, help="GRU width")
+    p.add_argument("--network-pivots", type=int, default=200, help="TT-RSS pivots for the networks")
     p.add_argument("--blas-threads", type=int, default=1)
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd)
