@@ -15,8 +15,6 @@
 #include <string>
 #include <utility>
 
-#include <Eigen/QR>
-
 #include "tnfast/cancel.hpp"
 #include "tnfast/linalg.hpp"
 #include "tnfast/memory.hpp"
@@ -220,23 +218,24 @@ class Sketcher {
 
   // Fixes the suffix classes of site j's sketch (before its grid is made).
   void set_columns(Index j, std::vector<Index> cols) { cols_[size_t(j)] = std::move(cols); }
+  // Chooses the suffix classes of a site when its grid is first needed (sites without fixed
+  // columns); they may depend only on the earlier sites' columns.
+  void set_planner(std::function<std::vector<Index>(Index)> plan) { plan_ = std::move(plan); }
   const std::vector<Index>& columns(Index j) const { return cols_[size_t(j)]; }
 
   // The complete sketch of site j (rows a * |X_j| + x, one column per suffix class), batched
-  // with later sites whose columns are already fixed when `lookahead`.
-  Mat<T> evaluate(Index j, bool lookahead) {
-    lookahead_ = lookahead;
+  // with the points of later sites.
+  Mat<T> evaluate(Index j) {
     first_ = j;
-    if (grids_.empty()) grids_.push_back(make_grid(j, cols_[size_t(j)]));
+    if (grids_.empty()) grids_.push_back(make_grid(j, planned(j)));
     return finish_front();
   }
 
-  // Sketch columns of site j for extra suffix classes (appended to its columns); no look-ahead.
+  // Sketch columns of site j for extra suffix classes, appended to its columns (the pending
+  // grids of later sites stay as they are).
   Mat<T> extend(Index j, const std::vector<Index>& extra) {
-    lookahead_ = false;
     first_ = j;
-    grids_.clear();
-    grids_.push_back(make_grid(j, extra));
+    grids_.push_front(make_grid(j, extra));
     Mat<T> Phi = finish_front();
     auto& c = cols_[size_t(j)];
     c.insert(c.end(), extra.begin(), extra.end());
@@ -344,6 +343,11 @@ class Sketcher {
     }
   }
 
+  const std::vector<Index>& planned(Index j) {
+    if (cols_[size_t(j)].empty() && plan_) cols_[size_t(j)] = plan_(j);
+    return cols_[size_t(j)];
+  }
+
   // One call of f on up to batch_ pending points, from site first_ on.
   void run_batch() {
     const Problem& p = L_.p;
@@ -352,9 +356,8 @@ class Sketcher {
     for (size_t gi = 0; Index(rows_.size()) < batch_; ++gi) {
       if (gi == grids_.size()) {
         const Index j = first_ + Index(gi);
-        // bound the look-ahead memory; a site's columns must be fixed to make its grid
-        if (!lookahead_ || j >= L_.m || ahead_values >= batch_ || cols_[size_t(j)].empty()) break;
-        grids_.push_back(make_grid(j, cols_[size_t(j)]));
+        if (j >= L_.m || ahead_values >= batch_) break;  // bound the look-ahead memory
+        grids_.push_back(make_grid(j, planned(j)));
       }
       Grid& G = grids_[gi];
       if (gi > 0) ahead_values += G.Phi.size();
@@ -412,7 +415,7 @@ class Sketcher {
   std::vector<std::vector<Index>> cols_;  // per site: its suffix classes, once fixed
   std::deque<Grid> grids_;                // grids of sites first_, first_ + 1, ...
   Index first_ = 0, batch_ = 1;
-  bool lookahead_ = true;
+  std::function<std::vector<Index>(Index)> plan_;
   std::vector<double> pts_, vals_;
   std::vector<std::pair<Index, Index>> rows_;  // (grid, q) of each row of the batch
   Mat<T> prev_;                                // the previous site's complete sketch
@@ -465,18 +468,18 @@ Mat<T> recurse(const Layout& L, const Classes& cl, Index k, const Mat<T>& AG, In
 
 // ---- the adaptive sketch's columns ---------------------------------------------------------
 
-// Suffix classes of z[:, k+1:] for site k: the tails of the previous site's columns, most
-// informative first (`order`: the previous site's column positions by rank-revealing QR), then
+// Suffix classes of z[:, k+1:] for site k: the tails of the previous site's columns (so that
+// the points (s, x, t) with x the value the sample behind t holds at k are copies), then
 // classes drawn at random; `target` in all (every class when fewer).
-std::vector<Index> choose_columns(const Classes& cl, Index k, const std::vector<Index>& prev_cols,
-                                  const std::vector<Index>& order, Index target, std::mt19937_64& rng) {
+std::vector<Index> choose_columns(const Classes& cl, Index k, const std::vector<Index>& prev_cols, Index target,
+                                  std::mt19937_64& rng) {
   const Index nT = Index(cl.suf[size_t(k + 1)].rep.size());
   target = std::min(target, nT);
   std::vector<char> used(size_t(nT), 0);
   std::vector<Index> cols;
-  for (Index b : order) {
+  for (Index c : prev_cols) {
     if (Index(cols.size()) >= target) break;
-    const Index t = cl.suf[size_t(k + 1)].id[size_t(cl.suf[size_t(k)].rep[size_t(prev_cols[size_t(b)])])];
+    const Index t = cl.suf[size_t(k + 1)].id[size_t(cl.suf[size_t(k)].rep[size_t(c)])];
     if (!used[size_t(t)]) {
       used[size_t(t)] = 1;
       cols.push_back(t);
@@ -505,18 +508,6 @@ std::vector<Index> more_columns(const Classes& cl, Index k, const std::vector<In
   std::shuffle(rest.begin(), rest.end(), rng);
   if (Index(rest.size()) > count) rest.resize(size_t(count));
   return rest;
-}
-
-// Column positions of C, most informative first (QR with column pivoting).
-template <class T>
-std::vector<Index> column_order(const Mat<T>& C) {
-  std::vector<Index> order(size_t(C.cols()));
-  std::iota(order.begin(), order.end(), Index(0));
-  if (C.rows() == 0 || C.cols() == 0) return order;
-  Eigen::ColPivHouseholderQR<Mat<T>> qr(C);
-  const auto& perm = qr.colsPermutation().indices();
-  for (Index i = 0; i < C.cols(); ++i) order[size_t(i)] = Index(perm(i));
-  return order;
 }
 
 }  // namespace
@@ -550,17 +541,30 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
   Result<T> res;
   res.cores.resize(size_t(m));
   Sketcher<T> sketcher(L, cl, opt, f, res);
-  if (!adaptive)
+  std::mt19937_64 rng(opt.seed);
+  Mat<T> A = Mat<T>::Ones(1, 1);  // left factor on the unique prefixes
+  Index Dprev = 1;                // the latest bond found
+  if (!adaptive) {
     for (Index k = 0; k < m; ++k) {
       std::vector<Index> all(cl.suf[size_t(k + 1)].rep.size());
       std::iota(all.begin(), all.end(), Index(0));
       sketcher.set_columns(k, std::move(all));
     }
-  std::mt19937_64 rng(opt.seed);
-  std::vector<Index> order;  // adaptive: the previous site's columns, most informative first
+  } else {
+    // The columns of site j are chosen when its grid is first needed, possibly before the
+    // earlier sites are trimmed: the expected bond is the user's rank (or the latest bond
+    // found), within the bounds of the dimensions on either side.
+    sketcher.set_planner([&](Index j) {
+      double left = 1;
+      for (Index i = 0; i <= j && left < 1e18; ++i) left *= double(L.phys(i));
+      double guess = std::min(left, L.rest(j));
+      guess = std::min(guess, double(opt.rank > 0 ? opt.rank : Dprev));
+      if (j == m - 1) guess = 1;
+      static const std::vector<Index> none;
+      return choose_columns(cl, j, j > 0 ? sketcher.columns(j - 1) : none, Index(guess) + over, rng);
+    });
+  }
 
-  Mat<T> A = Mat<T>::Ones(1, 1);  // left factor on the unique prefixes
-  Index Dprev = 1;
   for (Index k = 0; k < m; ++k) {
     const Index nS = Index(cl.pre[size_t(k)].rep.size());
     const Index nT = Index(cl.suf[size_t(k + 1)].rep.size());
@@ -570,14 +574,7 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
 
     // 1. sketch
     auto t0 = clock_type::now();
-    if (adaptive) {
-      // first guess of the bond: the cap under a user rank, else the previous bond
-      const Index guess = last ? 1 : (opt.rank > 0 ? cap : std::min(cap, Dprev));
-      static const std::vector<Index> none;
-      sketcher.set_columns(
-          k, choose_columns(cl, k, k > 0 ? sketcher.columns(k - 1) : none, order, guess + over, rng));
-    }
-    Mat<T> Phi = sketcher.evaluate(k, !adaptive);
+    Mat<T> Phi = sketcher.evaluate(k);
     res.times.sketch += seconds_since(t0);
 
     // 2. embedding fit; 3. trim (adaptive: more columns while the sketch is short of the rank)
@@ -610,7 +607,6 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
       B = std::move(tr.B);
       res.bonds.push_back(Dk);
       res.discarded.push_back(tr.discarded);
-      if (adaptive) order = column_order<T>(Cm);
     } else {
       B = std::move(Cm);
     }
