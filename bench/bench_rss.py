@@ -218,7 +218,7 @@ def run_tnfast(case, batch_size=4096, sketch="samples", oversample=4):
         return out
     kw = dict(embedding="poly", domain=case["domain"], rank=case["rank"], batch_size=batch_size, seed=0)
     if sketch != "samples":
-        kw.update(sketch=sketch, oversample=oversample)
+        kw.update(sketch=sketch, oversample=oversample, **EXTRA)
     if case["vector"]:
         kw.update(labels=case["labels"], out_position=case["out_position"])
     t0 = time.perf_counter()
@@ -308,6 +308,7 @@ def worker(method, case_name, repeats):
 
 
 BASELINE = None  # package tree of the tnfast-base method (--baseline)
+EXTRA = {}  # more keyword arguments of the adaptive runs (experiments)
 
 
 def _subprocess(method, case_name, repeats, memory_mode):

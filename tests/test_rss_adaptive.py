@@ -72,6 +72,22 @@ def test_adaptive_grows_when_the_sketch_is_short():
     assert max(info.site_columns) >= 9
 
 
+def test_adaptive_takes_every_suffix_where_f_is_approximated():
+    """A rank cap below f's bond: every trim discards weight, so every site takes all suffixes
+    and the result is the published sketch's; with tail_tol above the discarded weight the
+    sketch stays short (fewer evaluations, a different approximation)."""
+    f, samples, test = _case(n=20, bond=8, N=30, seed=4)
+    kw = dict(embedding="poly", domain=[0.0, 1.0], rank=3, seed=0)
+    a, ia = tt_rss(f, samples, **kw)
+    b, ib = tt_rss(f, samples, sketch="adaptive", **kw)
+    assert max(ia.discarded) > 1e-4
+    ea, eb = rel_err(tt_evaluate(a, test, "poly"), f(test)), rel_err(tt_evaluate(b, test, "poly"), f(test))
+    assert abs(ea - eb) < 1e-8 * max(1.0, ea)
+    assert ib.site_columns[5:-3] == ia.site_columns[5:-3]
+    _, ic = tt_rss(f, samples, sketch="adaptive", tail_tol=1.0, **kw)
+    assert ic.n_evals < 0.6 * ia.n_evals
+
+
 def test_adaptive_reproducible_with_a_seed():
     f, samples, _ = _case(n=30, bond=4, N=30, seed=1)
     kw = dict(embedding="poly", domain=[0.0, 1.0], rank=4, sketch="adaptive")
@@ -105,6 +121,8 @@ def test_bad_sketch_arguments():
         tt_rss(f, samples, rank=2, sketch=None)
     with pytest.raises(ValueError, match="oversample"):
         tt_rss(f, samples, rank=2, sketch="adaptive", oversample=0)
+    with pytest.raises(ValueError, match="tail_tol"):
+        tt_rss(f, samples, rank=2, sketch="adaptive", tail_tol=-1.0)
 
 
 def test_verbose_progress_counts_evaluations(capfd, monkeypatch):

@@ -544,6 +544,7 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
   std::mt19937_64 rng(opt.seed);
   Mat<T> A = Mat<T>::Ones(1, 1);  // left factor on the unique prefixes
   Index Dprev = 1;                // the latest bond found
+  bool approximated = false;      // adaptive: the latest trim cut more than tail_tol
   if (!adaptive) {
     for (Index k = 0; k < m; ++k) {
       std::vector<Index> all(cl.suf[size_t(k + 1)].rep.size());
@@ -560,8 +561,10 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
       double guess = std::min(left, L.rest(j));
       guess = std::min(guess, double(opt.rank > 0 ? opt.rank : Dprev));
       if (j == m - 1) guess = 1;
+      if (approximated) guess = 1e18;  // f is approximated here: every suffix, as in the samples sketch
       static const std::vector<Index> none;
-      return choose_columns(cl, j, j > 0 ? sketcher.columns(j - 1) : none, Index(guess) + over, rng);
+      return choose_columns(cl, j, j > 0 ? sketcher.columns(j - 1) : none,
+                            guess >= 1e17 ? std::numeric_limits<Index>::max() / 2 : Index(guess) + over, rng);
     });
   }
 
@@ -588,9 +591,17 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
       t0 = clock_type::now();
       Trimmed<T> tr = trim<T>(Cm, cap, opt.cutoff, cond);
       res.times.trim += seconds_since(t0);
-      while (adaptive && Phi.cols() < nT && tr.rank + over > Phi.cols()) {
+      // The sketch is short while the rank it keeps comes within `oversample` of its columns
+      // (the rank may not be revealed), or while the trim cuts more than `tail_tol` of its
+      // weight (f is approximated here, and the kept space depends on the suffixes chosen).
+      auto is_short = [&](const Trimmed<T>& t) {
+        return Phi.cols() < nT && (t.rank + over > Phi.cols() || t.discarded > opt.tail_tol);
+      };
+      if (adaptive) approximated = false;
+      while (adaptive && is_short(tr)) {
         t0 = clock_type::now();
-        const Index add = std::max<Index>({over, Phi.cols() / 2, tr.rank + over - Phi.cols(), 1});
+        approximated = approximated || tr.discarded > opt.tail_tol;
+        const Index add = approximated ? nT : std::max<Index>({over, Phi.cols() / 2, tr.rank + over - Phi.cols(), 1});
         const Mat<T> extra = sketcher.extend(k, more_columns(cl, k, sketcher.columns(k), add, rng));
         Mat<T> grown(Phi.rows(), Phi.cols() + extra.cols());
         grown << Phi, extra;

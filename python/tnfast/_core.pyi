@@ -19,6 +19,7 @@ class RSSOptions:
     recurse_sketch: bool
     reuse: bool
     oversample: int
+    tail_tol: float
     seed: int
     sketch: str
     def __init__(self) -> None: ...

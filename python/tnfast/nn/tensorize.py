@@ -74,7 +74,8 @@ def model_function(model: torch.nn.Module, *, softmax_sqrt: bool = True, input_s
 def tensorize(model: torch.nn.Module, samples, *, softmax_sqrt: bool = True, embedding="poly", rank=10,
               cutoff=None, domain=None, domain_multiplier: int = 1, labels=None, out_position=None,
               batch_size: int = 4096, seed=None, dtype=np.float64, model_dtype=None, input_shape=None,
-              device=None, verbose: bool = False, dim=None, sketch: str = "samples", oversample: int = 4):
+              device=None, verbose: bool = False, dim=None, sketch: str = "samples", oversample: int = 4,
+              tail_tol: float = 1e-4):
     """Tensorize a classifier ``x -> sqrt(softmax(model(x)))`` into an MPS with TT-RSS.
 
     Parameters
@@ -86,7 +87,7 @@ def tensorize(model: torch.nn.Module, samples, *, softmax_sqrt: bool = True, emb
     softmax_sqrt : bool
         Tensorize square roots of probabilities (default) or the raw logits.
     embedding, rank, cutoff, domain, domain_multiplier, labels, out_position, batch_size, seed,
-    dtype, verbose, dim, sketch, oversample
+    dtype, verbose, dim, sketch, oversample, tail_tol
         As in :func:`tnfast.tt_rss` (``rank`` defaults to 10); ``sketch="adaptive"`` asks the
         network for far fewer evaluations.
     model_dtype : torch.dtype, optional
@@ -125,7 +126,7 @@ def tensorize(model: torch.nn.Module, samples, *, softmax_sqrt: bool = True, emb
         tt, info = tt_rss(f, flat, embedding=embedding, domain=domain, domain_multiplier=domain_multiplier,
                           rank=rank, cutoff=cutoff, labels=labels, out_position=out_position,
                           batch_size=batch_size, seed=seed, dtype=dtype, verbose=verbose, dim=dim,
-                          sketch=sketch, oversample=oversample)
+                          sketch=sketch, oversample=oversample, tail_tol=tail_tol)
     finally:
         model.train(was_training)
     mps = MPSModel.from_tensor_train(tt, info.embedding, info.out_position, domains=info.domains,
