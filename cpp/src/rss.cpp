@@ -597,11 +597,11 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
       auto is_short = [&](const Trimmed<T>& t) {
         return Phi.cols() < nT && (t.rank + over > Phi.cols() || t.discarded > opt.tail_tol);
       };
-      if (adaptive) approximated = false;
       while (adaptive && is_short(tr)) {
         t0 = clock_type::now();
-        approximated = approximated || tr.discarded > opt.tail_tol;
-        const Index add = approximated ? nT : std::max<Index>({over, Phi.cols() / 2, tr.rank + over - Phi.cols(), 1});
+        const Index add = tr.discarded > opt.tail_tol
+                              ? nT
+                              : std::max<Index>({over, Phi.cols() / 2, tr.rank + over - Phi.cols(), 1});
         const Mat<T> extra = sketcher.extend(k, more_columns(cl, k, sketcher.columns(k), add, rng));
         Mat<T> grown(Phi.rows(), Phi.cols() + extra.cols());
         grown << Phi, extra;
@@ -614,6 +614,7 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
         tr = trim<T>(Cm, cap, opt.cutoff, cond);
         res.times.trim += seconds_since(t0);
       }
+      approximated = tr.discarded > opt.tail_tol;
       Dk = tr.rank;
       B = std::move(tr.B);
       res.bonds.push_back(Dk);
