@@ -53,7 +53,7 @@ struct Options {
   bool reuse = true;            // copy values of grid points already evaluated at the previous site
   Sketch sketch = Sketch::samples;
   Index oversample = 4;         // adaptive: suffixes kept beyond the bond dimension
-  double tail_tol = 1e-4;       // adaptive: all suffixes where the trim cuts more (relative) weight
+  double tail_tol = 1e-8;       // adaptive: all suffixes where the trim cuts more (relative) weight
   std::uint64_t seed = 0;       // adaptive: random choice of the suffixes added
   std::function<void(const SiteReport&)> progress;  // called after each site (optional)
 };

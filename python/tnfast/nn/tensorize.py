@@ -75,7 +75,7 @@ def tensorize(model: torch.nn.Module, samples, *, softmax_sqrt: bool = True, emb
               cutoff=None, domain=None, domain_multiplier: int = 1, labels=None, out_position=None,
               batch_size: int = 4096, seed=None, dtype=np.float64, model_dtype=None, input_shape=None,
               device=None, verbose: bool = False, dim=None, sketch: str = "samples", oversample: int = 4,
-              tail_tol: float = 1e-4):
+              tail_tol: float = 1e-8):
     """Tensorize a classifier ``x -> sqrt(softmax(model(x)))`` into an MPS with TT-RSS.
 
     Parameters
