@@ -77,6 +77,11 @@ struct Result {
 };
 
 // Runs TT-RSS.  Throws invalid_argument on inconsistent input (|X_j| < d, bad labels, ...).
+// Each site: 1. sketch (f on the grid, batched; copies from the previous site), 2. embedding
+// fit, 3. trim (shared with TT-RS), 4. core solve (shared with TT-RS), 5. recursion.  With
+// Sketch::adaptive a site's sketch holds r + oversample suffixes (r: the rank, or the latest
+// bond), more while the trim's rank comes within `oversample` of them, and every suffix where
+// the trim discards more than `tail_tol` (see tnfast.tt_rss).
 template <class T>
 Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f);
 
