@@ -8,14 +8,23 @@ Cases (same function, samples, domain and embedding for both):
   MLP         Linear(144,500)-ReLU-Linear(500,200)-ReLU-Linear(200,10) trained on MNIST resized
               to 12x12 (binarised pixels), tensorized sqrt(softmax) with rank 10, N training
               images as pivots; metric: % of 1000 test images whose argmax differs from the NN's.
-Methods: tnfast (batch_size 4096), tnfast-b1024 (batch_size 1024) and tensorkrowch (batch_size
-4096; it never puts more than one site's grid in a batch).  Each (case, method) runs in its own
+  noisy       the random TT (n=100, N=30, torch f) plus Gaussian noise of standard deviation 1e-6 x
+              the rms value, drawn afresh at each call ("noisy-<n>-<N>"); test error against the
+              noiseless TT.
+Methods: tnfast (batch_size 4096, the published sketch), tnfast-adaptive (sketch="adaptive";
+tnfast-adaptive-o<p>: with oversample=p),
+tnfast-b1024 (batch_size 1024), tnfast-base (the published sketch from the package tree given by
+--baseline, e.g. a copy of an earlier build, for before/after ratios) and tensorkrowch
+(batch_size 4096; it never puts more than one site's grid in a batch).  Each (case, method) runs in its own
 subprocess (timing: best of --repeats); peak memory comes from one more subprocess run: the rise
 of the process's peak resident set during the call (VmHWM cleared just before the call), with
 blocks >= 64 KiB mmapped so that freed memory leaves the resident set.
 
   python bench/bench_rss.py --table            # all cases, prints the table
   python bench/bench_rss.py --table --quick    # n=100 random TT and the MLP with N=30 only
+  python bench/bench_rss.py --table --methods tnfast tnfast-adaptive tensorkrowch \
+      --cases tt-100-30 tt-500-35 mlp-30 mlp-100 noisy-100-30
+  python bench/bench_rss.py --table --methods tnfast-base tnfast --baseline /tmp/base/python
   pytest bench/bench_rss.py                    # pytest-benchmark, n=100 case
 """
 
@@ -32,7 +41,7 @@ import time
 import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "python"))
+sys.path.insert(0, os.environ.get("BENCH_RSS_TNFAST") or str(ROOT / "python"))
 CACHE = pathlib.Path(os.environ.get("TNFAST_CACHE") or pathlib.Path.home() / ".cache" / "tnfast")
 
 
@@ -57,7 +66,7 @@ def _reset_peak():
 
 # ---- cases --------------------------------------------------------------------------------
 
-def random_tt_case(n, N, bond=10, d=2, seed=0, compiled_f=False):
+def random_tt_case(n, N, bond=10, d=2, seed=0, compiled_f=False, noise=0.0):
     import torch
     rng = np.random.default_rng(seed)
     # well-conditioned random TT: every slice G[:, p, :] is a block of a random orthogonal matrix
@@ -96,7 +105,18 @@ def random_tt_case(n, N, bond=10, d=2, seed=0, compiled_f=False):
         f = f_compiled
     samples = rng.integers(0, 2, (N, n)).astype(np.float64)
     test = rng.integers(0, 2, (1000, n)).astype(np.float64)
-    return dict(f=f, samples=samples, test=test, domain=np.array([0.0, 1.0]), rank=bond, vector=False)
+    case = dict(f=f, samples=samples, test=test, domain=np.array([0.0, 1.0]), rank=bond, vector=False)
+    if noise > 0:
+        # a noisy black box: fresh Gaussian noise at every call, relative to the rms value
+        with torch.no_grad():
+            scale = noise * float(f_torch(torch.from_numpy(test)).pow(2).mean().sqrt())
+        gen = torch.Generator().manual_seed(seed + 1)
+
+        def f_noisy(x):
+            v = f_torch(x)
+            return v + scale * torch.randn(v.shape, generator=gen, dtype=v.dtype)
+        case.update(f=f_noisy, f_clean=f_torch)
+    return case
 
 
 def _mnist12():
@@ -159,6 +179,8 @@ def build_case(name):
         return random_tt_case(int(rest[0]), int(rest[1]))
     if kind == "ttc":
         return random_tt_case(int(rest[0]), int(rest[1]), compiled_f=True)
+    if kind == "noisy":
+        return random_tt_case(int(rest[0]), int(rest[1]), noise=1e-6)
     if kind == "mlp":
         return mlp_case(int(rest[0]))
     raise ValueError(name)
@@ -182,7 +204,7 @@ def _eval_cores_poly(cores, x, out_position=None):
     return v[:, :, 0]
 
 
-def run_tnfast(case, batch_size=4096):
+def run_tnfast(case, batch_size=4096, sketch="samples", oversample=4):
     import torch
     import tnfast
     f_t = case["f"]
@@ -195,6 +217,8 @@ def run_tnfast(case, batch_size=4096):
         t_in_f[1] += x.shape[0]
         return out
     kw = dict(embedding="poly", domain=case["domain"], rank=case["rank"], batch_size=batch_size, seed=0)
+    if sketch != "samples":
+        kw.update(sketch=sketch, oversample=oversample, **EXTRA)
     if case["vector"]:
         kw.update(labels=case["labels"], out_position=case["out_position"])
     t0 = time.perf_counter()
@@ -243,8 +267,11 @@ def worker(method, case_name, repeats):
     case = build_case(case_name)
     if method == "tensorkrowch":
         run = run_tensorkrowch
-    elif method == "tnfast":
+    elif method in ("tnfast", "tnfast-base"):
         run = run_tnfast
+    elif method.startswith("tnfast-adaptive"):  # tnfast-adaptive or tnfast-adaptive-o<oversample>
+        over = int(method.split("-o")[1]) if "-o" in method else 4
+        run = lambda c: run_tnfast(c, sketch="adaptive", oversample=over)  # noqa: E731
     else:  # tnfast-b<batch size>
         run = lambda c: run_tnfast(c, batch_size=int(method.split("-b")[1]))  # noqa: E731
     run(random_tt_case(6, 4, bond=2))  # warm-up: load every code path before measuring memory
@@ -260,8 +287,9 @@ def worker(method, case_name, repeats):
     best = int(np.argmin(times))
     import torch as _t
     x = case["test"]
+    f_ref = case.get("f_clean", case["f"])
     with _t.no_grad():
-        ref = case["f"](_t.from_numpy(x)).numpy()
+        ref = f_ref(_t.from_numpy(x)).numpy()
     approx = _eval_cores_poly(cores, x, outp if case["vector"] else None)
     res = dict(method=method, case=case_name, time=times[best], f_time=f_times[best], peak_bytes=peak, evals=evals,
                bonds=max(c.shape[2] for c in cores[:-1]))
@@ -273,14 +301,22 @@ def worker(method, case_name, repeats):
         res["test_error"] = float(np.linalg.norm(approx[:, 0] - ref[:, 0]) / np.linalg.norm(ref))
     s = case["samples"]
     with _t.no_grad():
-        fs = case["f"](_t.from_numpy(s)).numpy()
+        fs = f_ref(_t.from_numpy(s)).numpy()
     ps = _eval_cores_poly(cores, s, outp if case["vector"] else None)
     res["pivot_error"] = float(np.linalg.norm(ps - fs) / np.linalg.norm(fs))
     print("RESULT " + json.dumps(res))
 
 
+BASELINE = None  # package tree of the tnfast-base method (--baseline)
+EXTRA = {}  # more keyword arguments of the adaptive runs (experiments)
+
+
 def _subprocess(method, case_name, repeats, memory_mode):
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    if method == "tnfast-base":
+        if BASELINE is None:
+            return dict(method=method, case=case_name, error="tnfast-base needs --baseline DIR")
+        env["BENCH_RSS_TNFAST"] = str(BASELINE)
     if memory_mode:
         # Large blocks are mmapped and returned on free, so the resident-set peak follows the
         # live allocations of the call (and not what the allocator kept from earlier work).
@@ -303,38 +339,44 @@ def run_in_subprocess(method, case_name, repeats):
     return res
 
 
-def table(cases, repeats):
+def table(cases, repeats, methods=("tnfast", "tnfast-adaptive", "tnfast-b1024", "tensorkrowch"), memory=True):
+    """Every method on every case; the ratios are against the last method (the reference)."""
     rows = []
     for name in cases:
         pair = {}
-        for method in ("tnfast", "tnfast-b1024", "tensorkrowch"):
-            r = run_in_subprocess(method, name, repeats if "-500-" not in name else 1)
+        for method in methods:
+            rep = repeats if "-500-" not in name else 1
+            r = run_in_subprocess(method, name, rep) if memory else _subprocess(method, name, rep, memory_mode=False)
             pair[method] = r
             rows.append(r)
             print(json.dumps(r), file=sys.stderr)
-        b = pair["tensorkrowch"]
+        b = pair[methods[-1]]
         if "error" in b:
             continue
-        for a in (pair["tnfast"], pair["tnfast-b1024"]):
+        for m in methods[:-1]:
+            a = pair[m]
             if "error" in a:
                 continue
             a["speedup"] = b["time"] / a["time"]
             a["speedup_excl_f"] = (b["time"] - b["f_time"]) / max(1e-9, a["time"] - a["f_time"])
-    hdr = (f"{'case':<12} {'method':<13} {'time s':>9} {'in f s':>8} {'algo s':>8} {'evals':>8} {'peak MiB':>9} "
-           f"{'test err':>10} {'pivot err':>10} {'disagree%':>9} {'speedup':>8} {'algo x':>8}")
+            a["evals_ratio"] = a["evals"] / max(1, b["evals"])
+    print(f"ratios: against {methods[-1]} (speedup = its time / this time; evals/ref = this count / its count)")
+    hdr = (f"{'case':<12} {'method':<15} {'time s':>9} {'in f s':>8} {'algo s':>8} {'evals':>8} {'evals/ref':>9} "
+           f"{'peak MiB':>9} {'test err':>10} {'pivot err':>10} {'disagree%':>9} {'speedup':>8} {'algo x':>8}")
     print(hdr)
     print("-" * len(hdr))
     for r in rows:
         if "error" in r:
-            print(f"{r['case']:<12} {r['method']:<13} FAILED: {r['error'][-200:]!r}")
+            print(f"{r['case']:<12} {r['method']:<15} FAILED: {r['error'][-200:]!r}")
             continue
         mem = f"{r['peak_bytes'] / 2**20:9.1f}" if r.get("peak_bytes") is not None else f"{'n/a':>9}"
         dis = f"{r['disagree_pct']:9.1f}" if "disagree_pct" in r else f"{'':>9}"
         sp = f"{r['speedup']:8.1f}" if "speedup" in r else f"{'':>8}"
         sa = f"{r['speedup_excl_f']:8.1f}" if "speedup_excl_f" in r else f"{'':>8}"
-        print(f"{r['case']:<12} {r['method']:<13} {r['time']:9.3f} {r['f_time']:8.3f} "
-              f"{r['time'] - r['f_time']:8.3f} {r.get('evals', 0):8d} {mem} {r['test_error']:10.2e} {r['pivot_error']:10.2e} "
-              f"{dis} {sp} {sa}")
+        er = f"{r['evals_ratio']:9.3f}" if "evals_ratio" in r else f"{'':>9}"
+        print(f"{r['case']:<12} {r['method']:<15} {r['time']:9.3f} {r['f_time']:8.3f} "
+              f"{r['time'] - r['f_time']:8.3f} {r.get('evals', 0):8d} {er} {mem} {r['test_error']:10.2e} "
+              f"{r['pivot_error']:10.2e} {dis} {sp} {sa}")
     nn = [r for r in rows if "nn_acc" in r]
     if nn:
         print(f"MLP test accuracy (MNIST 12x12 binarised): {nn[0]['nn_acc']:.3f}")
@@ -351,6 +393,11 @@ def test_bench_rss_tnfast(benchmark):
     benchmark.pedantic(lambda: run_tnfast(case), rounds=3, iterations=1)
 
 
+def test_bench_rss_tnfast_adaptive(benchmark):
+    case = _pytest_case()
+    benchmark.pedantic(lambda: run_tnfast(case, sketch="adaptive"), rounds=3, iterations=1)
+
+
 def test_bench_rss_tensorkrowch(benchmark):
     pytest = __import__("pytest")
     pytest.importorskip("tensorkrowch")
@@ -364,6 +411,10 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="only the small cases")
     ap.add_argument("--cases", nargs="*", help="case names, e.g. tt-100-30 tt-500-35 mlp-30 mlp-100")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--methods", nargs="*", help="methods, the last one the reference of the ratios "
+                    "(default: tnfast tnfast-adaptive tnfast-b1024 tensorkrowch)")
+    ap.add_argument("--baseline", help="package tree (holding tnfast/) of the tnfast-base method")
+    ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory run")
     ap.add_argument("--worker", nargs=2, metavar=("METHOD", "CASE"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
@@ -371,7 +422,9 @@ def main(argv=None):
         return
     cases = args.cases or (["tt-100-30", "ttc-100-30", "mlp-30"] if args.quick else
                            ["tt-100-30", "ttc-100-30", "tt-500-35", "ttc-500-35", "mlp-30", "mlp-100"])
-    table(cases, args.repeats)
+    global BASELINE
+    BASELINE = args.baseline
+    table(cases, args.repeats, *([tuple(args.methods)] if args.methods else []), memory=not args.no_memory)
 
 
 if __name__ == "__main__":

@@ -62,3 +62,15 @@ def test_tensorize_images_low_rank_runs():
     assert np.isfinite(info.pivot_error)
     with pytest.raises(TypeError, match="model"):
         tensorize(lambda t: t, x)
+
+
+def test_tensorize_adaptive_sketch_exact_on_all_points():
+    n, C = 8, 3
+    model = small_mlp(n, C, seed=2, dtype=torch.float64)
+    allx = np.array(list(itertools.product([0.0, 1.0], repeat=n)))
+    mps = tensorize(model, allx, embedding="basis", domain=[0.0, 1.0], rank=64, seed=0, sketch="adaptive")
+    info = mps.info
+    assert info.sketch == "adaptive" and sum(info.site_evals) + len(allx) == info.n_evals
+    ref = torch.softmax(model(torch.as_tensor(allx)), -1).sqrt().detach().numpy()
+    tt = mps.to_tensor_train()
+    np.testing.assert_allclose(tt_evaluate(tt, allx, "basis", info.out_position), ref, atol=1e-10)

@@ -27,11 +27,13 @@ std::string describe_point(const double* row, Index n) {
   return os.str();
 }
 
+// The black box and the progress report: called with the GIL held; a Python exception is kept
+// for the caller and the C++ pass is left by CallbackError.
 template <class T>
-py::dict tt_rss_impl(const py::object& f, const py::handle& samples_obj, const py::handle& labels_obj,
-                     const py::handle& features_obj, const py::sequence& domains_obj,
-                     const py::sequence& domain_features_obj, Index n_out, Index out_position, Index rank,
-                     double cutoff, Index batch_size, bool recurse_sketch, bool reuse, bool verbose) {
+rss::Result<T> tt_rss_impl(const py::object& f, const py::handle& samples_obj, const py::handle& labels_obj,
+                           const py::handle& features_obj, const py::sequence& domains_obj,
+                           const py::sequence& domain_features_obj, Index n_out, Index out_position,
+                           const rss::Options& options, const py::object& progress) {
   auto samples = require<double>(samples_obj, "samples", 2);
   const Index N = samples.shape(0), n = samples.shape(1);
   auto features = require<double>(features_obj, "sample_features", 3);
@@ -61,13 +63,18 @@ py::dict tt_rss_impl(const py::object& f, const py::handle& samples_obj, const p
     p.domains.emplace_back(dom.data(), dom.data() + dom.shape(0));
     p.domain_features.push_back(to_mat<double>(domain_features_obj[size_t(j)], "domain features"));
   }
-  rss::Options opt;
-  opt.rank = rank;
-  opt.cutoff = cutoff;
-  opt.batch_size = batch_size;
-  opt.recurse_sketch = recurse_sketch;
-  opt.reuse = reuse;
-  opt.verbose = verbose;
+  rss::Options opt = options;
+  if (!progress.is_none()) {
+    opt.progress = [&progress](const rss::SiteReport& r) {
+      py::gil_scoped_acquire gil;
+      try {
+        progress(r.site, r.sites, r.bond, r.columns, r.n_evals);
+      } catch (py::error_already_set& e) {
+        e.restore();
+        throw CallbackError();
+      }
+    };
+  }
 
   py::object asarray = py::module_::import("numpy").attr("asarray");
   const py::object* asarrayp = &asarray;
@@ -98,23 +105,7 @@ py::dict tt_rss_impl(const py::object& f, const py::handle& samples_obj, const p
   } catch (CallbackError&) {
     throw py::error_already_set();
   }
-  py::dict out;
-  out["cores"] = from_cores<T>(res.cores);
-  out["bonds"] = res.bonds;
-  out["discarded"] = res.discarded;
-  out["grid_sizes"] = res.grid_sizes;
-  out["n_evals"] = res.n_evals;
-  out["n_calls"] = res.n_calls;
-  out["n_reused"] = res.n_reused;
-  py::dict times;
-  times["sketch"] = res.t_sketch;
-  times["callback"] = res.t_callback;
-  times["fit"] = res.t_fit;
-  times["trim"] = res.t_trim;
-  times["solve"] = res.t_solve;
-  times["recurse"] = res.t_recurse;
-  out["times"] = times;
-  return out;
+  return res;
 }
 
 template <class T>
@@ -142,10 +133,22 @@ py::dict tt_rs_impl(const py::handle& samples_obj, Index d, const py::sequence& 
 
 template <class T>
 void def_typed(py::module_& m, const char* suffix) {
+  using R = rss::Result<T>;
+  py::class_<R>(m, (std::string("RSSResult") + (suffix[1] == '3' ? "F32" : "F64")).c_str(),
+                "Result of one TT-RSS pass (compiled core).")
+      .def_property_readonly("cores", [](const R& r) { return from_cores<T>(r.cores); })
+      .def_readonly("bonds", &R::bonds)
+      .def_readonly("discarded", &R::discarded)
+      .def_readonly("grid_sizes", &R::grid_sizes)
+      .def_readonly("site_evals", &R::site_evals)
+      .def_readonly("site_columns", &R::site_columns)
+      .def_readonly("n_evals", &R::n_evals)
+      .def_readonly("n_calls", &R::n_calls)
+      .def_readonly("n_reused", &R::n_reused)
+      .def_readonly("times", &R::times);
   m.def((std::string("tt_rss_") + suffix).c_str(), &tt_rss_impl<T>, py::arg("f"), py::arg("samples"),
         py::arg("labels"), py::arg("sample_features"), py::arg("domains"), py::arg("domain_features"),
-        py::arg("n_out"), py::arg("out_position"), py::arg("rank"), py::arg("cutoff"), py::arg("batch_size"),
-        py::arg("recurse_sketch"), py::arg("reuse"), py::arg("verbose"));
+        py::arg("n_out"), py::arg("out_position"), py::arg("options"), py::arg("progress") = py::none());
   m.def((std::string("tt_rs_") + suffix).c_str(), &tt_rs_impl<T>, py::arg("samples"), py::arg("d"),
         py::arg("left_sketch"), py::arg("right_sketch"), py::arg("rank"), py::arg("cutoff"));
   m.def((std::string("rss_lstsq_") + suffix).c_str(), [](const py::handle& a, const py::handle& b) {
@@ -161,6 +164,35 @@ void def_typed(py::module_& m, const char* suffix) {
 }
 
 void register_rss(py::module_& m) {
+  using O = rss::Options;
+  py::class_<O>(m, "RSSOptions", "Options of one TT-RSS pass (compiled core).")
+      .def(py::init<>())
+      .def_readwrite("rank", &O::rank)
+      .def_readwrite("cutoff", &O::cutoff)
+      .def_readwrite("batch_size", &O::batch_size)
+      .def_readwrite("recurse_sketch", &O::recurse_sketch)
+      .def_readwrite("reuse", &O::reuse)
+      .def_readwrite("oversample", &O::oversample)
+      .def_readwrite("tail_tol", &O::tail_tol)
+      .def_readwrite("seed", &O::seed)
+      .def_property(
+          "sketch", [](const O& o) { return std::string(o.sketch == rss::Sketch::adaptive ? "adaptive" : "samples"); },
+          [](O& o, const std::string& s) {
+            if (s == "samples")
+              o.sketch = rss::Sketch::samples;
+            else if (s == "adaptive")
+              o.sketch = rss::Sketch::adaptive;
+            else
+              throw py::value_error("sketch: expected 'samples' or 'adaptive', got '" + s + "'");
+          });
+  using Tm = rss::Times;
+  py::class_<Tm>(m, "RSSTimes", "Seconds per phase of one TT-RSS pass.")
+      .def_readonly("sketch", &Tm::sketch)
+      .def_readonly("callback", &Tm::callback)
+      .def_readonly("fit", &Tm::fit)
+      .def_readonly("trim", &Tm::trim)
+      .def_readonly("solve", &Tm::solve)
+      .def_readonly("recurse", &Tm::recurse);
   def_typed<float>(m, "f32");
   def_typed<double>(m, "f64");
 }

@@ -1,15 +1,17 @@
-// TT-RSS: one left-to-right pass of sketch / embedding fit / trim / solve / recurse.
+// TT-RSS: one left-to-right pass of sketch / embedding fit / trim / solve / recurse.  The trim
+// and the solve are shared with TT-RS (below).
 #include "tnfast/rss.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
-#include <array>
 #include <deque>
 #include <limits>
 #include <map>
+#include <numeric>
+#include <random>
 #include <string>
 #include <utility>
 
@@ -34,7 +36,11 @@ std::uint64_t key_bits(double v) {
   return b;
 }
 
-// Numerical rank floor: singular values below this fraction of the largest are noise.
+// ---- shared by TT-RSS and TT-RS -------------------------------------------------------------
+
+// Numerical rank floor: singular values below max(rows, cols) * eps * amplification * s_1 are
+// rounding noise (amplification: the condition number of the embedding fit that produced the
+// matrix).
 template <class T>
 Index numerical_rank(const Vec<T>& s, Index rows, Index cols, double amplification) {
   if (s.size() == 0) return 0;
@@ -45,29 +51,464 @@ Index numerical_rank(const Vec<T>& s, Index rows, Index cols, double amplificati
   return std::max<Index>(r, 1);
 }
 
-// Rank of a trimmed unfolding with the cap, the threshold and the noise floor (singular values
-// below max(rows, cols) * eps * amplification * s_1 are rounding noise; amplification is the
-// condition number of the embedding fit that produced the matrix).
-template <class T>
-Index choose_rank(const Vec<T>& s, Index cap, double cutoff, Index rows, Index cols, double amplification,
-                  double* rel_discarded) {
-  double disc = 0;
-  Index r = linalg::truncation_rank<T>(s, cap, cutoff > 0 ? cutoff : 0.0, &disc);
-  r = std::min(r, numerical_rank<T>(s, rows, cols, amplification));
-  double total = 0, kept = 0;
-  for (Index i = 0; i < s.size(); ++i) {
-    total += double(s(i)) * double(s(i));
-    if (i < r) kept += double(s(i)) * double(s(i));
-  }
-  *rel_discarded = total > 0 ? std::sqrt(std::max(0.0, total - kept) / total) : 0.0;
-  return r;
+// Bond cap of the cut after a site of dimension dk: D_{k-1} dk, the product of the remaining
+// physical dimensions, and the user's rank.
+Index bond_cap(Index Dprev, Index dk, double rest, Index rank) {
+  Index cap = Dprev * dk;
+  if (rest < double(cap)) cap = Index(rest);
+  if (rank > 0) cap = std::min(cap, rank);
+  return std::max<Index>(cap, 1);
 }
 
-// Unique-prefix / unique-suffix bookkeeping over the extended sites.
+template <class T>
+struct Trimmed {
+  Mat<T> B;              // leading left singular vectors
+  Index rank = 1;
+  double discarded = 0;  // sqrt(discarded weight / total weight)
+};
+
+// The trim: thin SVD of the sketch, rank by the one truncation rule (linalg::truncation_rank)
+// with the cap lowered to the noise floor.
+template <class T>
+Trimmed<T> trim(const Mat<T>& C, Index cap, double cutoff, double amplification) {
+  Mat<T> U, V;
+  Vec<T> s;
+  linalg::svd<T>(C, U, s, V);
+  const Index floor = numerical_rank<T>(s, C.rows(), C.cols(), amplification);
+  double disc = 0;
+  Trimmed<T> t;
+  t.rank = linalg::truncation_rank<T>(s, std::min(cap, floor), cutoff > 0 ? cutoff : 0.0, &disc);
+  double total = 0;
+  for (Index i = 0; i < s.size(); ++i) total += double(s(i)) * double(s(i));
+  t.discarded = total > 0 ? std::sqrt(std::max(0.0, disc) / total) : 0.0;
+  t.B = U.leftCols(t.rank);
+  return t;
+}
+
+// (rows * dk) x D, row (a * dk + q), reshaped to rows x (dk * D), column (q * D + j).
+template <class T>
+Mat<T> fold_rows(const Mat<T>& B, Index rows, Index dk) {
+  const Index D = B.cols();
+  Mat<T> R(rows, dk * D);
+  for (Index a = 0; a < rows; ++a)
+    for (Index q = 0; q < dk; ++q)
+      for (Index j = 0; j < D; ++j) R(a, q * D + j) = B(a * dk + q, j);
+  return R;
+}
+
+// The core: min ||A G - Bres|| with Bres = rows x (dk * D).
+template <class T>
+Core3<T> solve_core(const Mat<T>& A, const Mat<T>& Bres, Index dk) {
+  Mat<T> G = lstsq<T>(A, Bres);
+  Core3<T> core(A.cols(), dk, Bres.cols() / dk);
+  core.right() = G;
+  return core;
+}
+
+// ---- TT-RSS: sites and sample classes --------------------------------------------------------
+
+// The m extended sites: the n inputs, plus the label site at `out` for a vector-valued f.
+struct Layout {
+  const Problem& p;
+  Index n, C, out, m;
+  bool vec_out;
+  explicit Layout(const Problem& pr)
+      : p(pr), n(pr.n), C(pr.n_out), out(pr.n_out > 1 ? pr.out_position : -1),
+        m(pr.n_out > 1 ? pr.n + 1 : pr.n), vec_out(pr.n_out > 1) {}
+  Index col_of(Index j) const { return (vec_out && j > out) ? j - 1 : j; }  // input column of site j
+  double zval(Index i, Index j) const {                                     // value of sample i at site j
+    return j == out ? double(p.labels[i]) : p.samples[i * n + col_of(j)];
+  }
+  Index phys(Index j) const { return j == out ? C : p.d; }
+  Index domain_size(Index j) const { return j == out ? C : Index(p.domains[size_t(col_of(j))].size()); }
+  double rest(Index k) const {  // product of the physical dimensions of sites k+1..m-1
+    double r = 1;
+    for (Index j = k + 1; j < m; ++j) r *= double(phys(j));
+    return r;
+  }
+};
+
+void validate(const Layout& L) {
+  const Problem& p = L.p;
+  if (p.n < 1) throw invalid_argument("samples: need at least one input variable");
+  if (p.n_samples < 1) throw invalid_argument("samples: need at least one sample");
+  if (p.d < 1) throw invalid_argument("embedding: dimension must be >= 1");
+  if (L.vec_out && (L.out < 0 || L.out > p.n)) throw invalid_argument("out_position: must be in [0, n]");
+  if (Index(p.domains.size()) != p.n || Index(p.domain_features.size()) != p.n)
+    throw invalid_argument("domain: expected one domain per input variable");
+  for (Index j = 0; j < p.n; ++j) {
+    const Index nx = Index(p.domains[size_t(j)].size());
+    if (nx < p.d)
+      throw invalid_argument("domain: site " + std::to_string(j) + " has " + std::to_string(nx) +
+                             " values, fewer than the embedding dimension " + std::to_string(p.d));
+    if (p.domain_features[size_t(j)].rows() != nx || p.domain_features[size_t(j)].cols() != p.d)
+      throw invalid_argument("domain: embedded values of site " + std::to_string(j) + " have the wrong shape");
+  }
+  if (L.vec_out)
+    for (Index i = 0; i < p.n_samples; ++i)
+      if (p.labels[i] < 0 || p.labels[i] >= p.n_out) throw invalid_argument("labels: must lie in [0, C)");
+}
+
+// Samples grouped by equal prefix (or suffix).
 struct Partition {
   std::vector<Index> id;   // per sample: class id
   std::vector<Index> rep;  // per class: first sample in it
 };
+
+// pre[k]: classes of the prefixes z[:, :k], k = 0..m; suf[k]: of the suffixes z[:, k:];
+// sufmap[k]: (class of z[:, k+1:], value at k) -> class of z[:, k:].
+struct Classes {
+  std::vector<Partition> pre, suf;
+  std::vector<std::map<std::pair<Index, std::uint64_t>, Index>> sufmap;
+};
+
+Classes classify(const Layout& L) {
+  const Index N = L.p.n_samples, m = L.m;
+  Classes c;
+  c.pre.resize(size_t(m + 1));
+  c.suf.resize(size_t(m + 1));
+  c.sufmap.resize(size_t(m + 1));
+  auto refine = [&](const Partition& from, Index j, Partition& to,
+                    std::map<std::pair<Index, std::uint64_t>, Index>& seen) {
+    to.id.resize(size_t(N));
+    for (Index i = 0; i < N; ++i) {
+      auto key = std::make_pair(from.id[size_t(i)], key_bits(L.zval(i, j)));
+      auto it = seen.find(key);
+      if (it == seen.end()) {
+        it = seen.emplace(key, Index(to.rep.size())).first;
+        to.rep.push_back(i);
+      }
+      to.id[size_t(i)] = it->second;
+    }
+  };
+  c.pre[0].id.assign(size_t(N), 0);
+  c.pre[0].rep = {0};
+  for (Index k = 0; k < m; ++k) {
+    std::map<std::pair<Index, std::uint64_t>, Index> seen;
+    refine(c.pre[size_t(k)], k, c.pre[size_t(k + 1)], seen);
+  }
+  c.suf[size_t(m)].id.assign(size_t(N), 0);
+  c.suf[size_t(m)].rep = {0};
+  for (Index k = m - 1; k >= 0; --k) refine(c.suf[size_t(k + 1)], k, c.suf[size_t(k)], c.sufmap[size_t(k)]);
+  return c;
+}
+
+// ---- TT-RSS step 1: the sketch -------------------------------------------------------------
+//
+// The sketch of site j is f on the grid S_j x X_j x T (S_j x T with all C outputs at the output
+// site), T a list of suffix classes of z[:, j+1:].  Points are streamed to f in batches.  With
+// look-ahead (the published sketch, whose grids do not depend on earlier results) a batch may
+// hold the pending points of several consecutive sites.  A point already in the previous
+// site's grid, (s_a, x, t_b) = (s_a[:j-1], s_a[j-1], (x, t_b)), is copied from there instead.
+template <class T>
+class Sketcher {
+ public:
+  Sketcher(const Layout& L, const Classes& cl, const Options& opt, const BatchFn& f, Result<T>& res)
+      : L_(L), cl_(cl), opt_(opt), f_(f), res_(res), cols_(size_t(L.m)) {
+    const Problem& p = L.p;
+    // No batch is larger than the largest full grid, so the buffers need no more rows than that.
+    Index mx = L.vec_out ? p.n_out : 1;
+    for (const auto& dom : p.domains) mx = std::max<Index>(mx, Index(dom.size()));
+    batch_ = std::max<Index>(1, std::min(opt.batch_size, std::max<Index>(1, p.n_samples * p.n_samples * mx)));
+    pts_.resize(size_t(batch_ * p.n));
+    vals_.resize(size_t(batch_ * p.n_out));
+    rows_.reserve(size_t(batch_));
+    res_.site_evals.assign(size_t(L.m), 0);
+  }
+
+  // Fixes the suffix classes of site j's sketch (before its grid is made).
+  void set_columns(Index j, std::vector<Index> cols) { cols_[size_t(j)] = std::move(cols); }
+  // Chooses the suffix classes of a site when its grid is first needed (sites without fixed
+  // columns); they may depend only on the earlier sites' columns.
+  void set_planner(std::function<std::vector<Index>(Index)> plan) { plan_ = std::move(plan); }
+  const std::vector<Index>& columns(Index j) const { return cols_[size_t(j)]; }
+
+  // The complete sketch of site j (rows a * |X_j| + x, one column per suffix class), batched
+  // with the points of later sites.
+  Mat<T> evaluate(Index j) {
+    first_ = j;
+    if (grids_.empty()) grids_.push_back(make_grid(j, planned(j)));
+    return finish_front();
+  }
+
+  // Sketch columns of site j for extra suffix classes, appended to its columns (the pending
+  // grids of later sites stay as they are).
+  Mat<T> extend(Index j, const std::vector<Index>& extra) {
+    first_ = j;
+    grids_.push_front(make_grid(j, extra));
+    Mat<T> Phi = finish_front();
+    auto& c = cols_[size_t(j)];
+    c.insert(c.end(), extra.begin(), extra.end());
+    return Phi;
+  }
+
+  // The complete sketch of site j, kept for copies into the next site's grid.
+  void keep(Mat<T> phi) { prev_ = std::move(phi); }
+
+ private:
+  struct Grid {
+    Index nS = 0, nX = 0, nT = 0, ck = 0;
+    bool is_out = false;
+    const std::vector<double>* X = nullptr;
+    std::vector<Index> cols;                     // suffix classes of z[:, j+1:]
+    Mat<T> Phi;
+    std::vector<Index> todo;                     // grid indices q to evaluate, in order
+    std::vector<std::array<Index, 3>> copies;    // (q, row, col) of the previous site's sketch
+    size_t next = 0, done = 0;                   // todo entries batched / received
+  };
+
+  Grid make_grid(Index j, const std::vector<Index>& cols) {
+    const Problem& p = L_.p;
+    Grid G;
+    const Partition& S = cl_.pre[size_t(j)];
+    G.cols = cols;
+    G.nS = Index(S.rep.size());
+    G.nT = Index(cols.size());
+    G.is_out = (j == L_.out);
+    G.ck = G.is_out ? L_.out : L_.col_of(j);
+    G.X = G.is_out ? nullptr : &p.domains[size_t(L_.col_of(j))];
+    G.nX = L_.domain_size(j);
+    G.Phi.resize(G.nS * G.nX, G.nT);
+    const Index total = G.is_out ? G.nS * G.nT : G.nS * G.nX * G.nT;
+    std::vector<Index> prev_row, prev_col;
+    const bool try_reuse = opt_.reuse && j > 0 && !G.is_out;
+    if (try_reuse) {
+      const Index pnX = L_.domain_size(j - 1);
+      std::map<std::uint64_t, Index> xindex;
+      if (j - 1 != L_.out) {
+        const auto& Xp = p.domains[size_t(L_.col_of(j - 1))];
+        for (Index x = 0; x < Index(Xp.size()); ++x) xindex.emplace(key_bits(Xp[size_t(x)]), x);
+      }
+      prev_row.assign(size_t(G.nS), -1);
+      for (Index a = 0; a < G.nS; ++a) {
+        const Index i = S.rep[size_t(a)];
+        const Index ap = cl_.pre[size_t(j - 1)].id[size_t(i)];
+        Index xp = -1;
+        if (j - 1 == L_.out) {
+          xp = p.labels[i];
+        } else {
+          auto it = xindex.find(key_bits(L_.zval(i, j - 1)));
+          if (it != xindex.end()) xp = it->second;
+        }
+        if (xp >= 0) prev_row[size_t(a)] = ap * pnX + xp;
+      }
+      // position of each suffix class of z[:, j:] among the previous site's columns
+      std::vector<Index> pos(cl_.suf[size_t(j)].rep.size(), -1);
+      const auto& pc = cols_[size_t(j - 1)];
+      for (Index b = 0; b < Index(pc.size()); ++b) pos[size_t(pc[size_t(b)])] = b;
+      prev_col.assign(size_t(G.nX * G.nT), -1);
+      const auto& smap = cl_.sufmap[size_t(j)];
+      for (Index x = 0; x < G.nX; ++x)
+        for (Index b = 0; b < G.nT; ++b) {
+          auto it = smap.find(std::make_pair(cols[size_t(b)], key_bits((*G.X)[size_t(x)])));
+          if (it != smap.end()) prev_col[size_t(x * G.nT + b)] = pos[size_t(it->second)];
+        }
+    }
+    for (Index q = 0; q < total; ++q) {
+      if (try_reuse) {
+        const Index a = q / (G.nX * G.nT), xb = q % (G.nX * G.nT);
+        const Index pr = prev_row[size_t(a)], pcl = prev_col[size_t(xb)];
+        if (pr >= 0 && pcl >= 0) {
+          G.copies.push_back({q, pr, pcl});
+          continue;
+        }
+      }
+      G.todo.push_back(q);
+    }
+    res_.site_evals[size_t(j)] += Index(G.todo.size());
+    return G;
+  }
+
+  // Write the point (site j, grid index q) into row r of the batch buffer.
+  void fill_row(Index j, const Grid& G, Index q, Index r) {
+    const Problem& p = L_.p;
+    Index a, x = 0, b;
+    if (G.is_out) {
+      a = q / G.nT;
+      b = q % G.nT;
+    } else {
+      a = q / (G.nX * G.nT);
+      x = (q / G.nT) % G.nX;
+      b = q % G.nT;
+    }
+    double* row = pts_.data() + r * p.n;
+    const double* sa = p.samples + cl_.pre[size_t(j)].rep[size_t(a)] * p.n;
+    const double* tb = p.samples + cl_.suf[size_t(j + 1)].rep[size_t(G.cols[size_t(b)])] * p.n;
+    std::copy(sa, sa + G.ck, row);
+    if (G.is_out) {
+      std::copy(tb + G.ck, tb + p.n, row + G.ck);
+    } else {
+      row[G.ck] = (*G.X)[size_t(x)];
+      std::copy(tb + G.ck + 1, tb + p.n, row + G.ck + 1);
+    }
+  }
+
+  const std::vector<Index>& planned(Index j) {
+    if (cols_[size_t(j)].empty() && plan_) cols_[size_t(j)] = plan_(j);
+    return cols_[size_t(j)];
+  }
+
+  // One call of f on up to batch_ pending points, from site first_ on.
+  void run_batch() {
+    const Problem& p = L_.p;
+    rows_.clear();
+    Index ahead_values = 0;  // grid values held for sites after first_
+    for (size_t gi = 0; Index(rows_.size()) < batch_; ++gi) {
+      if (gi == grids_.size()) {
+        const Index j = first_ + Index(gi);
+        if (j >= L_.m || ahead_values >= batch_) break;  // bound the look-ahead memory
+        grids_.push_back(make_grid(j, planned(j)));
+      }
+      Grid& G = grids_[gi];
+      if (gi > 0) ahead_values += G.Phi.size();
+      while (G.next < G.todo.size() && Index(rows_.size()) < batch_) {
+        fill_row(first_ + Index(gi), G, G.todo[G.next], Index(rows_.size()));
+        rows_.emplace_back(Index(gi), G.todo[G.next]);
+        ++G.next;
+      }
+    }
+    const Index rows = Index(rows_.size());
+    if (rows == 0) return;
+    auto tc = clock_type::now();
+    f_(pts_.data(), rows, vals_.data());
+    res_.times.callback += seconds_since(tc);
+    res_.n_evals += rows;
+    res_.n_calls += 1;
+    for (Index r = 0; r < rows; ++r) {
+      const Index gi = rows_[size_t(r)].first, q = rows_[size_t(r)].second;
+      const Index j = first_ + gi;
+      Grid& G = grids_[size_t(gi)];
+      const double* v = vals_.data() + r * p.n_out;
+      if (G.is_out) {
+        const Index a = q / G.nT, b = q % G.nT;
+        for (Index y = 0; y < p.n_out; ++y) G.Phi(a * G.nX + y, b) = T(v[y]);
+      } else {
+        const Index a = q / (G.nX * G.nT), x = (q / G.nT) % G.nX, b = q % G.nT;
+        Index y = 0;
+        if (L_.vec_out)
+          y = (L_.out < j) ? p.labels[cl_.pre[size_t(j)].rep[size_t(a)]]
+                           : p.labels[cl_.suf[size_t(j + 1)].rep[size_t(G.cols[size_t(b)])]];
+        G.Phi(a * G.nX + x, b) = T(v[y]);
+      }
+      ++G.done;
+    }
+  }
+
+  Mat<T> finish_front() {
+    while (grids_.front().done < grids_.front().todo.size()) run_batch();
+    Grid& G = grids_.front();
+    for (const auto& c : G.copies) {
+      const Index q = c[0], a = q / (G.nX * G.nT), x = (q / G.nT) % G.nX, b = q % G.nT;
+      G.Phi(a * G.nX + x, b) = prev_(c[1], c[2]);
+    }
+    res_.n_reused += Index(G.copies.size());
+    Mat<T> Phi = std::move(G.Phi);
+    grids_.pop_front();
+    return Phi;
+  }
+
+  const Layout& L_;
+  const Classes& cl_;
+  const Options& opt_;
+  const BatchFn& f_;
+  Result<T>& res_;
+  std::vector<std::vector<Index>> cols_;  // per site: its suffix classes, once fixed
+  std::deque<Grid> grids_;                // grids of sites first_, first_ + 1, ...
+  Index first_ = 0, batch_ = 1;
+  std::function<std::vector<Index>(Index)> plan_;
+  std::vector<double> pts_, vals_;
+  std::vector<std::pair<Index, Index>> rows_;  // (grid, q) of each row of the batch
+  Mat<T> prev_;                                // the previous site's complete sketch
+};
+
+// ---- TT-RSS step 2: embedding fit ----------------------------------------------------------
+// C = E_k^+ Phi per prefix block (E_k[x, q] = phi_q(X_k[x])); `cond` receives cond(E_k).
+template <class T>
+Mat<T> fit_embedding(const Layout& L, Index k, const Mat<T>& Phi, Index nS, double* cond) {
+  *cond = 1.0;
+  if (k == L.out) return Phi;
+  const Index nX = L.domain_size(k), d = L.p.d;
+  Mat<T> E = L.p.domain_features[size_t(L.col_of(k))].template cast<T>();
+  Mat<T> Epinv = lstsq<T>(E, Mat<T>::Identity(nX, nX));  // d x nX
+  {
+    Mat<T> U, V;
+    Vec<T> se;
+    linalg::svd<T>(E, U, se, V);
+    const double tiny = se.size() ? double(se(0)) * double(nX) * double(std::numeric_limits<T>::epsilon()) : 0;
+    if (se.size() < d || !(double(se(se.size() - 1)) > tiny))
+      throw invalid_argument("embedding: the embedded domain values of site " + std::to_string(L.col_of(k)) +
+                             " do not span R^d (rank-deficient fit); choose other domain values");
+    *cond = double(se(0)) / double(se(se.size() - 1));
+  }
+  Mat<T> Cm(nS * d, Phi.cols());
+  for (Index a = 0; a < nS; ++a) Cm.middleRows(a * d, d).noalias() = Epinv * Phi.middleRows(a * nX, nX);
+  return Cm;
+}
+
+// ---- TT-RSS step 5: recursion --------------------------------------------------------------
+// A_k on the prefix classes of length k + 1 from AG = B_k or A_{k-1} G_k (nS x (dk * Dk)).
+template <class T>
+Mat<T> recurse(const Layout& L, const Classes& cl, Index k, const Mat<T>& AG, Index Dk) {
+  const Partition& S = cl.pre[size_t(k)];
+  const Partition& S1 = cl.pre[size_t(k + 1)];
+  const Index nS1 = Index(S1.rep.size()), d = L.p.d;
+  Mat<T> A = Mat<T>::Zero(nS1, Dk);
+  for (Index a1 = 0; a1 < nS1; ++a1) {
+    const Index i = S1.rep[size_t(a1)];
+    const Index a = S.id[size_t(i)];
+    if (k == L.out) {
+      A.row(a1) = AG.block(a, L.p.labels[i] * Dk, 1, Dk);
+    } else {
+      const double* ph = L.p.sample_features + (i * L.p.n + L.col_of(k)) * d;
+      for (Index q = 0; q < d; ++q) A.row(a1) += T(ph[q]) * AG.block(a, q * Dk, 1, Dk);
+    }
+  }
+  return A;
+}
+
+// ---- the adaptive sketch's columns ---------------------------------------------------------
+
+// Suffix classes of z[:, k+1:] for site k: the tails of the previous site's columns (so that
+// the points (s, x, t) with x the value the sample behind t holds at k are copies), then
+// classes drawn at random; `target` in all (every class when fewer).
+std::vector<Index> choose_columns(const Classes& cl, Index k, const std::vector<Index>& prev_cols, Index target,
+                                  std::mt19937_64& rng) {
+  const Index nT = Index(cl.suf[size_t(k + 1)].rep.size());
+  target = std::min(target, nT);
+  std::vector<char> used(size_t(nT), 0);
+  std::vector<Index> cols;
+  for (Index c : prev_cols) {
+    if (Index(cols.size()) >= target) break;
+    const Index t = cl.suf[size_t(k + 1)].id[size_t(cl.suf[size_t(k)].rep[size_t(c)])];
+    if (!used[size_t(t)]) {
+      used[size_t(t)] = 1;
+      cols.push_back(t);
+    }
+  }
+  std::vector<Index> rest;
+  for (Index t = 0; t < nT; ++t)
+    if (!used[size_t(t)]) rest.push_back(t);
+  std::shuffle(rest.begin(), rest.end(), rng);
+  for (Index t : rest) {
+    if (Index(cols.size()) >= target) break;
+    cols.push_back(t);
+  }
+  return cols;
+}
+
+// Suffix classes of z[:, k+1:] not yet in `cols`, `count` of them drawn at random.
+std::vector<Index> more_columns(const Classes& cl, Index k, const std::vector<Index>& cols, Index count,
+                                std::mt19937_64& rng) {
+  const Index nT = Index(cl.suf[size_t(k + 1)].rep.size());
+  std::vector<char> used(size_t(nT), 0);
+  for (Index t : cols) used[size_t(t)] = 1;
+  std::vector<Index> rest;
+  for (Index t = 0; t < nT; ++t)
+    if (!used[size_t(t)]) rest.push_back(t);
+  std::shuffle(rest.begin(), rest.end(), rng);
+  if (Index(rest.size()) > count) rest.resize(size_t(count));
+  return rest;
+}
 
 }  // namespace
 
@@ -90,338 +531,127 @@ Mat<T> lstsq(const Mat<T>& A, const Mat<T>& B) {
 
 template <class T>
 Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
-  const Index n = p.n, N = p.n_samples, C = p.n_out, d = p.d;
-  const bool vec_out = C > 1;
-  const Index out = vec_out ? p.out_position : -1;
-  const Index m = vec_out ? n + 1 : n;
-  if (n < 1) throw invalid_argument("samples: need at least one input variable");
-  if (N < 1) throw invalid_argument("samples: need at least one sample");
-  if (d < 1) throw invalid_argument("embedding: dimension must be >= 1");
-  if (vec_out && (out < 0 || out > n)) throw invalid_argument("out_position: must be in [0, n]");
-  if (Index(p.domains.size()) != n || Index(p.domain_features.size()) != n)
-    throw invalid_argument("domain: expected one domain per input variable");
-  for (Index j = 0; j < n; ++j) {
-    const Index nx = Index(p.domains[size_t(j)].size());
-    if (nx < d)
-      throw invalid_argument("domain: site " + std::to_string(j) + " has " + std::to_string(nx) +
-                             " values, fewer than the embedding dimension " + std::to_string(d));
-    if (p.domain_features[size_t(j)].rows() != nx || p.domain_features[size_t(j)].cols() != d)
-      throw invalid_argument("domain: embedded values of site " + std::to_string(j) + " have the wrong shape");
-  }
-  if (vec_out)
-    for (Index i = 0; i < N; ++i)
-      if (p.labels[i] < 0 || p.labels[i] >= C) throw invalid_argument("labels: must lie in [0, C)");
-  // No batch is larger than the largest grid, so the buffers need no more rows than that.
-  const Index max_grid = std::max<Index>(1, N * N * [&] {
-    Index mx = vec_out ? p.n_out : 1;
-    for (const auto& dom : p.domains) mx = std::max<Index>(mx, Index(dom.size()));
-    return mx;
-  }());
-  const Index batch = std::max<Index>(1, std::min(opt.batch_size, max_grid));
-
-  // Extended-site value of sample i at site j, and input column of extended site j.
-  auto col_of = [&](Index j) -> Index { return (vec_out && j > out) ? j - 1 : j; };
-  auto zval = [&](Index i, Index j) -> double {
-    if (j == out) return double(p.labels[i]);
-    return p.samples[i * n + col_of(j)];
-  };
-  auto phys = [&](Index j) -> Index { return j == out ? C : d; };
-
-  // prefix partitions pre[k] for prefixes z[:, :k], k = 0..m; suffix suf[k] for z[:, k:], k = 0..m.
-  std::vector<Partition> pre(size_t(m + 1)), suf(size_t(m + 1));
-  pre[0].id.assign(size_t(N), 0);
-  pre[0].rep = {0};
-  for (Index k = 0; k < m; ++k) {
-    std::map<std::pair<Index, std::uint64_t>, Index> seen;
-    Partition& P = pre[size_t(k + 1)];
-    P.id.resize(size_t(N));
-    for (Index i = 0; i < N; ++i) {
-      auto key = std::make_pair(pre[size_t(k)].id[size_t(i)], key_bits(zval(i, k)));
-      auto it = seen.find(key);
-      if (it == seen.end()) {
-        it = seen.emplace(key, Index(P.rep.size())).first;
-        P.rep.push_back(i);
-      }
-      P.id[size_t(i)] = it->second;
-    }
-  }
-  suf[size_t(m)].id.assign(size_t(N), 0);
-  suf[size_t(m)].rep = {0};
-  // sufmap[k]: (class of z[:, k+1:], value at k) -> class of z[:, k:]
-  std::vector<std::map<std::pair<Index, std::uint64_t>, Index>> sufmap(size_t(m + 1));
-  for (Index k = m - 1; k >= 0; --k) {
-    auto& seen = sufmap[size_t(k)];
-    Partition& P = suf[size_t(k)];
-    P.id.resize(size_t(N));
-    for (Index i = 0; i < N; ++i) {
-      auto key = std::make_pair(suf[size_t(k + 1)].id[size_t(i)], key_bits(zval(i, k)));
-      auto it = seen.find(key);
-      if (it == seen.end()) {
-        it = seen.emplace(key, Index(P.rep.size())).first;
-        P.rep.push_back(i);
-      }
-      P.id[size_t(i)] = it->second;
-    }
-  }
+  const Layout L(p);
+  validate(L);
+  const Classes cl = classify(L);
+  const Index m = L.m;
+  const bool adaptive = opt.sketch == Sketch::adaptive;
+  const Index over = std::max<Index>(0, opt.oversample);
 
   Result<T> res;
   res.cores.resize(size_t(m));
-  Mat<T> A = Mat<T>::Ones(1, 1);  // left partial TT (or sketch) on the unique prefixes
-  Index Dprev = 1;
-  std::vector<double> pts(size_t(batch * n)), vals(size_t(batch * C));
-  // ---- the sketch grids --------------------------------------------------------------
-  // The grid of site j is S_j x X_j x T_j (S_j x T_j with all C outputs at the output site).
-  // Its points do not depend on the results of earlier sites, so a batch of f may hold the
-  // pending points of several consecutive sites.  A point already in the previous site's grid,
-  // (s_a, x, t_b) = (s_a[:j-1], s_a[j-1], (x, t_b)), is copied from there instead.
-  struct Grid {
-    Index nS = 0, nX = 0, nT = 0, ck = 0;
-    bool is_out = false;
-    const std::vector<double>* X = nullptr;
-    Mat<T> Phi;
-    std::vector<Index> todo;                     // grid indices q to evaluate, in order
-    std::vector<std::array<Index, 3>> copies;    // (q, row, col) of the previous site's Phi
-    size_t next = 0, done = 0;                   // todo entries batched / received
-  };
-  auto make_grid = [&](Index j) {
-    Grid G;
-    const Partition& S = pre[size_t(j)];
-    const Partition& Tt = suf[size_t(j + 1)];
-    G.nS = Index(S.rep.size());
-    G.nT = Index(Tt.rep.size());
-    G.is_out = (j == out);
-    G.ck = G.is_out ? out : col_of(j);
-    G.X = G.is_out ? nullptr : &p.domains[size_t(col_of(j))];
-    G.nX = G.is_out ? C : Index(G.X->size());
-    G.Phi.resize(G.nS * G.nX, G.nT);
-    const Index total = G.is_out ? G.nS * G.nT : G.nS * G.nX * G.nT;
-    std::vector<Index> prev_row, prev_col;
-    const bool try_reuse = opt.reuse && j > 0 && !G.is_out;
-    if (try_reuse) {
-      const Index pnX = (j - 1 == out) ? C : Index(p.domains[size_t(col_of(j - 1))].size());
-      std::map<std::uint64_t, Index> xindex;
-      if (j - 1 != out) {
-        const auto& Xp = p.domains[size_t(col_of(j - 1))];
-        for (Index x = 0; x < Index(Xp.size()); ++x) xindex.emplace(key_bits(Xp[size_t(x)]), x);
-      }
-      prev_row.assign(size_t(G.nS), -1);
-      for (Index a = 0; a < G.nS; ++a) {
-        const Index i = S.rep[size_t(a)];
-        const Index ap = pre[size_t(j - 1)].id[size_t(i)];
-        Index xp = -1;
-        if (j - 1 == out) {
-          xp = p.labels[i];
-        } else {
-          auto it = xindex.find(key_bits(zval(i, j - 1)));
-          if (it != xindex.end()) xp = it->second;
-        }
-        if (xp >= 0) prev_row[size_t(a)] = ap * pnX + xp;
-      }
-      prev_col.assign(size_t(G.nX * G.nT), -1);
-      const auto& smap = sufmap[size_t(j)];
-      for (Index x = 0; x < G.nX; ++x)
-        for (Index b = 0; b < G.nT; ++b) {
-          auto it = smap.find(std::make_pair(b, key_bits((*G.X)[size_t(x)])));
-          if (it != smap.end()) prev_col[size_t(x * G.nT + b)] = it->second;
-        }
+  Sketcher<T> sketcher(L, cl, opt, f, res);
+  std::mt19937_64 rng(opt.seed);
+  Mat<T> A = Mat<T>::Ones(1, 1);  // left factor on the unique prefixes
+  Index Dprev = 1;                // the latest bond found
+  bool approximated = false;      // adaptive: the latest trim cut more than tail_tol
+  if (!adaptive) {
+    for (Index k = 0; k < m; ++k) {
+      std::vector<Index> all(cl.suf[size_t(k + 1)].rep.size());
+      std::iota(all.begin(), all.end(), Index(0));
+      sketcher.set_columns(k, std::move(all));
     }
-    for (Index q = 0; q < total; ++q) {
-      if (try_reuse) {
-        const Index a = q / (G.nX * G.nT), xb = q % (G.nX * G.nT);
-        const Index pr = prev_row[size_t(a)], pc = prev_col[size_t(xb)];
-        if (pr >= 0 && pc >= 0) {
-          G.copies.push_back({q, pr, pc});
-          continue;
-        }
-      }
-      G.todo.push_back(q);
-    }
-    return G;
-  };
-  std::deque<Grid> grids;  // grids of sites first_grid, first_grid + 1, ...
-  Index first_grid = 0;
-  std::vector<std::pair<Index, Index>> batch_rows;  // (site, q) of each row of the batch
-  batch_rows.reserve(size_t(batch));
-  // Write the point (site j, grid index q) into row r of the batch buffer.
-  auto fill_row = [&](Index j, const Grid& G, Index q, Index r) {
-    Index a, x = 0, b;
-    if (G.is_out) {
-      a = q / G.nT;
-      b = q % G.nT;
-    } else {
-      a = q / (G.nX * G.nT);
-      x = (q / G.nT) % G.nX;
-      b = q % G.nT;
-    }
-    double* row = pts.data() + r * n;
-    const double* sa = p.samples + pre[size_t(j)].rep[size_t(a)] * n;
-    const double* tb = p.samples + suf[size_t(j + 1)].rep[size_t(b)] * n;
-    std::copy(sa, sa + G.ck, row);
-    if (G.is_out) {
-      std::copy(tb + G.ck, tb + n, row + G.ck);
-    } else {
-      row[G.ck] = (*G.X)[size_t(x)];
-      std::copy(tb + G.ck + 1, tb + n, row + G.ck + 1);
-    }
-  };
-  // One call of f on up to `batch` pending points, from site first_grid on.
-  auto run_batch = [&]() {
-    batch_rows.clear();
-    Index ahead_values = 0;  // grid values held for sites after first_grid
-    for (size_t gi = 0; Index(batch_rows.size()) < batch; ++gi) {
-      if (gi == grids.size()) {
-        const Index j = first_grid + Index(gi);
-        if (j >= m || ahead_values >= batch) break;  // bound the look-ahead memory
-        grids.push_back(make_grid(j));
-      }
-      Grid& G = grids[gi];
-      if (gi > 0) ahead_values += G.Phi.size();
-      while (G.next < G.todo.size() && Index(batch_rows.size()) < batch) {
-        fill_row(first_grid + Index(gi), G, G.todo[G.next], Index(batch_rows.size()));
-        batch_rows.emplace_back(Index(gi), G.todo[G.next]);
-        ++G.next;
-      }
-    }
-    const Index rows = Index(batch_rows.size());
-    if (rows == 0) return;
-    auto tc = clock_type::now();
-    f(pts.data(), rows, vals.data());
-    res.t_callback += seconds_since(tc);
-    res.n_evals += rows;
-    res.n_calls += 1;
-    for (Index r = 0; r < rows; ++r) {
-      const Index gi = batch_rows[size_t(r)].first, q = batch_rows[size_t(r)].second;
-      const Index j = first_grid + gi;
-      Grid& G = grids[size_t(gi)];
-      const double* v = vals.data() + r * C;
-      if (G.is_out) {
-        const Index a = q / G.nT, b = q % G.nT;
-        for (Index y = 0; y < C; ++y) G.Phi(a * G.nX + y, b) = T(v[y]);
-      } else {
-        const Index a = q / (G.nX * G.nT), x = (q / G.nT) % G.nX, b = q % G.nT;
-        Index y = 0;
-        if (vec_out)
-          y = (out < j) ? p.labels[pre[size_t(j)].rep[size_t(a)]] : p.labels[suf[size_t(j + 1)].rep[size_t(b)]];
-        G.Phi(a * G.nX + x, b) = T(v[y]);
-      }
-      ++G.done;
-    }
-  };
-  Mat<T> PhiPrev;  // the previous site's complete sketch
+  } else {
+    // The columns of site j are chosen when its grid is first needed, possibly before the
+    // earlier sites are trimmed: the expected bond is the user's rank (or the latest bond
+    // found), within the bounds of the dimensions on either side.
+    sketcher.set_planner([&](Index j) {
+      double left = 1;
+      for (Index i = 0; i <= j && left < 1e18; ++i) left *= double(L.phys(i));
+      double guess = std::min(left, L.rest(j));
+      guess = std::min(guess, double(opt.rank > 0 ? opt.rank : Dprev));
+      if (j == m - 1) guess = 1;
+      if (approximated) guess = 1e18;  // f is approximated here: every suffix, as in the samples sketch
+      static const std::vector<Index> none;
+      return choose_columns(cl, j, j > 0 ? sketcher.columns(j - 1) : none,
+                            guess >= 1e17 ? std::numeric_limits<Index>::max() / 2 : Index(guess) + over, rng);
+    });
+  }
 
   for (Index k = 0; k < m; ++k) {
-    const Partition& S = pre[size_t(k)];
-    const Partition& Tt = suf[size_t(k + 1)];
-    const Index nS = Index(S.rep.size()), nT = Index(Tt.rep.size());
-    const bool is_out = (k == out);
-    const Index dk = phys(k);
-    const std::vector<double>* X = is_out ? nullptr : &p.domains[size_t(col_of(k))];
-    const Index nX = is_out ? C : Index(X->size());
+    const Index nS = Index(cl.pre[size_t(k)].rep.size());
+    const Index nT = Index(cl.suf[size_t(k + 1)].rep.size());
+    const Index dk = L.phys(k);
+    const bool last = k == m - 1;
+    const Index cap = last ? 1 : bond_cap(Dprev, dk, L.rest(k), opt.rank);
 
-    // ---- 1. sketch: Phi(a * nX + x, b) = f(s_a, x, t_b)[label] ---------------------------
+    // 1. sketch
     auto t0 = clock_type::now();
-    if (grids.empty()) grids.push_back(make_grid(k));
-    while (grids.front().done < grids.front().todo.size()) run_batch();
-    Grid& grid = grids.front();
-    for (const auto& c : grid.copies) {
-      const Index q = c[0], a = q / (nX * nT), x = (q / nT) % nX, b = q % nT;
-      grid.Phi(a * nX + x, b) = PhiPrev(c[1], c[2]);
-    }
-    res.n_reused += Index(grid.copies.size());
-    Mat<T> Phi = std::move(grid.Phi);
-    grids.pop_front();
-    ++first_grid;
-    res.grid_sizes.push_back(nS * nX * nT);
-    res.t_sketch += seconds_since(t0);
+    Mat<T> Phi = sketcher.evaluate(k);
+    res.times.sketch += seconds_since(t0);
 
-    // ---- 2. embedding fit: E_k C = Phi per prefix -----------------------------------------
+    // 2. embedding fit; 3. trim (adaptive: more columns while the sketch is short of the rank)
     t0 = clock_type::now();
-    Mat<T> Cm;
     double cond = 1.0;
-    if (is_out) {
-      Cm = Phi;
-    } else {
-      Mat<T> E = p.domain_features[size_t(col_of(k))].template cast<T>();
-      Mat<T> Epinv = lstsq<T>(E, Mat<T>::Identity(nX, nX));  // d x nX
-      {
-        Mat<T> U, V;
-        Vec<T> se;
-        linalg::svd<T>(E, U, se, V);
-        const double tiny = se.size() ? double(se(0)) * double(nX) * double(std::numeric_limits<T>::epsilon()) : 0;
-        if (se.size() < d || !(double(se(se.size() - 1)) > tiny))
-          throw invalid_argument("embedding: the embedded domain values of site " + std::to_string(col_of(k)) +
-                                 " do not span R^d (rank-deficient fit); choose other domain values");
-        cond = double(se(0)) / double(se(se.size() - 1));
-      }
-      Cm.resize(nS * d, nT);
-      for (Index a = 0; a < nS; ++a)
-        Cm.middleRows(a * d, d).noalias() = Epinv * Phi.middleRows(a * nX, nX);
-    }
-    res.t_fit += seconds_since(t0);
-
-    // ---- 3. trim ---------------------------------------------------------------------------
-    t0 = clock_type::now();
+    Mat<T> Cm = fit_embedding<T>(L, k, Phi, nS, &cond);
+    res.times.fit += seconds_since(t0);
     Mat<T> B;
     Index Dk = 1;
-    if (k < m - 1) {
-      Mat<T> U, V;
-      Vec<T> s;
-      linalg::svd<T>(Cm, U, s, V);
-      // cap: D_{k-1} * d_k, the product of the remaining physical dimensions, rank
-      Index cap = Dprev * dk;
-      double rest = 1;
-      for (Index j = k + 1; j < m; ++j) rest *= double(phys(j));
-      if (rest < double(cap)) cap = Index(rest);
-      if (opt.rank > 0) cap = std::min(cap, opt.rank);
-      double disc = 0;
-      Dk = choose_rank<T>(s, cap, opt.cutoff, Cm.rows(), Cm.cols(), cond, &disc);
-      B = U.leftCols(Dk);
+    if (!last) {
+      t0 = clock_type::now();
+      Trimmed<T> tr = trim<T>(Cm, cap, opt.cutoff, cond);
+      res.times.trim += seconds_since(t0);
+      // The sketch is short while the rank it keeps comes within `oversample` of its columns
+      // (the rank may not be revealed), or while the trim cuts more than `tail_tol` of its
+      // weight (f is approximated here, and the kept space depends on the suffixes chosen).
+      auto is_short = [&](const Trimmed<T>& t) {
+        return Phi.cols() < nT && (t.rank + over > Phi.cols() || t.discarded > opt.tail_tol);
+      };
+      while (adaptive && is_short(tr)) {
+        t0 = clock_type::now();
+        const Index add = tr.discarded > opt.tail_tol
+                              ? nT
+                              : std::max<Index>({over, Phi.cols() / 2, tr.rank + over - Phi.cols(), 1});
+        const Mat<T> extra = sketcher.extend(k, more_columns(cl, k, sketcher.columns(k), add, rng));
+        Mat<T> grown(Phi.rows(), Phi.cols() + extra.cols());
+        grown << Phi, extra;
+        Phi = std::move(grown);
+        res.times.sketch += seconds_since(t0);
+        t0 = clock_type::now();
+        Cm = fit_embedding<T>(L, k, Phi, nS, &cond);
+        res.times.fit += seconds_since(t0);
+        t0 = clock_type::now();
+        tr = trim<T>(Cm, cap, opt.cutoff, cond);
+        res.times.trim += seconds_since(t0);
+      }
+      approximated = tr.discarded > opt.tail_tol;
+      Dk = tr.rank;
+      B = std::move(tr.B);
       res.bonds.push_back(Dk);
-      res.discarded.push_back(disc);
+      res.discarded.push_back(tr.discarded);
     } else {
       B = std::move(Cm);
     }
-    res.t_trim += seconds_since(t0);
+    res.grid_sizes.push_back(Index(Phi.size()));
+    res.site_columns.push_back(Index(Phi.cols()));
 
-    // ---- 4. solve A G = B (B reshaped nS x (dk * Dk)) -------------------------------------
+    // 4. solve A G = B (B folded to nS x (dk * Dk))
     t0 = clock_type::now();
-    Mat<T> Bres(nS, dk * Dk);
-    for (Index a = 0; a < nS; ++a)
-      for (Index q = 0; q < dk; ++q)
-        for (Index j = 0; j < Dk; ++j) Bres(a, q * Dk + j) = B(a * dk + q, j);
-    Mat<T> G = lstsq<T>(A, Bres);  // Dprev x (dk * Dk)
-    Core3<T> core(Dprev, dk, Dk);
-    core.right() = G;
-    res.cores[size_t(k)] = std::move(core);
-    res.t_solve += seconds_since(t0);
+    Mat<T> Bres = fold_rows<T>(B, nS, dk);
+    res.cores[size_t(k)] = solve_core<T>(A, Bres, dk);
+    res.times.solve += seconds_since(t0);
 
-    // ---- 5. recurse: A_k on the unique prefixes of length k + 1 ---------------------------
-    if (k < m - 1) {
+    // 5. recurse: A_k on the unique prefixes of length k + 1
+    if (!last) {
       t0 = clock_type::now();
-      Mat<T> AG = opt.recurse_sketch ? Bres : Mat<T>(linalg::matmul<T>(A, G));  // nS x (dk * Dk)
-      const Partition& S1 = pre[size_t(k + 1)];
-      const Index nS1 = Index(S1.rep.size());
-      Mat<T> Anew = Mat<T>::Zero(nS1, Dk);
-      for (Index a1 = 0; a1 < nS1; ++a1) {
-        const Index i = S1.rep[size_t(a1)];
-        const Index a = S.id[size_t(i)];
-        if (is_out) {
-          const Index y = p.labels[i];
-          Anew.row(a1) = AG.block(a, y * Dk, 1, Dk);
-        } else {
-          const double* ph = p.sample_features + (i * n + col_of(k)) * d;
-          for (Index q = 0; q < d; ++q) Anew.row(a1) += T(ph[q]) * AG.block(a, q * Dk, 1, Dk);
-        }
+      if (opt.recurse_sketch) {
+        A = recurse<T>(L, cl, k, Bres, Dk);
+      } else {
+        const Mat<T> G = res.cores[size_t(k)].right();
+        A = recurse<T>(L, cl, k, Mat<T>(linalg::matmul<T>(A, G)), Dk);
       }
-      A = std::move(Anew);
       Dprev = Dk;
-      res.t_recurse += seconds_since(t0);
+      res.times.recurse += seconds_since(t0);
     }
-    PhiPrev = std::move(Phi);
-    if (opt.verbose) {
-      std::printf("tt_rss: site %lld/%lld  |S|=%lld |X|=%lld |T|=%lld  bond=%lld\n", (long long)(k + 1),
-                  (long long)m, (long long)nS, (long long)nX, (long long)nT, (long long)Dk);
-      std::fflush(stdout);
+    sketcher.keep(std::move(Phi));
+    if (opt.progress) {
+      SiteReport r;
+      r.site = k + 1;
+      r.sites = m;
+      r.bond = Dk;
+      r.columns = res.site_columns.back();
+      r.n_evals = res.n_evals;
+      opt.progress(r);
     }
   }
   return res;
@@ -492,29 +722,15 @@ RSResult<T> tt_rs(const RSProblem& p, Index rank, double cutoff) {
     Mat<T> B;
     Index Dk = 1;
     if (k < n - 1) {
-      Mat<T> U, V;
-      Vec<T> s;
-      linalg::svd<T>(Phi, U, s, V);
-      Index cap = Dprev * d;
-      double rest = std::pow(double(d), double(n - k - 1));
-      if (rest < double(cap)) cap = Index(rest);
-      if (rank > 0) cap = std::min(cap, rank);
-      double disc = 0;
-      Dk = choose_rank<T>(s, cap, cutoff, Phi.rows(), Phi.cols(), 1.0, &disc);
-      B = U.leftCols(Dk);
+      Trimmed<T> tr = trim<T>(Phi, bond_cap(Dprev, d, std::pow(double(d), double(n - k - 1)), rank), cutoff, 1.0);
+      Dk = tr.rank;
+      B = std::move(tr.B);
       res.bonds.push_back(Dk);
-      res.discarded.push_back(disc);
+      res.discarded.push_back(tr.discarded);
     } else {
       B = std::move(Phi);
     }
-    Mat<T> Bres(mL, d * Dk);
-    for (Index a = 0; a < mL; ++a)
-      for (Index q = 0; q < d; ++q)
-        for (Index j = 0; j < Dk; ++j) Bres(a, q * Dk + j) = B(a * d + q, j);
-    Mat<T> G = lstsq<T>(A, Bres);
-    Core3<T> core(Dprev, d, Dk);
-    core.right() = G;
-    res.cores[size_t(k)] = std::move(core);
+    res.cores[size_t(k)] = solve_core<T>(A, fold_rows<T>(B, mL, d), d);
     if (k < n - 1) {
       // A_k(alpha', :) = sum_{alpha, x} W_k(alpha, x, alpha') B((alpha, x), :)
       const auto& W = p.left[size_t(k)];

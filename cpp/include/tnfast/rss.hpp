@@ -7,6 +7,7 @@
 // j + 1 (j >= out_position).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -32,13 +33,33 @@ struct Problem {
   std::vector<Mat<double>> domain_features;          // per input j: |X_j| x d, phi(X_j)
 };
 
+// How the columns (suffixes) of each site's sketch are chosen.
+enum class Sketch {
+  samples,   // every distinct sample suffix (the published algorithm)
+  adaptive,  // a few suffixes, grown until the trim's rank is revealed (see tt_rss)
+};
+
+// Reported after each site (for a progress display).
+struct SiteReport {
+  Index site = 0, sites = 0, bond = 0, columns = 0;
+  long long n_evals = 0;  // points passed to f so far
+};
+
 struct Options {
   Index rank = 0;          // maximal bond dimension (<= 0: none)
   double cutoff = -1;      // relative discarded-weight threshold (< 0: none)
   Index batch_size = 4096; // rows per call of f
   bool recurse_sketch = true;   // A_k from the trimmed sketch B_k (false: the partial TT)
   bool reuse = true;            // copy values of grid points already evaluated at the previous site
-  bool verbose = false;
+  Sketch sketch = Sketch::samples;
+  Index oversample = 4;         // adaptive: suffixes kept beyond the bond dimension
+  double tail_tol = 1e-8;       // adaptive: all suffixes where the trim cuts more (relative) weight
+  std::uint64_t seed = 0;       // adaptive: random choice of the suffixes added
+  std::function<void(const SiteReport&)> progress;  // called after each site (optional)
+};
+
+struct Times {
+  double sketch = 0, callback = 0, fit = 0, trim = 0, solve = 0, recurse = 0;
 };
 
 template <class T>
@@ -47,13 +68,20 @@ struct Result {
   std::vector<Index> bonds;         // m - 1 internal bond dimensions
   std::vector<double> discarded;    // per bond: sqrt(discarded weight / total weight)
   std::vector<Index> grid_sizes;    // per site: |S| * |X| * |T| values obtained
+  std::vector<long long> site_evals;  // per site: points passed to f for its sketch
+  std::vector<Index> site_columns;  // per site: suffixes |T| in its sketch
   long long n_evals = 0;            // rows passed to f
   long long n_calls = 0;            // calls of f
   long long n_reused = 0;           // grid values copied from the previous site's sketch
-  double t_sketch = 0, t_callback = 0, t_fit = 0, t_trim = 0, t_solve = 0, t_recurse = 0;
+  Times times;
 };
 
 // Runs TT-RSS.  Throws invalid_argument on inconsistent input (|X_j| < d, bad labels, ...).
+// Each site: 1. sketch (f on the grid, batched; copies from the previous site), 2. embedding
+// fit, 3. trim (shared with TT-RS), 4. core solve (shared with TT-RS), 5. recursion.  With
+// Sketch::adaptive a site's sketch holds r + oversample suffixes (r: the rank, or the latest
+// bond), more while the trim's rank comes within `oversample` of them, and every suffix where
+// the trim discards more than `tail_tol` (see tnfast.tt_rss).
 template <class T>
 Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f);
 

@@ -85,7 +85,8 @@ def model_function(model: torch.nn.Module, *, softmax_sqrt: bool = True, input_s
 def tensorize(model: torch.nn.Module, samples, *, softmax_sqrt: bool = True, embedding="poly", rank=10,
               cutoff=None, domain=None, domain_multiplier: int = 1, labels=None, out_position=None,
               batch_size: int = 4096, seed=None, dtype=np.float64, model_dtype=None, input_shape=None,
-              device=None, verbose: bool = False, dim=None, executor=None, chunk_size=None, retries: int = 2):
+              device=None, verbose: bool = False, dim=None, executor=None, chunk_size=None, retries: int = 2,
+              sketch: str = "samples", oversample: int = 4, tail_tol: float = 1e-8):
     """Tensorize a classifier ``x -> sqrt(softmax(model(x)))`` into an MPS with TT-RSS.
 
     Parameters
@@ -101,6 +102,9 @@ def tensorize(model: torch.nn.Module, samples, *, softmax_sqrt: bool = True, emb
         As in :func:`tnfast.tt_rss` (``rank`` defaults to 10).  With an executor the model
         travels to the workers pickled with the function (once per run on a Dask cluster);
         it is evaluated there in eval mode on ``device`` (see the README on torch threads).
+    dtype, verbose, dim, sketch, oversample, tail_tol
+        As in :func:`tnfast.tt_rss` (``rank`` defaults to 10); ``sketch="adaptive"`` asks the
+        network for far fewer evaluations.
     model_dtype : torch.dtype, optional
         Dtype in which the model is evaluated (default: its own).
     input_shape : tuple, optional
@@ -137,7 +141,8 @@ def tensorize(model: torch.nn.Module, samples, *, softmax_sqrt: bool = True, emb
         tt, info = tt_rss(f, flat, embedding=embedding, domain=domain, domain_multiplier=domain_multiplier,
                           rank=rank, cutoff=cutoff, labels=labels, out_position=out_position,
                           batch_size=batch_size, seed=seed, dtype=dtype, verbose=verbose, dim=dim,
-                          executor=executor, chunk_size=chunk_size, retries=retries)
+                          executor=executor, chunk_size=chunk_size, retries=retries,
+                          sketch=sketch, oversample=oversample, tail_tol=tail_tol)
     finally:
         model.train(was_training)
     mps = MPSModel.from_tensor_train(tt, info.embedding, info.out_position, domains=info.domains,
