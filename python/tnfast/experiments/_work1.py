@@ -98,44 +98,11 @@ def accuracy(model, X, y, batch_size: int = 4096) -> float:
     return correct / max(len(X), 1)
 
 
-def distill(student, teacher, X, *, epochs: int = 5, lr: float = 1e-4, batch_size: int = 64, seed: int = 0,
-            progress: bool = True, desc: str = "distill"):
-    """Fit ``student`` (e.g. a tensorized :class:`~tnfast.nn.MPSModel`) to the teacher network's
-    ``sqrt(softmax)`` outputs on the rows of ``X`` (no labels needed) by mean squared error,
-    with Adam.  Returns the per-epoch mean loss."""
-    import torch
+def distill(student, teacher, X, **kwargs):
+    """:func:`tnfast.nn.distill` (imported when called: this module loads without torch)."""
+    from ..nn.training import distill as _distill
 
-    sdt = next(student.parameters()).dtype
-    tdt = next(teacher.parameters()).dtype
-    was = teacher.training
-    teacher.eval()
-    with torch.no_grad():
-        Xt = torch.as_tensor(X, dtype=tdt)
-        target = torch.cat([torch.softmax(teacher(Xt[i:i + 4096]), -1).sqrt() for i in range(0, len(Xt), 4096)])
-    teacher.train(was)
-    Xs, target = torch.as_tensor(X, dtype=sdt), target.to(sdt)
-    opt = torch.optim.Adam(student.parameters(), lr=lr)
-    gen = torch.Generator().manual_seed(seed)
-    hist = []
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover
-        tqdm = None
-    for ep in range(int(epochs)):
-        order = torch.randperm(len(Xs), generator=gen)
-        batches = range(0, len(Xs), batch_size)
-        if progress and tqdm is not None:
-            batches = tqdm(batches, desc=f"{desc} {ep + 1}/{epochs}", leave=False, mininterval=1.0)
-        tot = 0.0
-        for i in batches:
-            idx = order[i:i + batch_size]
-            loss = torch.nn.functional.mse_loss(student(Xs[idx]), target[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            tot += loss.item() * len(idx)
-        hist.append(tot / max(len(Xs), 1))
-    return hist
+    return _distill(student, teacher, X, **kwargs)
 
 
 def write_results(out, name: str, obj) -> pathlib.Path:
