@@ -67,8 +67,10 @@ def mlp(n_in: int, n_classes: int = 10, hidden=(500, 200), seed: int = 0):
 
 
 def fit_classifier(model, X, y, *, epochs: int, lr: float = 1e-3, batch_size: int = 128, seed: int = 0,
-                   X_test=None, y_test=None, desc: str = "train", progress: bool = True, optimizer="adam"):
-    """Cross-entropy training with Adam and a cosine schedule; returns the per-epoch history."""
+                   X_test=None, y_test=None, desc: str = "train", progress: bool = True, optimizer="adam",
+                   grad_clip=None):
+    """Cross-entropy training with Adam and a cosine schedule (gradient norm clipped at
+    ``grad_clip`` when given); returns the per-epoch history."""
     import torch
 
     from ..nn.training import TensorLoader, train
@@ -79,7 +81,8 @@ def fit_classifier(model, X, y, *, epochs: int, lr: float = 1e-3, batch_size: in
     test = None
     if X_test is not None:
         test = TensorLoader(torch.as_tensor(X_test, dtype=dt), torch.as_tensor(y_test), batch_size=2048)
-    return train(model, loader, epochs, lr=lr, test_loader=test, progress=progress, desc=desc, optimizer=optimizer)
+    return train(model, loader, epochs, lr=lr, test_loader=test, progress=progress, desc=desc, optimizer=optimizer,
+                 grad_clip=grad_clip)
 
 
 def accuracy(model, X, y, batch_size: int = 4096) -> float:
