@@ -161,3 +161,28 @@ def test_distill_rejects_bad_input(digits_pair):
         distill(mps, net, bad, progress=False)
     with pytest.raises(ValueError, match="X"):
         distill(mps, net, Xtr[:0], progress=False)
+
+
+def test_compress_on_data(digits_pair):
+    import copy
+
+    from tnfast.experiments._work1 import compress_on_data
+
+    net, mps, Xtr, Xte = digits_pair
+    x = torch.as_tensor(Xte, dtype=torch.float64)
+    with torch.no_grad():
+        ref = mps(x)
+        same, info = compress_on_data(mps, Xtr, max(mps.bond_dims))
+        # no truncation: the same function, a new model (the input left alone)
+        assert info.discarded_weight < 1e-20
+        torch.testing.assert_close(same(x), ref, rtol=1e-8, atol=1e-8 * float(ref.abs().max()))
+        small, info = compress_on_data(mps, Xtr, 2)
+        plain = copy.deepcopy(mps)
+        plain.compress(max_rank=2)
+        assert max(small.bond_dims) <= 2 and max(mps.bond_dims) > 2
+        # weighted by the data, the truncation moves the outputs on held-out images less
+        err_w = float(((small(x) - ref) ** 2).mean())
+        err_p = float(((plain(x) - ref) ** 2).mean())
+        assert err_w < err_p, (err_w, err_p)
+    with pytest.raises(ValueError, match="max_rank"):
+        compress_on_data(mps, Xtr, 0)
