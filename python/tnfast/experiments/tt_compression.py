@@ -53,7 +53,7 @@ IN_MODES = (4, 5, 5, 5)
 HIDDEN_MODES = {48: (2, 3, 4, 2), 100: (2, 5, 5, 2), 240: (4, 5, 4, 3)}
 OUT_MODES = (1, 5, 2, 1)
 SMOKE = {"dataset": "digits", "nets": ("25k",), "bonds": (2, 5), "n_pivots": 20, "epochs": 20,
-         "retrain_epochs": 1, "retrain_size": 300, "test_size": 300}
+         "retrain_epochs": 1, "retrain_size": 300, "test_size": 300, "distill_epochs": 1}
 PAPER = {"mps_params_D2_5_10": (4_000, 25_000, 96_000), "mps_ops_D2_5_10": (6_000, 37_000, 144_000),
          "retrained_gap_ttrss_pts": (4, 9), "retrained_gap_layerwise_pts": (-4.0, 0.5)}
 
@@ -309,12 +309,12 @@ def _cmd(args):
     if args.smoke:
         kw.update(SMOKE)
     for name in ("dataset", "nets", "bonds", "n_pivots", "epochs", "retrain_epochs", "retrain_size", "train_size",
-                 "test_size"):
+                 "test_size", "distill_epochs"):
         v = getattr(args, name)
         if v is not None:
             kw[name] = tuple(v) if isinstance(v, list) else v
     run(embedding=args.embedding, dim=args.dim, lr=args.lr, mps_lr=args.mps_lr, mpo_lr=args.mpo_lr,
-        distill_epochs=args.distill_epochs, distill_lr=args.distill_lr,
+        distill_lr=args.distill_lr,
         grad_clip=None if args.grad_clip <= 0 else args.grad_clip,
         batch_size=args.batch_size, seed=args.seed, out=args.out, root=args.data, cache=args.cache,
         threads=args.threads, progress=not args.no_progress, curve=args.curve, **kw)
@@ -337,7 +337,7 @@ def register_repro(sub):
     p.add_argument("--retrain-epochs", type=int, default=None, help="default 10")
     p.add_argument("--retrain-size", type=int, default=None, help="labelled images for retraining (default 10000)")
     p.add_argument("--mps-lr", type=float, default=1e-4, help="MPS retraining learning rate (default 1e-4)")
-    p.add_argument("--distill-epochs", type=int, default=2,
+    p.add_argument("--distill-epochs", type=int, default=None,
                    help="epochs of distillation of the MPS on the network's classes before retraining (default 2)")
     p.add_argument("--distill-lr", type=float, default=3e-4)
     p.add_argument("--grad-clip", type=float, default=1.0, help="maximum gradient norm (0: no clipping)")
