@@ -162,7 +162,8 @@ def run_demo(args) -> int:
     dis2 = argmax_disagreement(small, net, Xte)
     acc2 = accuracy(small, Xte, yte)
     print(f"4. MPS compressed to bond {max(small.bond_dims)} (SVD truncation weighted by the data's features; "
-          f"relative weight discarded {np.sqrt(cinfo.discarded_weight):.2e}): test accuracy {100 * acc2a:.2f} %, after the same fine-tune "
+          f"relative weight discarded {np.sqrt(cinfo.discarded_weight):.2e}): test accuracy {100 * acc2a:.2f} %, "
+          f"after the same fine-tune "
           f"{100 * acc2:.2f} %, disagreement {dis2:.1f} % ({time.perf_counter() - t0:.1f} s), "
           f"{small.num_parameters():,} parameters")
 

@@ -6,16 +6,16 @@ set is its mix of two subgroups of real images: *bold* digits (ink above the poo
 ``1 - p`` of bold images (``--models`` per family, each on its own random draw, with its own
 initialization); the attacker must tell the families apart.
 
-Every model is an MLP classifier (10 classes) on images resized to ``--size`` px; it is
-tensorized by TT-RSS (:func:`tnfast.nn.tensorize`, ``--samples`` of its own training images as
-pivots, rank ``--rank``), distilled on the network's own classes of its training images
+Every model is an MLP classifier (10 classes) on images resized to ``--size`` px; it is tensorized
+by TT-RSS (:func:`tnfast.nn.tensorize`, ``--samples`` of its own training images as pivots, rank
+``--rank``), distilled on the network's own classes of its training images
 (:func:`tnfast.nn.distill`, ``--distill-epochs``), retrained on the true labels of the same set
-(cross-entropy, ``--retrain-epochs``, clipped gradients), then obfuscated three ways: :func:`tnfast.privacy.random_gauge` (Haar
-orthogonal matrices on the bonds, the paper's private TT), :func:`tnfast.privacy.canonical_gauge`
-(the form fixed by the function alone) and the canonical form followed by a random gauge (all
-leave the function unchanged; checked).  A random orthogonal gauge keeps every core's Frobenius
-norm, so on its own it still shows how training scaled each core; the canonical form first makes
-those norms a function of the function.
+(cross-entropy, ``--retrain-epochs``, clipped gradients), then obfuscated three ways:
+:func:`tnfast.privacy.random_gauge` (Haar orthogonal matrices on the bonds, the paper's private TT),
+:func:`tnfast.privacy.canonical_gauge` (the form fixed by the function alone) and the canonical form
+followed by a random gauge (all leave the function unchanged; checked).  A random orthogonal gauge
+keeps every core's Frobenius norm, so on its own it still shows how training scaled each core; the
+canonical form first makes those norms a function of the function.
 
 The attacker (:func:`tnfast.privacy.attack_accuracy`): standardized features, logistic regression,
 ``--folds``-fold cross-validation over the ``2 * --models`` models of each ``p``.  White box: the
@@ -109,7 +109,8 @@ def _train_family(share, n_models, seed0, data, cfg, bar):
 
     Xtr, ytr, Xte, yte, Q, bold_idx, thin_idx = data
     rec = {k: [] for k in ("params_" + k for k in KINDS)}
-    rec.update(out_nn=[], out_mps=[], acc_nn=[], acc_tt=[], acc_distilled=[], acc_mps=[], gauge_change=[], pivot_error=[])
+    rec.update(out_nn=[], out_mps=[], acc_nn=[], acc_tt=[], acc_distilled=[], acc_mps=[], gauge_change=[],
+               pivot_error=[])
     n_bold = int(round(share * cfg["train_size"]))
     for m in range(n_models):
         seed = seed0 + m

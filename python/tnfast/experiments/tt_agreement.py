@@ -103,8 +103,8 @@ def _aggregate(recs, key="disagreement_pct"):
 
 def run(dataset="mnist", sizes=(12, 16, 20), n_list=(30, 50, 100, 150), levers=LEVERS, base="poly:2",
         embeddings=DEFAULT_EMBEDDINGS, embedding_n=None, combined_n=None, lever_sizes=None, distill_epochs=2,
-        distill_n=5000, distill_lr=3e-4, distill_batch=32, distill_losses=("ce",), rank=10, train_size=None, test_size=None, epochs=10,
-        seeds=(0,), out="results/tt-agreement", root=None, cache=None, threads=2, progress=True):
+        distill_n=5000, distill_lr=3e-4, distill_batch=32, distill_losses=("ce",), rank=10, train_size=None,
+        test_size=None, epochs=10, seeds=(0,), out="results/tt-agreement", root=None, cache=None, threads=2, progress=True):
     """Run the study; returns the results dict (also written to ``out/results.json``).
 
     ``sizes``: image sides (``None`` entries or the native side keep the images as they are);
@@ -236,7 +236,8 @@ def run(dataset="mnist", sizes=(12, 16, 20), n_list=(30, 50, 100, 150), levers=L
                         "levers": list(levers), "base": base_cfg.label, "embeddings": [c.label for c in emb_cfgs],
                         "embedding_n": embedding_n, "combined_n": combined_n, "lever_sizes": lever_sizes, "rank": rank,
                         "distill_epochs": distill_epochs, "distill_n": distill_n, "distill_lr": distill_lr,
-                        "distill_batch": distill_batch, "distill_losses": list(distill_losses), "epochs": epochs, "train_size": train_size,
+                        "distill_batch": distill_batch, "distill_losses": list(distill_losses), "epochs": epochs,
+                        "train_size": train_size,
                         "test_size": test_size, "seeds": seeds, "threads": threads, "torch": torch.__version__,
                         "reference": REFERENCE,
                         "metric": "percentage of test images whose MPS argmax differs from the network's"},
