@@ -311,7 +311,8 @@ def test_privacy_study_smoke():
     torch.set_num_threads(1)
     try:
         res = run_study(dataset="digits", ps=(0.2,), models=4, train_size=60, n_test=100, hidden=(8,), epochs=2,
-                        rank=2, samples=6, retrain_epochs=1, queries=10, folds=2, progress=False)
+                        rank=2, samples=6, distill_epochs=1, retrain_epochs=1, queries=10, folds=2,
+                        progress=False)
     finally:
         torch.set_num_threads(threads)
     (row,) = res["per_p"]
@@ -322,4 +323,5 @@ def test_privacy_study_smoke():
             assert len(row["white_box"][kind][mode]["folds"]) == 2
     assert set(row["black_box"]) == {"nn", "mps"}
     assert row["accuracy_cost"] == pytest.approx(row["acc_nn"]["mean"] - row["acc_mps"]["mean"])
+    assert 0.0 <= row["acc_distilled"]["mean"] <= 1.0
     assert "0.2" in format_table(res)

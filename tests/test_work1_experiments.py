@@ -109,3 +109,80 @@ def test_parse_config():
     for bad in ("poly", "poly:x", "poly:1", "poly:2:0", "nosuch:2"):
         with pytest.raises(ValueError):
             parse_config(bad)
+
+
+@pytest.fixture(scope="module")
+def digits_pair():
+    from tnfast.experiments._work1 import fit_classifier, load_images, mlp
+    from tnfast.nn import tensorize
+
+    Xtr, ytr, Xte, yte, _ = load_images("digits")
+    net = mlp(64, 10, hidden=(64, 32), seed=0)
+    fit_classifier(net, Xtr, ytr, epochs=15, lr=3e-3, batch_size=64, seed=0, progress=False)
+    mps = tensorize(net, Xtr[:20], rank=4, seed=0)
+    return net, mps, Xtr, Xte
+
+
+def test_distill_ce_lowers_disagreement(digits_pair):
+    import copy
+
+    from tnfast.nn import argmax_disagreement, distill
+
+    net, mps, Xtr, Xte = digits_pair
+    before = argmax_disagreement(mps, net, Xte)
+    student = copy.deepcopy(mps)
+    net.train()
+    w0 = [p.detach().clone() for p in net.parameters()]
+    hist = distill(student, net, Xtr, epochs=3, lr=3e-3, batch_size=32, progress=False)
+    after = argmax_disagreement(student, net, Xte)
+    assert len(hist) == 3 and np.isfinite(hist).all() and hist[-1] < hist[0]
+    assert before > 10.0 and after < 0.6 * before, (before, after)
+    # the teacher is left untouched and in its mode
+    assert net.training and all(torch.equal(a, b) for a, b in zip(w0, net.parameters()))
+    net.eval()
+    for loss in ("kl", "mse"):
+        s = copy.deepcopy(mps)
+        h = distill(s, net, Xtr[:200], loss=loss, epochs=1, lr=1e-4, progress=False)
+        assert len(h) == 1 and np.isfinite(h[0])
+
+
+def test_distill_rejects_bad_input(digits_pair):
+    from tnfast.nn import distill
+
+    net, mps, Xtr, _ = digits_pair
+    for kw, word in (({"loss": "l1"}, "loss"), ({"epochs": -1}, "epochs"), ({"lr": 0.0}, "lr"),
+                     ({"batch_size": 0}, "batch_size"), ({"grad_clip": -1.0}, "grad_clip"),
+                     ({"temperature": 0.0}, "temperature")):
+        with pytest.raises(ValueError, match=word):
+            distill(mps, net, Xtr[:10], progress=False, **kw)
+    bad = Xtr[:10].copy()
+    bad[3, 5] = np.nan
+    with pytest.raises(ValueError, match="X"):
+        distill(mps, net, bad, progress=False)
+    with pytest.raises(ValueError, match="X"):
+        distill(mps, net, Xtr[:0], progress=False)
+
+
+def test_compress_on_data(digits_pair):
+    import copy
+
+    from tnfast.experiments._work1 import compress_on_data
+
+    net, mps, Xtr, Xte = digits_pair
+    x = torch.as_tensor(Xte, dtype=torch.float64)
+    with torch.no_grad():
+        ref = mps(x)
+        same, info = compress_on_data(mps, Xtr, max(mps.bond_dims))
+        # no truncation: the same function, a new model (the input left alone)
+        assert info.discarded_weight < 1e-20
+        torch.testing.assert_close(same(x), ref, rtol=1e-8, atol=1e-8 * float(ref.abs().max()))
+        small, info = compress_on_data(mps, Xtr, 2)
+        plain = copy.deepcopy(mps)
+        plain.compress(max_rank=2)
+        assert max(small.bond_dims) <= 2 and max(mps.bond_dims) > 2
+        # weighted by the data, the truncation moves the outputs on held-out images less
+        err_w = float(((small(x) - ref) ** 2).mean())
+        err_p = float(((plain(x) - ref) ** 2).mean())
+        assert err_w < err_p, (err_w, err_p)
+    with pytest.raises(ValueError, match="max_rank"):
+        compress_on_data(mps, Xtr, 0)

@@ -6,15 +6,16 @@ set is its mix of two subgroups of real images: *bold* digits (ink above the poo
 ``1 - p`` of bold images (``--models`` per family, each on its own random draw, with its own
 initialization); the attacker must tell the families apart.
 
-Every model is an MLP classifier (10 classes) on images resized to ``--size`` px; it is
-tensorized by TT-RSS (:func:`tnfast.nn.tensorize`, ``--samples`` of its own training images as
-pivots, rank ``--rank``), the MPS is retrained on the same training set (cross-entropy,
-``--retrain-epochs``), then obfuscated three ways: :func:`tnfast.privacy.random_gauge` (Haar
-orthogonal matrices on the bonds, the paper's private TT), :func:`tnfast.privacy.canonical_gauge`
-(the form fixed by the function alone) and the canonical form followed by a random gauge (all
-leave the function unchanged; checked).  A random orthogonal gauge keeps every core's Frobenius
-norm, so on its own it still shows how training scaled each core; the canonical form first makes
-those norms a function of the function.
+Every model is an MLP classifier (10 classes) on images resized to ``--size`` px; it is tensorized
+by TT-RSS (:func:`tnfast.nn.tensorize`, ``--samples`` of its own training images as pivots, rank
+``--rank``), distilled on the network's own classes of its training images
+(:func:`tnfast.nn.distill`, ``--distill-epochs``), retrained on the true labels of the same set
+(cross-entropy, ``--retrain-epochs``, clipped gradients), then obfuscated three ways:
+:func:`tnfast.privacy.random_gauge` (Haar orthogonal matrices on the bonds, the paper's private TT),
+:func:`tnfast.privacy.canonical_gauge` (the form fixed by the function alone) and the canonical form
+followed by a random gauge (all leave the function unchanged; checked).  A random orthogonal gauge
+keeps every core's Frobenius norm, so on its own it still shows how training scaled each core; the
+canonical form first makes those norms a function of the function.
 
 The attacker (:func:`tnfast.privacy.attack_accuracy`): standardized features, logistic regression,
 ``--folds``-fold cross-validation over the ``2 * --models`` models of each ``p``.  White box: the
@@ -33,11 +34,12 @@ import time
 
 import numpy as np
 
-from ._work1 import accuracy, fit_classifier, load_images, mlp, pyplot, write_results
+from ._work1 import accuracy, distill, fit_classifier, load_images, mlp, pyplot, write_results
 
 __all__ = ["register_repro", "run", "run_study", "KINDS"]
 
 KINDS = ("nn", "mps", "mps_random_gauge", "mps_canonical_gauge", "mps_canonical_random_gauge")
+DEFAULTS = {"distill_epochs": 10, "distill_lr": 1e-3, "retrain_epochs": 3, "retrain_lr": 3e-4, "grad_clip": 1.0}
 LABELS = {"nn": "network", "mps": "MPS (TT-RSS + retrained)", "mps_random_gauge": "MPS, random gauge",
           "mps_canonical_gauge": "MPS, canonical gauge",
           "mps_canonical_random_gauge": "MPS, canonical then random gauge"}
@@ -59,8 +61,15 @@ def register_repro(subparsers) -> None:
     p.add_argument("--lr", type=float, default=1e-2, help="MLP Adam learning rate (default 1e-2)")
     p.add_argument("--rank", type=int, default=8, help="TT-RSS rank of the MPS (default 8)")
     p.add_argument("--samples", type=int, default=40, help="TT-RSS pivots: the model's first training images")
-    p.add_argument("--retrain-epochs", type=int, default=3, help="MPS retraining epochs (default 3)")
-    p.add_argument("--retrain-lr", type=float, default=3e-3, help="MPS retraining Adam learning rate")
+    p.add_argument("--distill-epochs", type=int, default=DEFAULTS["distill_epochs"],
+                   help=f"epochs of distillation of the MPS on the network's classes (default "
+                        f"{DEFAULTS['distill_epochs']})")
+    p.add_argument("--distill-lr", type=float, default=DEFAULTS["distill_lr"],
+                   help=f"distillation Adam learning rate (default {DEFAULTS['distill_lr']:g})")
+    p.add_argument("--retrain-epochs", type=int, default=DEFAULTS["retrain_epochs"],
+                   help=f"MPS retraining epochs on the true labels (default {DEFAULTS['retrain_epochs']})")
+    p.add_argument("--retrain-lr", type=float, default=DEFAULTS["retrain_lr"],
+                   help=f"MPS retraining Adam learning rate (default {DEFAULTS['retrain_lr']:g})")
     p.add_argument("--queries", type=int, default=100, help="black-box queries (fixed test images; default 100)")
     p.add_argument("--folds", type=int, default=10, help="cross-validation folds of the attacker (default 10)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
@@ -100,7 +109,8 @@ def _train_family(share, n_models, seed0, data, cfg, bar):
 
     Xtr, ytr, Xte, yte, Q, bold_idx, thin_idx = data
     rec = {k: [] for k in ("params_" + k for k in KINDS)}
-    rec.update(out_nn=[], out_mps=[], acc_nn=[], acc_tt=[], acc_mps=[], gauge_change=[], pivot_error=[])
+    rec.update(out_nn=[], out_mps=[], acc_nn=[], acc_tt=[], acc_distilled=[], acc_mps=[], gauge_change=[],
+               pivot_error=[])
     n_bold = int(round(share * cfg["train_size"]))
     for m in range(n_models):
         seed = seed0 + m
@@ -118,8 +128,12 @@ def _train_family(share, n_models, seed0, data, cfg, bar):
         mps = tensorize(net, X[:cfg["samples"]], rank=cfg["rank"], seed=seed)
         rec["pivot_error"].append(float(mps.info.pivot_error))
         rec["acc_tt"].append(accuracy(mps, Xte, yte))
+        if cfg["distill_epochs"] > 0:
+            distill(mps, net, X, epochs=cfg["distill_epochs"], lr=cfg["distill_lr"], batch_size=32,
+                    grad_clip=cfg["grad_clip"], seed=seed, progress=False)
+        rec["acc_distilled"].append(accuracy(mps, Xte, yte))
         fit_classifier(mps, X, y, epochs=cfg["retrain_epochs"], lr=cfg["retrain_lr"], batch_size=64, seed=seed,
-                       progress=False)
+                       progress=False, grad_clip=cfg["grad_clip"])
         rec["acc_mps"].append(accuracy(mps, Xte, yte))
         out = _outputs(mps, Q)
         rec["out_mps"].append(out)
@@ -137,8 +151,10 @@ def _train_family(share, n_models, seed0, data, cfg, bar):
 
 
 def run_study(*, dataset="mnist", data=None, size=8, pool=20000, n_test=2000, ps=(0.1, 0.25, 0.4), models=50,
-              train_size=1000, hidden=(64, 32), epochs=30, lr=1e-2, rank=8, samples=40, retrain_epochs=3,
-              retrain_lr=3e-3, queries=100, folds=10, seed=0, progress=True) -> dict:
+              train_size=1000, hidden=(64, 32), epochs=30, lr=1e-2, rank=8, samples=40,
+              distill_epochs=DEFAULTS["distill_epochs"], distill_lr=DEFAULTS["distill_lr"],
+              retrain_epochs=DEFAULTS["retrain_epochs"], retrain_lr=DEFAULTS["retrain_lr"],
+              grad_clip=DEFAULTS["grad_clip"], queries=100, folds=10, seed=0, progress=True) -> dict:
     """The whole study; returns the results (what ``privacy.json`` holds).  See the module notes."""
     from ..privacy import attack_accuracy, black_box_features, white_box_features
 
@@ -148,7 +164,8 @@ def run_study(*, dataset="mnist", data=None, size=8, pool=20000, n_test=2000, ps
         tqdm = None
     cfg = dict(dataset=dataset, size=size, pool=pool, n_test=n_test, ps=list(ps), models=models,
                train_size=train_size, hidden=list(hidden), epochs=epochs, lr=lr, rank=rank, samples=samples,
-               retrain_epochs=retrain_epochs, retrain_lr=retrain_lr, queries=queries, folds=folds, seed=seed)
+               distill_epochs=distill_epochs, distill_lr=distill_lr, retrain_epochs=retrain_epochs,
+               retrain_lr=retrain_lr, grad_clip=grad_clip, queries=queries, folds=folds, seed=seed)
     t_start = time.perf_counter()
     if dataset == "digits":
         Xtr, ytr, Xte, yte, side = load_images("digits")
@@ -188,7 +205,7 @@ def run_study(*, dataset="mnist", data=None, size=8, pool=20000, n_test=2000, ps
             row["black_box"][kind] = attack_accuracy(
                 black_box_features(fams[0]["out_" + kind] + fams[1]["out_" + kind]), y, folds=folds, seed=seed)
         row["seconds_attacks"] = time.perf_counter() - t1
-        for key in ("acc_nn", "acc_tt", "acc_mps"):
+        for key in ("acc_nn", "acc_tt", "acc_distilled", "acc_mps"):
             v = np.array(fams[0][key] + fams[1][key])
             row[key] = {"mean": float(v.mean()), "std": float(v.std())}
         row["accuracy_cost"] = row["acc_nn"]["mean"] - row["acc_mps"]["mean"]
@@ -207,7 +224,7 @@ def format_table(results) -> str:
     """The results as a plain-text table (attack accuracies in %, best of sorted/flat noted)."""
     lines = ["attack accuracy (%), white box as sorted / flat features; test accuracy (%) of the models",
              "p     | network     | MPS         | MPS random  | MPS canon.  | canon.+rand | black box  | "
-             "NN / TT-RSS / MPS (cost)",
+             "NN / TT-RSS / distilled / MPS (cost)",
              "      | white box   | white box   | white box   | white box   | white box   | NN  / MPS  |"]
     for r in results["per_p"]:
         wb = r["white_box"]
@@ -216,6 +233,7 @@ def format_table(results) -> str:
         lines.append(f"{r['p']:<5} | " + " | ".join(f"{c:<11}" for c in cells) + " | "
                      f"{100 * bb['nn']['accuracy']:3.0f} / {100 * bb['mps']['accuracy']:3.0f}  | "
                      f"{100 * r['acc_nn']['mean']:.1f} / {100 * r['acc_tt']['mean']:.1f} / "
+                     f"{100 * r.get('acc_distilled', {}).get('mean', float('nan')):.1f} / "
                      f"{100 * r['acc_mps']['mean']:.1f} ({100 * r['accuracy_cost']:+.1f})")
     return "\n".join(lines)
 
@@ -261,9 +279,10 @@ def run(args) -> int:
         if getattr(args, name) < 1:
             print(f"error: --{name.replace('_', '-')} must be >= 1")
             return 2
-    if args.retrain_epochs < 0:
-        print("error: --retrain-epochs must be >= 0")
-        return 2
+    for name in ("retrain_epochs", "distill_epochs"):
+        if getattr(args, name) < 0:
+            print(f"error: --{name.replace('_', '-')} must be >= 0")
+            return 2
     if args.folds < 2 or args.models < args.folds:
         print("error: --folds must be >= 2 and --models >= --folds")
         return 2
@@ -271,6 +290,7 @@ def run(args) -> int:
     results = run_study(dataset=args.dataset, data=args.data, size=args.size, pool=args.pool, n_test=args.n_test,
                         ps=args.p, models=args.models, train_size=args.train_size, hidden=args.hidden,
                         epochs=args.epochs, lr=args.lr, rank=args.rank, samples=args.samples,
+                        distill_epochs=args.distill_epochs, distill_lr=args.distill_lr,
                         retrain_epochs=args.retrain_epochs, retrain_lr=args.retrain_lr, queries=args.queries,
                         folds=args.folds, seed=args.seed)
     results["config"]["threads"] = args.threads

@@ -11,11 +11,14 @@ time, each against the same baseline (``--base``, default ``poly:2``: the polyno
 1. ``samples``: N (the pivot sets are nested: the first N of one random permutation per seed);
 2. ``embedding``: embedding name, dimension and ``domain_multiplier`` at a fixed N
    (``--embedding-n``), on the sizes in ``--lever-sizes``;
-3. ``distill``: a short fine-tune of the baseline MPS on the network's ``sqrt(softmax)``
-   outputs over unlabeled training images (mean squared error, Adam).
+3. ``distill``: a short fine-tune of the baseline MPS on the network's outputs over unlabeled
+   training images (:func:`tnfast.nn.distill`, Adam, cosine schedule, gradient clipping), with
+   one or more objectives (``--distill-loss``): ``ce``, cross-entropy against the network's
+   argmax classes (the default, and the one that works); ``kl``, soft labels; ``mse``, squared
+   error on ``sqrt(softmax)``, the function TT-RSS fits.
 
-``combined`` then applies the best embedding of lever 2 and the distillation of lever 3
-together.  Every tensorization records its TT-RSS time and its number of network evaluations.
+``combined`` then applies the best embedding of lever 2 and the distillation of lever 3 (its
+first objective) together.  Every tensorization records its TT-RSS time and its number of network evaluations.
 Writes ``results.json``, ``tables.md`` and ``agreement.png`` to ``--out``.
 """
 
@@ -71,13 +74,17 @@ def _tensorize(net, pivots, cfg, rank, seed, X, y, net_pred):
     return mps, rec
 
 
-def _distill(mps, net, X_unlab, epochs, lr, batch_size, seed, progress, X, y, net_pred, desc):
+def _distill(mps, net, X_unlab, objective, epochs, lr, batch_size, seed, progress, X, y, net_pred, desc):
     student = copy.deepcopy(mps)
     t0 = time.perf_counter()
-    hist = distill(student, net, X_unlab, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
-                   progress=progress, desc=desc)
-    rec = {"epochs": int(epochs), "n_images": int(len(X_unlab)), "lr": float(lr), "batch_size": int(batch_size),
-           "loss": [float(v) for v in hist], "time_s": float(time.perf_counter() - t0)}
+    try:
+        hist = distill(student, net, X_unlab, loss=objective, epochs=epochs, lr=lr, batch_size=batch_size,
+                       grad_clip=1.0, seed=seed, progress=progress, desc=desc)
+    except FloatingPointError:
+        student, hist = copy.deepcopy(mps), [float("nan")] * int(epochs)  # diverged: reported as NaN losses
+    rec = {"objective": objective, "epochs": int(epochs), "n_images": int(len(X_unlab)), "lr": float(lr),
+           "batch_size": int(batch_size), "grad_clip": 1.0, "loss": [float(v) for v in hist],
+           "time_s": float(time.perf_counter() - t0)}
     rec.update(_score(student, net_pred, X, y))
     return rec
 
@@ -96,8 +103,8 @@ def _aggregate(recs, key="disagreement_pct"):
 
 def run(dataset="mnist", sizes=(12, 16, 20), n_list=(30, 50, 100, 150), levers=LEVERS, base="poly:2",
         embeddings=DEFAULT_EMBEDDINGS, embedding_n=None, combined_n=None, lever_sizes=None, distill_epochs=2,
-        distill_n=2000, distill_lr=1e-4, distill_batch=64, rank=10, train_size=None, test_size=None, epochs=10,
-        seeds=(0,), out="results/tt-agreement", root=None, cache=None, threads=2, progress=True):
+        distill_n=5000, distill_lr=3e-4, distill_batch=32, distill_losses=("ce",), rank=10, train_size=None,
+        test_size=None, epochs=10, seeds=(0,), out="results/tt-agreement", root=None, cache=None, threads=2, progress=True):
     """Run the study; returns the results dict (also written to ``out/results.json``).
 
     ``sizes``: image sides (``None`` entries or the native side keep the images as they are);
@@ -107,6 +114,8 @@ def run(dataset="mnist", sizes=(12, 16, 20), n_list=(30, 50, 100, 150), levers=L
     ``combined`` (default ``max(n_list)``);
     ``lever_sizes``: sizes on which levers 2, 3 and ``combined`` run (default: the first size);
     ``distill_n``: unlabeled training images of the fine-tune (the pivots are not excluded);
+    ``distill_losses``: objectives of :func:`tnfast.nn.distill` (``ce``, ``kl``, ``mse``), each
+    run from the same TT-RSS MPS;
     ``train_size``/``test_size``: subsets (default: all); ``epochs``: of the network (Adam,
     cosine schedule); ``seeds``: one pivot permutation each; ``cache``: folder of trained
     networks (default ``out/nets``).
@@ -130,6 +139,9 @@ def run(dataset="mnist", sizes=(12, 16, 20), n_list=(30, 50, 100, 150), levers=L
     out = pathlib.Path(out)
     cache = out / "nets" if cache is None else pathlib.Path(cache)
     seeds = [int(s) for s in seeds]
+    distill_losses = tuple(distill_losses)
+    if not distill_losses or any(o not in ("ce", "kl", "mse") for o in distill_losses):
+        raise ValueError(f"distill_losses: expected some of ('ce', 'kl', 'mse'), got {distill_losses}")
 
     results = {}
     for size in sizes:
@@ -189,14 +201,15 @@ def run(dataset="mnist", sizes=(12, 16, 20), n_list=(30, 50, 100, 150), levers=L
             for (seed, N), mps in sorted(base_models.items()):
                 if N not in n_list:
                     continue
-                rec = _distill(mps, net, unlab, distill_epochs, distill_lr, distill_batch, seed, progress, Xte,
-                               yte, net_pred, f"distill N={N}")
-                rec.update({"config": base_cfg.label, "N": N, "seed": seed,
-                            "before_pct": next(r["disagreement_pct"] for r in base_recs
-                                               if r["N"] == N and r["seed"] == seed)})
-                entry["distill"].append(rec)
-                print(f"[{side}px] distill N={N} seed {seed}: {rec['before_pct']:.2f}% -> "
-                      f"{rec['disagreement_pct']:.2f}% ({rec['time_s']:.0f} s)", flush=True)
+                for objective in distill_losses:
+                    rec = _distill(mps, net, unlab, objective, distill_epochs, distill_lr, distill_batch, seed,
+                                   progress, Xte, yte, net_pred, f"distill {objective} N={N}")
+                    rec.update({"config": base_cfg.label, "N": N, "seed": seed,
+                                "before_pct": next(r["disagreement_pct"] for r in base_recs
+                                                   if r["N"] == N and r["seed"] == seed)})
+                    entry["distill"].append(rec)
+                    print(f"[{side}px] distill ({objective}) N={N} seed {seed}: {rec['before_pct']:.2f}% -> "
+                          f"{rec['disagreement_pct']:.2f}% ({rec['time_s']:.0f} s)", flush=True)
         if on_levers and "combined" in levers and entry["embedding"]:
             by_cfg = {}
             for r in entry["embedding"]:
@@ -210,8 +223,8 @@ def run(dataset="mnist", sizes=(12, 16, 20), n_list=(30, 50, 100, 150), levers=L
                     rec0 = next(r for r in base_recs if r["seed"] == seed and r["N"] == combined_n)
                 else:
                     mps, rec0 = _tensorize(net, Xtr[perm[:combined_n]], best_cfg, rank, seed, Xte, yte, net_pred)
-                rec = _distill(mps, net, unlab, distill_epochs, distill_lr, distill_batch, seed, progress, Xte, yte,
-                               net_pred, f"combined {best}")
+                rec = _distill(mps, net, unlab, distill_losses[0], distill_epochs, distill_lr, distill_batch, seed,
+                               progress, Xte, yte, net_pred, f"combined {best}")
                 rec.update({"config": best, "N": combined_n, "seed": seed, "before_pct": rec0["disagreement_pct"],
                             "rss_time_s": rec0["rss_time_s"], "n_evals": rec0["n_evals"]})
                 entry["combined"].append(rec)
@@ -223,7 +236,8 @@ def run(dataset="mnist", sizes=(12, 16, 20), n_list=(30, 50, 100, 150), levers=L
                         "levers": list(levers), "base": base_cfg.label, "embeddings": [c.label for c in emb_cfgs],
                         "embedding_n": embedding_n, "combined_n": combined_n, "lever_sizes": lever_sizes, "rank": rank,
                         "distill_epochs": distill_epochs, "distill_n": distill_n, "distill_lr": distill_lr,
-                        "distill_batch": distill_batch, "epochs": epochs, "train_size": train_size,
+                        "distill_batch": distill_batch, "distill_losses": list(distill_losses), "epochs": epochs,
+                        "train_size": train_size,
                         "test_size": test_size, "seeds": seeds, "threads": threads, "torch": torch.__version__,
                         "reference": REFERENCE,
                         "metric": "percentage of test images whose MPS argmax differs from the network's"},
@@ -250,13 +264,18 @@ def _tables(payload) -> str:
         lines.append(f"### {meta['dataset']} {s}x{s} px (network test accuracy {100 * e['net_test_acc']:.2f} %, "
                      f"rank {meta['rank']}, seeds {meta['seeds']})\n")
         if e["samples"]:
-            lines.append(f"Lever 1, samples ({meta['base']}): disagreement % vs N (mean ± std over seeds)\n")
-            lines.append("| N | disagreement % | MPS test acc % | TT-RSS time s | network evaluations | pivot error |")
-            lines.append("|---|---|---|---|---|---|")
+            objs = list(dict.fromkeys(r.get("objective", "mse") for r in e["distill"]))
+            after = {o: _aggregate([r for r in e["distill"] if r.get("objective", "mse") == o]) for o in objs}
+            lines.append(f"Lever 1, samples ({meta['base']}): disagreement % vs N (mean ± std over seeds)"
+                         + (", and after distillation (lever 3)" if objs else "") + "\n")
+            lines.append("| N | disagreement % | " + "".join(f"+ distill {o} % | " for o in objs)
+                         + "MPS test acc % | TT-RSS time s | network evaluations | pivot error |")
+            lines.append("|---|---|" + "---|" * len(objs) + "---|---|---|---|")
             dis = _aggregate(e["samples"])
             for N, ms in dis.items():
                 rs = [r for r in e["samples"] if r["N"] == N]
-                lines.append(f"| {N} | {_fmt(ms)} | {100 * np.mean([r['mps_test_acc'] for r in rs]):.2f} | "
+                cols = "".join(f"{_fmt(after[o][N]) if N in after[o] else '-'} | " for o in objs)
+                lines.append(f"| {N} | {_fmt(ms)} | {cols}{100 * np.mean([r['mps_test_acc'] for r in rs]):.2f} | "
                              f"{np.mean([r['rss_time_s'] for r in rs]):.1f} | "
                              f"{int(np.mean([r['n_evals'] for r in rs])):,} | "
                              f"{np.mean([r['pivot_error'] for r in rs]):.3f} |")
@@ -275,17 +294,24 @@ def _tables(payload) -> str:
         if e["distill"]:
             r0 = e["distill"][0]
             lines.append(f"Lever 3, distillation ({r0['epochs']} epochs on {r0['n_images']} unlabeled training "
-                         f"images, Adam lr {r0['lr']:g}, batch {r0['batch_size']}) of the {r0['config']} MPS\n")
-            lines.append("| N | before % | after % | fine-tune time s |")
-            lines.append("|---|---|---|---|")
-            before, after = _aggregate(e["distill"], "before_pct"), _aggregate(e["distill"])
-            for N in before:
-                t = np.mean([r["time_s"] for r in e["distill"] if r["N"] == N])
-                lines.append(f"| {N} | {_fmt(before[N])} | {_fmt(after[N])} | {t:.0f} |")
+                         f"images, Adam lr {r0['lr']:g} cosine, batch {r0['batch_size']}, gradient norm clipped "
+                         f"at {r0.get('grad_clip', '-')}) of the {r0['config']} MPS; ce: network's classes, "
+                         f"kl: its softmax, mse: its sqrt(softmax)\n")
+            lines.append("| objective | N | before % | after % | MPS test acc % after | fine-tune time s |")
+            lines.append("|---|---|---|---|---|---|")
+            for o in list(dict.fromkeys(r.get("objective", "mse") for r in e["distill"])):
+                rs_o = [r for r in e["distill"] if r.get("objective", "mse") == o]
+                before, after = _aggregate(rs_o, "before_pct"), _aggregate(rs_o)
+                for N in before:
+                    rn = [r for r in rs_o if r["N"] == N]
+                    lines.append(f"| {o} | {N} | {_fmt(before[N])} | {_fmt(after[N])} | "
+                                 f"{100 * np.mean([r['mps_test_acc'] for r in rn]):.2f} | "
+                                 f"{np.mean([r['time_s'] for r in rn]):.0f} |")
             lines.append("")
         if e["combined"]:
             c = e["combined"][0]
-            lines.append(f"Combined: best embedding {c['config']} at N = {c['N']}, then the same distillation: "
+            lines.append(f"Combined: best embedding {c['config']} at N = {c['N']}, then the same distillation "
+                         f"({c.get('objective', 'mse')}): "
                          f"{_fmt(_mean_std([r['before_pct'] for r in e['combined']]))} % -> "
                          f"{_fmt(_mean_std([r['disagreement_pct'] for r in e['combined']]))} %\n")
     return "\n".join(lines) + "\n"
@@ -331,10 +357,13 @@ def _plot(out, payload):
     for key, e in res.items():
         if not e["distill"]:
             continue
-        b, a = _aggregate(e["distill"], "before_pct"), _aggregate(e["distill"])
+        b = _aggregate(e["distill"], "before_pct")
         ns = list(b)
         ax.plot(ns, [b[n][0] for n in ns], marker="o", label=f"{e['side']}px TT-RSS")
-        ax.plot(ns, [a[n][0] for n in ns], marker="s", label=f"{e['side']}px + distill")
+        for o in list(dict.fromkeys(r.get("objective", "mse") for r in e["distill"])):
+            a = _aggregate([r for r in e["distill"] if r.get("objective", "mse") == o])
+            ns_o = list(a)
+            ax.plot(ns_o, [a[n][0] for n in ns_o], marker="s", label=f"{e['side']}px + distill ({o})")
         if e["combined"]:
             c = e["combined"]
             ax.scatter([c[0]["N"]], [np.mean([r["disagreement_pct"] for r in c])], marker="*", s=120, color="k",
@@ -365,7 +394,8 @@ def _cmd(args):
         lever_sizes = [None if s == 0 else s for s in lever_sizes]
     run(levers=tuple(args.levers), base=args.base, embedding_n=args.embedding_n, combined_n=args.combined_n,
         lever_sizes=lever_sizes,
-        distill_lr=args.distill_lr, distill_batch=args.distill_batch, rank=args.rank, out=args.out, root=args.data,
+        distill_lr=args.distill_lr, distill_batch=args.distill_batch, distill_losses=tuple(args.distill_loss),
+        rank=args.rank, out=args.out, root=args.data,
         cache=args.cache, threads=args.threads, progress=not args.no_progress, **kw)
     return 0
 
@@ -391,9 +421,11 @@ def register_repro(sub):
     p.add_argument("--train-size", type=int, default=None, help="training images (default: all)")
     p.add_argument("--test-size", type=int, default=None, help="test images (default: all)")
     p.add_argument("--distill-epochs", type=int, default=None, help="default 2")
-    p.add_argument("--distill-n", type=int, default=None, help="unlabeled images for distillation (default 2000)")
-    p.add_argument("--distill-lr", type=float, default=1e-4)
-    p.add_argument("--distill-batch", type=int, default=64)
+    p.add_argument("--distill-n", type=int, default=None, help="unlabeled images for distillation (default 5000)")
+    p.add_argument("--distill-lr", type=float, default=3e-4)
+    p.add_argument("--distill-batch", type=int, default=32)
+    p.add_argument("--distill-loss", nargs="+", choices=["ce", "kl", "mse"], default=["ce"],
+                   help="distillation objectives, each from the same MPS (default ce: the network's classes)")
     p.add_argument("--seeds", type=int, nargs="+", default=None, help="pivot permutations (default 0)")
     p.add_argument("--out", default="results/tt-agreement")
     p.add_argument("--cache", default=None, help="folder of trained networks (default OUT/nets)")

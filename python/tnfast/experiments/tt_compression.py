@@ -14,8 +14,18 @@ For each network and each bond dimension D in ``--bonds`` (default 2, 5, 10):
   (:func:`tnfast.nn.compress`; modes in ``MODES``), the ReLU kept in between;
 
 then both retrained ``--retrain-epochs`` (default 10) epochs on labelled training images
-(cross-entropy on the outputs, Adam, cosine schedule).  Reported: parameters, operations per
-input and test accuracy before and after retraining, against the network's.
+(cross-entropy on the outputs, Adam, cosine schedule, gradient norm clipped at ``--grad-clip``).
+Reported: parameters, operations per input and test accuracy before and after retraining,
+against the network's.
+
+Retraining the TT-RSS MPS directly on the true labels at the networks' learning rate is
+unstable: the MPS takes very large values away from its pivots, so the first steps see huge
+gradients and a bond-10 MPS collapsed to chance.  The MPS is therefore (1) brought to mixed
+canonical form about its output site (same function, orthonormal cores elsewhere), (2)
+distilled on the network's own classes of the retraining images (``--distill-epochs``,
+:func:`tnfast.nn.distill`, cross-entropy, ``--distill-lr``), and only then (3) trained on the
+true labels at the lower ``--mps-lr``, all with clipped gradients.  The accuracy after step (2)
+is reported too.
 
 Operations per input (multiply and add counted apart, as :meth:`MPSModel.flops_per_input`):
 a dense layer ``2 n_in n_out + n_out``; an MPO layer contracted core by core from the first
@@ -33,7 +43,7 @@ import time
 import numpy as np
 
 from ._tt_common import progress_bar, trained_mlp
-from ._work1 import accuracy, fit_classifier, mlp, pyplot, save_figure, write_results
+from ._work1 import accuracy, distill, fit_classifier, mlp, pyplot, save_figure, write_results
 
 __all__ = ["run", "register_repro", "load_cropped", "dense_flops", "mpo_flops", "network_flops"]
 
@@ -43,7 +53,7 @@ IN_MODES = (4, 5, 5, 5)
 HIDDEN_MODES = {48: (2, 3, 4, 2), 100: (2, 5, 5, 2), 240: (4, 5, 4, 3)}
 OUT_MODES = (1, 5, 2, 1)
 SMOKE = {"dataset": "digits", "nets": ("25k",), "bonds": (2, 5), "n_pivots": 20, "epochs": 20,
-         "retrain_epochs": 1, "retrain_size": 300, "test_size": 300}
+         "retrain_epochs": 1, "retrain_size": 300, "test_size": 300, "distill_epochs": 1}
 PAPER = {"mps_params_D2_5_10": (4_000, 25_000, 96_000), "mps_ops_D2_5_10": (6_000, 37_000, 144_000),
          "retrained_gap_ttrss_pts": (4, 9), "retrained_gap_layerwise_pts": (-4.0, 0.5)}
 
@@ -110,12 +120,12 @@ def _count(model) -> int:
     return int(sum(p.numel() for p in model.parameters()))
 
 
-def _retrain(model, Xtr, ytr, Xte, yte, epochs, lr, batch_size, seed, progress, desc, curve=False):
+def _retrain(model, Xtr, ytr, Xte, yte, epochs, lr, batch_size, seed, progress, desc, curve=False, grad_clip=None):
     t0 = time.perf_counter()
     if epochs > 0:
         h = fit_classifier(model, Xtr, ytr, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
                            X_test=Xte if curve else None, y_test=yte if curve else None, progress=progress,
-                           desc=desc)
+                           desc=desc, grad_clip=grad_clip)
         curve = [float(a) for a in h.get("test_acc", [])] if curve else []
     else:
         curve = []
@@ -129,16 +139,18 @@ def _mpo_modes(n_in, h, n_out):
 
 
 def run(dataset="mnist", nets=tuple(HIDDEN), bonds=(2, 5, 10), n_pivots=100, embedding="poly", dim=2,
-        epochs=10, lr=1e-3, retrain_epochs=10, retrain_size=10000, mps_lr=1e-3, mpo_lr=1e-3, batch_size=128,
-        train_size=None, test_size=None, seed=0, out="results/tt-compression", root=None, cache=None, threads=2,
-        progress=True, curve=False):
+        epochs=10, lr=1e-3, retrain_epochs=10, retrain_size=10000, mps_lr=1e-4, mpo_lr=1e-3, batch_size=128,
+        distill_epochs=2, distill_lr=3e-4, grad_clip=1.0, train_size=None, test_size=None, seed=0,
+        out="results/tt-compression", root=None, cache=None, threads=2, progress=True, curve=False):
     """Run the comparison; returns the results dict (also written to ``out/results.json``).
 
     ``nets``: keys of ``HIDDEN``; ``bonds``: D of the MPS and of the MPO layers; ``n_pivots``:
     TT-RSS pivots (training images); ``epochs``/``lr``: the network's training (Adam, cosine);
     ``retrain_epochs`` on ``retrain_size`` training images (one seeded subset, shared by all
-    models) with ``mps_lr`` / ``mpo_lr``; ``curve``: test accuracy after every retraining
-    epoch too; ``cache``: folder of trained networks (default ``out/nets``).
+    models) with ``mps_lr`` / ``mpo_lr``, after ``distill_epochs`` of distillation of the MPS
+    on the network's classes of the same images (``distill_lr``; 0 skips it); ``grad_clip``:
+    maximum gradient norm of every step (None: no clipping); ``curve``: test accuracy after
+    every retraining epoch too; ``cache``: folder of trained networks (default ``out/nets``).
     """
     import torch
 
@@ -182,14 +194,19 @@ def run(dataset="mnist", nets=tuple(HIDDEN), bonds=(2, 5, 10), n_pivots=100, emb
             t0 = time.perf_counter()
             mps = tensorize(net, pivots, embedding=embedding, dim=dim, rank=D, seed=seed)
             wall = time.perf_counter() - t0
-            mps = mps.float()
+            mps = mps.canonicalize().float()
             rec = {"D": D, "params": mps.num_parameters(), "flops_per_input": mps.flops_per_input(),
                    "bond_dims_max": int(max(mps.bond_dims)), "rss_time_s": float(mps.info.times["total"]),
                    "wall_time_s": float(wall), "n_evals": int(mps.info.n_evals),
                    "pivot_error": float(mps.info.pivot_error), "test_acc_before": accuracy(mps, Xte, yte)}
             bar.set_postfix_str(f"TT-RSS D={D}: {100 * rec['test_acc_before']:.1f}%")
+            t1 = time.perf_counter()
+            if distill_epochs > 0:
+                distill(mps, net, Xre, loss="ce", epochs=distill_epochs, lr=distill_lr, batch_size=32,
+                        grad_clip=grad_clip, seed=seed, progress=progress, desc=f"{name} distill D={D}")
+            rec.update({"test_acc_distilled": accuracy(mps, Xte, yte), "distill_time_s": time.perf_counter() - t1})
             r = _retrain(mps, Xre, yre, Xte, yte, retrain_epochs, mps_lr, batch_size, seed, progress,
-                         f"{name} TT-RSS D={D}", curve)
+                         f"{name} TT-RSS D={D}", curve, grad_clip)
             rec.update({"test_acc_after": r["test_acc"], "retrain_curve": r["curve"], "retrain_time_s": r["time_s"]})
             entry["ttrss"].append(rec)
             bar.update()
@@ -201,7 +218,7 @@ def run(dataset="mnist", nets=tuple(HIDDEN), bonds=(2, 5, 10), n_pivots=100, emb
                    "test_acc_before": accuracy(comp, Xte, yte)}
             bar.set_postfix_str(f"layer-wise D={D}: {100 * rec['test_acc_before']:.1f}%")
             r = _retrain(comp, Xre, yre, Xte, yte, retrain_epochs, mpo_lr, batch_size, seed, progress,
-                         f"{name} MPO D={D}", curve)
+                         f"{name} MPO D={D}", curve, grad_clip)
             rec.update({"test_acc_after": r["test_acc"], "retrain_curve": r["curve"], "retrain_time_s": r["time_s"]})
             entry["layerwise"].append(rec)
             bar.update()
@@ -214,6 +231,8 @@ def run(dataset="mnist", nets=tuple(HIDDEN), bonds=(2, 5, 10), n_pivots=100, emb
                         "hidden": {k: HIDDEN[k] for k in nets}, "bonds": bonds, "n_pivots": int(len(pivots)),
                         "embedding": f"{embedding}:{dim}", "epochs": epochs, "lr": lr,
                         "retrain_epochs": retrain_epochs, "retrain_size": int(len(Xre)), "mps_lr": mps_lr,
+                        "distill_epochs": distill_epochs, "distill_lr": distill_lr, "grad_clip": grad_clip,
+                        "mps_start": "mixed canonical form about the output site",
                         "mpo_lr": mpo_lr, "batch_size": batch_size, "train_size": int(len(Xtr)),
                         "test_size": int(len(Xte)), "seed": seed, "threads": threads, "torch": torch.__version__,
                         "flops": "multiply and add counted apart; MPO layers contracted core by core",
@@ -230,20 +249,25 @@ def run(dataset="mnist", nets=tuple(HIDDEN), bonds=(2, 5, 10), n_pivots=100, emb
 
 def _tables(payload) -> str:
     meta = payload["meta"]
-    lines = [f"{meta['task']}; TT-RSS with {meta['n_pivots']} pivots ({meta['embedding']}); retraining "
-             f"{meta['retrain_epochs']} epochs on {meta['retrain_size']} images (MPS lr {meta['mps_lr']:g}, MPO lr "
-             f"{meta['mpo_lr']:g}); accuracies on {meta['test_size']} test images\n",
-             "| network | model | D | parameters | operations / input | test acc % before | after retraining "
-             "| TT-RSS s | network evaluations |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [f"{meta['task']}; TT-RSS with {meta['n_pivots']} pivots ({meta['embedding']}); MPS distilled "
+             f"{meta.get('distill_epochs', 0)} epochs on the network's classes (lr {meta.get('distill_lr', 0):g}), "
+             f"then retraining {meta['retrain_epochs']} epochs on {meta['retrain_size']} labelled images (MPS lr "
+             f"{meta['mps_lr']:g}, MPO lr {meta['mpo_lr']:g}, gradient norm clipped at {meta.get('grad_clip')}); "
+             f"accuracies on {meta['test_size']} test images; gap: network minus retrained model, points\n",
+             "| network | model | D | parameters | operations / input | test acc % before | after distillation "
+             "| after retraining | gap | TT-RSS s | network evaluations |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, e in payload["results"].items():
         lines.append(f"| {name} (h={e['hidden']}) | network | - | {e['params']:,} | {e['flops_per_input']:,} | "
-                     f"{100 * e['test_acc']:.2f} | - | - | - |")
+                     f"{100 * e['test_acc']:.2f} | - | - | - | - | - |")
         for kind, label in (("ttrss", "TT-RSS MPS"), ("layerwise", "layer-wise TT-SVD")):
             for r in e[kind]:
                 extra = (f"{r['rss_time_s']:.1f} | {r['n_evals']:,}" if kind == "ttrss" else "- | -")
+                dist = f"{100 * r['test_acc_distilled']:.2f}" if "test_acc_distilled" in r else "-"
+                gap = 100 * (e["test_acc"] - r["test_acc_after"])
                 lines.append(f"| | {label} | {r['D']} | {r['params']:,} | {r['flops_per_input']:,} | "
-                             f"{100 * r['test_acc_before']:.2f} | {100 * r['test_acc_after']:.2f} | {extra} |")
+                             f"{100 * r['test_acc_before']:.2f} | {dist} | {100 * r['test_acc_after']:.2f} | "
+                             f"{gap:+.2f} | {extra} |")
     return "\n".join(lines) + "\n"
 
 
@@ -285,11 +309,13 @@ def _cmd(args):
     if args.smoke:
         kw.update(SMOKE)
     for name in ("dataset", "nets", "bonds", "n_pivots", "epochs", "retrain_epochs", "retrain_size", "train_size",
-                 "test_size"):
+                 "test_size", "distill_epochs"):
         v = getattr(args, name)
         if v is not None:
             kw[name] = tuple(v) if isinstance(v, list) else v
     run(embedding=args.embedding, dim=args.dim, lr=args.lr, mps_lr=args.mps_lr, mpo_lr=args.mpo_lr,
+        distill_lr=args.distill_lr,
+        grad_clip=None if args.grad_clip <= 0 else args.grad_clip,
         batch_size=args.batch_size, seed=args.seed, out=args.out, root=args.data, cache=args.cache,
         threads=args.threads, progress=not args.no_progress, curve=args.curve, **kw)
     return 0
@@ -310,7 +336,11 @@ def register_repro(sub):
     p.add_argument("--lr", type=float, default=1e-3, help="the network's Adam learning rate")
     p.add_argument("--retrain-epochs", type=int, default=None, help="default 10")
     p.add_argument("--retrain-size", type=int, default=None, help="labelled images for retraining (default 10000)")
-    p.add_argument("--mps-lr", type=float, default=1e-3)
+    p.add_argument("--mps-lr", type=float, default=1e-4, help="MPS retraining learning rate (default 1e-4)")
+    p.add_argument("--distill-epochs", type=int, default=None,
+                   help="epochs of distillation of the MPS on the network's classes before retraining (default 2)")
+    p.add_argument("--distill-lr", type=float, default=3e-4)
+    p.add_argument("--grad-clip", type=float, default=1.0, help="maximum gradient norm (0: no clipping)")
     p.add_argument("--mpo-lr", type=float, default=1e-3)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--train-size", type=int, default=None, help="default: all")

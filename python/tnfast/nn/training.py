@@ -10,7 +10,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["TensorLoader", "train", "fine_tune", "evaluate", "random_crop_flip", "random_shift"]
+__all__ = ["TensorLoader", "train", "fine_tune", "evaluate", "random_crop_flip", "random_shift", "distill",
+           "DISTILL_LOSSES"]
 
 
 class TensorLoader:
@@ -186,6 +187,136 @@ def train(model, loader, epochs, lr=1e-3, optimizer="adam", weight_decay=0.0, te
 def fine_tune(model, loader, epochs, lr=3e-4, **kwargs):
     """:func:`train` with a smaller default learning rate, for models initialized from trained weights."""
     return train(model, loader, epochs, lr=lr, **kwargs)
+
+
+DISTILL_LOSSES = ("ce", "kl", "mse")
+
+
+def _teacher_outputs(teacher, x, batch_size=4096):
+    """Logits of ``teacher`` on the rows of ``x`` (eval mode, no gradient; its flag restored)."""
+    was = teacher.training
+    teacher.eval()
+    tdt = next(iter(teacher.parameters()), torch.empty(0)).dtype
+    try:
+        with torch.no_grad():
+            out = torch.cat([teacher(x[i:i + batch_size].to(tdt)) for i in range(0, len(x), batch_size)])
+    finally:
+        teacher.train(was)
+    return out
+
+
+def distill(student, teacher, X, *, loss="ce", epochs=2, lr=3e-4, batch_size=32, grad_clip=1.0, temperature=1.0,
+            schedule="cosine", seed=0, progress=True, desc="distill"):
+    """Fit ``student`` to ``teacher`` on unlabeled inputs: knowledge distillation, with Adam.
+
+    Made for a tensorized network (:func:`tnfast.nn.tensorize` returns an
+    :class:`~tnfast.nn.MPSModel` fitted to ``sqrt(softmax(teacher))`` on a few pivots) that
+    should agree with its network on many more inputs, but works for any pair of classifiers.
+
+    Parameters
+    ----------
+    student, teacher : torch.nn.Module mapping a batch (B, ...) to outputs (B, C)
+    X : array_like or torch.Tensor (N, ...) inputs (no labels needed)
+    loss : ``"ce"`` (default) cross-entropy of the student's outputs (as logits) against the
+        teacher's argmax classes (hard labels); ``"kl"`` the divergence
+        ``T^2 KL(softmax(teacher / T) || softmax(student / T))`` (soft labels, ``temperature``
+        T); ``"mse"`` mean squared error between the student's outputs and
+        ``sqrt(softmax(teacher))``, the function TT-RSS fits.  On MNIST the hard labels work
+        best for a tensorized MLP: the squared error is dominated by the few inputs where the
+        MPS takes large values.
+    epochs : int >= 0; lr : float > 0 (Adam); batch_size : int >= 1
+    grad_clip : float > 0 or None, maximum gradient norm of a step
+    schedule : ``"cosine"`` (per step, to 0) or None
+    seed : shuffling seed; progress : tqdm bars
+
+    Returns
+    -------
+    list of float: the mean loss of each epoch.
+
+    Raises
+    ------
+    FloatingPointError when a loss turns NaN or infinite (the student is left as it was then).
+    """
+    if loss not in DISTILL_LOSSES:
+        raise ValueError(f"loss: expected one of {DISTILL_LOSSES}, got {loss!r}")
+    epochs, batch_size = int(epochs), int(batch_size)
+    if epochs < 0:
+        raise ValueError(f"epochs: expected an integer >= 0, got {epochs}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size: expected an integer >= 1, got {batch_size}")
+    if not (np.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr: expected a positive learning rate, got {lr}")
+    if grad_clip is not None and not (np.isfinite(grad_clip) and grad_clip > 0):
+        raise ValueError(f"grad_clip: expected a positive maximum norm or None, got {grad_clip}")
+    if not (np.isfinite(temperature) and temperature > 0):
+        raise ValueError(f"temperature: expected a positive number, got {temperature}")
+    if schedule not in ("cosine", None):
+        raise ValueError(f"schedule: expected 'cosine' or None, got {schedule!r}")
+    params = [p for p in student.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("student: expected a module with trainable parameters")
+    x = X.detach().cpu() if isinstance(X, torch.Tensor) else torch.as_tensor(np.asarray(X))
+    if x.ndim < 2 or len(x) == 0:
+        raise ValueError(f"X: expected a non-empty batch of inputs (N, ...), got shape {tuple(x.shape)}")
+    if not torch.is_floating_point(x):
+        x = x.to(torch.get_default_dtype())
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError("X: holds NaN or infinite values")
+    sdt = params[0].dtype
+    logits = _teacher_outputs(teacher, x)
+    if logits.ndim != 2:
+        raise ValueError(f"teacher: expected outputs (B, C), got shape {tuple(logits.shape)}")
+    if loss == "ce":
+        target = logits.argmax(1)
+    elif loss == "kl":
+        target = torch.softmax(logits.double() / temperature, -1).to(sdt)
+    else:
+        target = torch.softmax(logits.double(), -1).sqrt().to(sdt)
+    xs = x.to(sdt)
+    opt = torch.optim.Adam(params, lr=lr)
+    steps = max(1, epochs * math.ceil(len(xs) / batch_size))
+    sched = None
+    if schedule == "cosine":
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1.0 + math.cos(math.pi * min(s, steps) / steps)))
+    gen = torch.Generator().manual_seed(int(seed))
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover
+        tqdm = None
+    was = student.training
+    student.train()
+    hist = []
+    try:
+        for ep in range(epochs):
+            order = torch.randperm(len(xs), generator=gen)
+            batches = range(0, len(xs), batch_size)
+            if progress and tqdm is not None:
+                batches = tqdm(batches, desc=f"{desc} {ep + 1}/{epochs}", leave=False, mininterval=1.0)
+            tot = 0.0
+            for i in batches:
+                idx = order[i:i + batch_size]
+                out = student(xs[idx])
+                if loss == "ce":
+                    val = F.cross_entropy(out, target[idx])
+                elif loss == "kl":
+                    val = F.kl_div(F.log_softmax(out / temperature, -1), target[idx],
+                                   reduction="batchmean") * temperature ** 2
+                else:
+                    val = F.mse_loss(out, target[idx])
+                if not torch.isfinite(val.detach()):
+                    raise FloatingPointError(f"distill: the {loss} loss is {float(val.detach())} at epoch {ep + 1}")
+                opt.zero_grad(set_to_none=True)
+                val.backward()
+                if grad_clip is not None:
+                    nn.utils.clip_grad_norm_(params, grad_clip)
+                opt.step()
+                if sched is not None:
+                    sched.step()
+                tot += float(val.detach()) * len(idx)
+            hist.append(tot / len(xs))
+    finally:
+        student.train(was)
+    return hist
 
 
 def to_tensors(images, labels, mean=None, std=None, channels_last_input=False):
