@@ -17,7 +17,8 @@ from .mpo_layers import MPOConv2d, MPOLinear, merge_cores, mpo_bond_spectra, tt_
 from .mps_model import MPSModel
 from .tensorize import argmax_disagreement, model_function, tensorize
 from .training import evaluate, fine_tune, train
+from .sweep_trainer import SweepTrainer
 
 __all__ = ["MPOLinear", "MPOConv2d", "compress", "factorize", "choose_modes", "bond_caps", "mpo_num_params",
            "merge_cores", "mpo_bond_spectra", "tt_svd", "train", "evaluate", "fine_tune",
-           "MPSModel", "tensorize", "model_function", "argmax_disagreement"]
+           "MPSModel", "tensorize", "model_function", "argmax_disagreement", "SweepTrainer"]
