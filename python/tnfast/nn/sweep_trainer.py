@@ -580,7 +580,7 @@ class SweepTrainer:
         return torch.optim.Adam([p], lr=self.lr) if self.optimizer == "adam" else torch.optim.SGD([p], lr=self.lr)
 
     # -- a position ------------------------------------------------------------------------------
-    def _visit(self, layer, pos, direction, batches, left_cache, stats):
+    def _visit(self, layer, pos, direction, reverse, batches, left_cache, stats):
         h = _holder(layer)
         cores = [c.detach() for c in h.cores]
         n = len(cores)
@@ -591,7 +591,6 @@ class SweepTrainer:
             local = nn.Parameter(merge_cores(cores[pos:pos + 2]).detach().clone())
             groups = cores[:pos] + [local] + cores[pos + 2:]
         opt = self._make_opt(local)
-        reverse = direction < 0
         self._install(layer, groups, pos)
         try:
             for _ in range(self.local_steps):
@@ -634,9 +633,12 @@ class SweepTrainer:
 
     # -- sweeps ----------------------------------------------------------------------------------
     def _positions(self, n):
+        """``(position, move)`` of the right and the left run; ``move`` says where the
+        orthogonality center goes after the update (the last position of the right run already
+        hands it to the left, where the left run starts)."""
         last = n - self.sites
-        right = [(p, +1) for p in range(last + 1)]
-        left = [(p, -1) for p in range(last - 1, -1, -1)] if last > 0 else []
+        right = [(p, +1) for p in range(last)] + [(last, -1)]
+        left = [(p, -1) for p in range(last - 1, -1, -1)]
         return right, left
 
     def sweep(self, X, y=None, batch_size=64, local_steps=None):
@@ -666,10 +668,10 @@ class SweepTrainer:
                     with torch.no_grad():
                         _replace_cores(layer, _right_canonical([c.detach() for c in h.cores]))
                 right, left = self._positions(len(h.cores))
-                for run in (right, left):
+                for run, reverse in ((right, False), (left, True)):
                     cache = _LeftStates(self.env_cache_bytes)
-                    for pos, d in run:
-                        self._visit(layer, pos, d, batches, cache, stats)
+                    for pos, move in run:
+                        self._visit(layer, pos, move, reverse, batches, cache, stats)
             if self.dense == "between" and self._dense_opt is not None:
                 self._dense_pass(batches, n_batches if n_batches is not None else stats["steps"])
         finally:
