@@ -213,3 +213,29 @@ def test_bad_arguments():
     with pytest.raises(FloatingPointError, match="diverged"):
         SweepTrainer(_hybrid(), lr=1e-2).sweep(torch.full((4, 6), float("nan"), dtype=F64),
                                                torch.zeros(4, 1, dtype=F64))
+
+
+def test_tnn_experiment_smoke(tmp_path):
+    from tnfast.experiments import tnn
+    res = tnn.run_task("linear", n_train=256, epochs=2, batch_size=32, sweeps=2, out=tmp_path, progress=False)
+    rows = {r["method"]: r for r in res["rows"]}
+    assert set(rows) == set(tnn.METHODS)
+    assert rows["dense"]["params"] == 16 * 16 + 16
+    assert all(math.isfinite(r["rel_rmse"]) and r["time_s"] >= 0 for r in rows.values())
+    assert all(d <= 8 for d in rows["sweep-2site"]["bonds"]["(model)"])
+    assert len(res["sweeps"]["sweep-1site"]) == 2
+    x, y = tnn.friedman(5, seed=0)
+    assert x.shape == (5, 16) and y.shape == (5, 1)
+
+
+def test_curve_summary_and_table():
+    from tnfast.experiments import mpo_mnist
+    runs = [{"kind": "dense", "bond": None, "params": 100, "accuracy": 0.9},
+            {"kind": "dense", "bond": None, "params": 100, "accuracy": 0.8},
+            {"kind": "scratch", "bond": 2, "params": 10, "accuracy": 0.7}]
+    summary = mpo_mnist._curve_summary(runs)
+    dense = next(r for r in summary if r["kind"] == "dense")
+    assert dense["acc_mean"] == pytest.approx(0.85) and dense["gap_pts"] == pytest.approx(0.0)
+    scratch = next(r for r in summary if r["kind"] == "scratch")
+    assert scratch["gap_pts"] == pytest.approx(15.0)
+    assert len(mpo_mnist._curve_table(summary)) == 2 + 2

@@ -194,11 +194,14 @@ def _fc2_mpo(bond, seed):
 
 
 def run_curve(bonds=(2, 4, 6, 8, 16), seeds=(0, 1, 2), epochs=1, n_train=None, batch_size=32, lr=1e-2,
-              dense_lr=1e-3, adaptive_cutoffs=(0.1, 0.03), adaptive_max_bond=16, adaptive_lr=1e-2, sweeps=4,
+              dense_lr=1e-3, adaptive_cutoffs=(0.1, 0.03), adaptive_max_bond=16, adaptive_lr=1e-2, sweeps=2,
+              adaptive_init="tt-svd",
               out="results/mpo-mnist-curve", threads=2, root=None, progress=False):
     """Accuracy versus parameters of FC2 on MNIST: MPO at each bond (from scratch and from TT-SVD of
     the trained dense network, ``seeds`` each), the dense network, and two-site sweeps with
-    adaptive bonds (from scratch at bond 2, ``adaptive_cutoffs``, at most ``adaptive_max_bond``).
+    adaptive bonds (``sweeps`` sweeps, one per ``adaptive_cutoffs``, bonds at most
+    ``adaptive_max_bond``) that start at bond 2 from the TT-SVD of the dense network
+    (``adaptive_init="tt-svd"``) or from scratch (``"scratch"``).
     Every run sees the same number of mini-batch steps.  Writes ``curve.json`` and
     ``accuracy_vs_params.png`` to ``out``; returns the results dict."""
     import torch
@@ -219,6 +222,7 @@ def run_curve(bonds=(2, 4, 6, 8, 16), seeds=(0, 1, 2), epochs=1, n_train=None, b
     xte, yte = to_tensors(xte[:, None], yte, MNIST_MEAN, MNIST_STD)
     test_loader = TensorLoader(xte, yte, batch_size=1000)
     runs = []
+    names = list(M.FC2_MPO)
 
     def record(kind, bond, seed, model, t0, **extra):
         acc = evaluate(model, test_loader)["accuracy"]
@@ -243,7 +247,6 @@ def run_curve(bonds=(2, 4, 6, 8, 16), seeds=(0, 1, 2), epochs=1, n_train=None, b
             train(model, loader(), epochs, lr=lr, progress=progress, desc=f"scratch D={d}")
             record("scratch", d, seed, model, t0)
             t0 = time.perf_counter()
-            names = list(M.FC2_MPO)
             comp, _ = compress(dense, layers=names, max_bond={k: d for k in names},
                                modes={k: (v[0], v[1]) for k, v in M.FC2_MPO.items()})
             init = evaluate(comp, test_loader)["accuracy"]
@@ -251,7 +254,11 @@ def run_curve(bonds=(2, 4, 6, 8, 16), seeds=(0, 1, 2), epochs=1, n_train=None, b
             record("tt-svd", d, seed, comp, t0, accuracy_after_ttsvd=init)
         steps = epochs * len(loader())
         for c in adaptive_cutoffs:
-            model = _fc2_mpo(2, seed)
+            if adaptive_init == "tt-svd":
+                model, _ = compress(dense, layers=names, max_bond={k: 2 for k in names},
+                                    modes={k: (v[0], v[1]) for k, v in M.FC2_MPO.items()})
+            else:
+                model = _fc2_mpo(2, seed)
             tr = SweepTrainer(model, lr=adaptive_lr, sites=2, max_bond=adaptive_max_bond, cutoff=c,
                               optimizer="adam", dense="joint", dense_lr=lr, seed=seed)
             local = max(1, steps // (sweeps * tr.visits_per_sweep()))
@@ -263,7 +270,8 @@ def run_curve(bonds=(2, 4, 6, 8, 16), seeds=(0, 1, 2), epochs=1, n_train=None, b
     payload = {"meta": {"epochs": epochs, "batch_size": batch_size, "lr": lr, "dense_lr": dense_lr,
                         "train_size": int(len(xtr)), "test_size": int(len(xte)), "seeds": list(seeds),
                         "threads": threads, "adaptive_cutoffs": list(adaptive_cutoffs),
-                        "adaptive_max_bond": adaptive_max_bond, "sweeps": sweeps, "torch": torch.__version__},
+                        "adaptive_max_bond": adaptive_max_bond, "adaptive_init": adaptive_init, "sweeps": sweeps,
+                        "torch": torch.__version__},
                "runs": runs, "summary": summary}
     (out / "curve.json").write_text(json.dumps(payload, indent=2, default=float))
     _curve_plot(out, summary)
