@@ -49,13 +49,20 @@ def friedman(n, n_vars=16, seed=0, noise=0.0):
     return x, y[:, None]
 
 
-def linear_task(n, seed=0, noise=0.01):
-    """``y = W x + noise`` with ``W (16, 16)`` an MPO of bond 2 (fixed, seed 1234) and Gaussian ``x``."""
+def linear_teacher():
+    """The map of the linear task: an MPO of bond 2 (fixed, seed 1234), unscaled."""
     import torch
 
     from tnfast.nn import MPOLinear
     torch.manual_seed(1234)
-    teacher = MPOLinear(16, 16, (2, 2, 2, 2), (2, 2, 2, 2), bond_dim=2, bias=False)
+    return MPOLinear(16, 16, (2, 2, 2, 2), (2, 2, 2, 2), bond_dim=2, bias=False)
+
+
+def linear_task(n, seed=0, noise=0.01):
+    """``y = W x + noise`` with ``W (16, 16)`` the :func:`linear_teacher` scaled to norm 4, Gaussian ``x``."""
+    import torch
+
+    teacher = linear_teacher()
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(n, 16, generator=g)
     with torch.no_grad():
@@ -209,7 +216,12 @@ def run_task(task, *, n_train=None, epochs=1, batch_size=32, bond=4, start_bond=
                   flush=True)
     if out is not None and ent_hist:
         _plot_entropy(out, task, ent_hist)
-    return {"rows": rows, "sweeps": ent_hist, "steps": steps, "train_size": len(xtr), "test_size": len(xte)}
+    res = {"rows": rows, "sweeps": ent_hist, "steps": steps, "train_size": len(xtr), "test_size": len(xte)}
+    if task == "linear":  # the entropies the sweeps should find
+        res["teacher_entropy"] = [float(v) for v in linear_teacher().entropy()]
+        if progress:
+            print(f"[linear] entropy of the target map per bond: {res['teacher_entropy']}", flush=True)
+    return res
 
 
 def _plot_entropy(out, task, ent_hist):
