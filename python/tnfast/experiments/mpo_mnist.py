@@ -179,7 +179,177 @@ def run(epochs=None, out="results/mpo-mnist", quick=False, archs=("fc2", "lenet5
     return payload
 
 
+def _fc2_mpo(bond, seed):
+    """FC2 with both layers as MPOs of bond ``bond`` at the published modes (Xavier-like init)."""
+    import torch
+
+    from tnfast.nn import MPOLinear
+    from tnfast.nn import models as M
+    torch.manual_seed(seed)
+    model = M.fc2(mpo=False)
+    (im1, om1, _), (im2, om2, _) = M.FC2_MPO["fc1"], M.FC2_MPO["fc2"]
+    model.fc1 = MPOLinear(784, 256, im1, om1, bond_dim=bond)
+    model.fc2 = MPOLinear(256, 10, im2, om2, bond_dim=bond)
+    return model
+
+
+def run_curve(bonds=(2, 4, 6, 8, 16), seeds=(0, 1, 2), epochs=1, n_train=None, batch_size=32, lr=1e-2,
+              dense_lr=1e-3, adaptive_cutoffs=(0.1, 0.03), adaptive_max_bond=16, adaptive_lr=1e-2, sweeps=2,
+              adaptive_init="tt-svd",
+              out="results/mpo-mnist-curve", threads=2, root=None, progress=False):
+    """Accuracy versus parameters of FC2 on MNIST: MPO at each bond (from scratch and from TT-SVD of
+    the trained dense network, ``seeds`` each), the dense network, and two-site sweeps with
+    adaptive bonds (``sweeps`` sweeps, one per ``adaptive_cutoffs``, bonds at most
+    ``adaptive_max_bond``) that start at bond 2 from the TT-SVD of the dense network
+    (``adaptive_init="tt-svd"``) or from scratch (``"scratch"``).
+    Every run sees the same number of mini-batch steps.  Writes ``curve.json`` and
+    ``accuracy_vs_params.png`` to ``out``; returns the results dict."""
+    import torch
+
+    from tnfast.datasets import load_mnist
+    from tnfast.nn import SweepTrainer, compress
+    from tnfast.nn import models as M
+    from tnfast.nn.training import TensorLoader, evaluate, to_tensors, train
+
+    torch.set_num_threads(int(threads))
+    out = pathlib.Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    xtr, ytr = load_mnist("train", root=root)
+    xte, yte = load_mnist("test", root=root)
+    if n_train is not None:
+        xtr, ytr = xtr[:n_train], ytr[:n_train]
+    xtr, ytr = to_tensors(xtr[:, None], ytr, MNIST_MEAN, MNIST_STD)
+    xte, yte = to_tensors(xte[:, None], yte, MNIST_MEAN, MNIST_STD)
+    test_loader = TensorLoader(xte, yte, batch_size=1000)
+    runs = []
+    names = list(M.FC2_MPO)
+
+    def record(kind, bond, seed, model, t0, **extra):
+        acc = evaluate(model, test_loader)["accuracy"]
+        row = {"kind": kind, "bond": bond, "seed": seed, "params": M.count_params(model), "accuracy": acc,
+               "time_s": time.perf_counter() - t0, **extra}
+        runs.append(row)
+        print(f"[curve] {kind:9s} D={bond!s:>4} seed {seed}: {100 * acc:.2f} % with {row['params']:,} params "
+              f"({row['time_s']:.0f} s)", flush=True)
+        (out / "curve.json").write_text(json.dumps({"runs": runs}, indent=2, default=float))
+
+    for seed in seeds:
+        def loader():
+            return TensorLoader(xtr, ytr, batch_size=batch_size, shuffle=True, seed=seed)
+        torch.manual_seed(seed)
+        dense = M.fc2(mpo=False)
+        t0 = time.perf_counter()
+        train(dense, loader(), epochs, lr=dense_lr, progress=progress, desc="dense")
+        record("dense", None, seed, dense, t0)
+        for d in bonds:
+            model = _fc2_mpo(d, seed)
+            t0 = time.perf_counter()
+            train(model, loader(), epochs, lr=lr, progress=progress, desc=f"scratch D={d}")
+            record("scratch", d, seed, model, t0)
+            t0 = time.perf_counter()
+            comp, _ = compress(dense, layers=names, max_bond={k: d for k in names},
+                               modes={k: (v[0], v[1]) for k, v in M.FC2_MPO.items()})
+            init = evaluate(comp, test_loader)["accuracy"]
+            train(comp, loader(), epochs, lr=lr, progress=progress, desc=f"tt-svd D={d}")
+            record("tt-svd", d, seed, comp, t0, accuracy_after_ttsvd=init)
+        steps = epochs * len(loader())
+        for c in adaptive_cutoffs:
+            if adaptive_init == "tt-svd":
+                model, _ = compress(dense, layers=names, max_bond={k: 2 for k in names},
+                                    modes={k: (v[0], v[1]) for k, v in M.FC2_MPO.items()})
+            else:
+                model = _fc2_mpo(2, seed)
+            tr = SweepTrainer(model, lr=adaptive_lr, sites=2, max_bond=adaptive_max_bond, cutoff=c,
+                              optimizer="adam", dense="joint", dense_lr=lr, seed=seed)
+            local = max(1, steps // (sweeps * tr.visits_per_sweep()))
+            t0 = time.perf_counter()
+            tr.fit(xtr, ytr, sweeps=sweeps, batch_size=batch_size, local_steps=local)
+            record("two-site", f"c={c:g}", seed, model, t0, cutoff=c,
+                   bonds={k: list(v) for k, v in tr.history[-1]["bonds"].items()})
+    summary = _curve_summary(runs)
+    payload = {"meta": {"epochs": epochs, "batch_size": batch_size, "lr": lr, "dense_lr": dense_lr,
+                        "train_size": int(len(xtr)), "test_size": int(len(xte)), "seeds": list(seeds),
+                        "threads": threads, "adaptive_cutoffs": list(adaptive_cutoffs),
+                        "adaptive_max_bond": adaptive_max_bond, "adaptive_init": adaptive_init, "sweeps": sweeps,
+                        "torch": torch.__version__},
+               "runs": runs, "summary": summary}
+    (out / "curve.json").write_text(json.dumps(payload, indent=2, default=float))
+    _curve_plot(out, summary)
+    for line in _curve_table(summary):
+        print(line)
+    return payload
+
+
+def _curve_summary(runs):
+    import numpy as np
+    groups = {}
+    for r in runs:
+        groups.setdefault((r["kind"], str(r["bond"])), []).append(r)
+    rows = []
+    for (kind, bond), rs in groups.items():
+        acc = np.array([r["accuracy"] for r in rs])
+        rows.append({"kind": kind, "bond": bond, "params": float(np.mean([r["params"] for r in rs])),
+                     "acc_mean": float(acc.mean()), "acc_std": float(acc.std(ddof=1)) if len(acc) > 1 else 0.0,
+                     "n": len(rs)})
+    dense = [r for r in rows if r["kind"] == "dense"]
+    if dense:
+        ref = dense[0]["acc_mean"]
+        for r in rows:
+            r["gap_pts"] = 100 * (ref - r["acc_mean"])
+    return rows
+
+
+def _curve_table(summary):
+    lines = ["| run | bond | params (mean) | accuracy % (mean +- std) | gap to dense (pts) |",
+             "|---|---|---|---|---|"]
+    for r in summary:
+        lines.append(f"| {r['kind']} | {r['bond']} | {r['params']:,.0f} | {100 * r['acc_mean']:.2f} +- "
+                     f"{100 * r['acc_std']:.2f} | {r.get('gap_pts', float('nan')):.2f} |")
+    return lines
+
+
+def _curve_plot(out, summary):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:  # pragma: no cover
+        return None
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for kind, marker in (("scratch", "o"), ("tt-svd", "s"), ("two-site", "^")):
+        rs = sorted((r for r in summary if r["kind"] == kind), key=lambda r: r["params"])
+        if rs:
+            ax.errorbar([r["params"] for r in rs], [100 * r["acc_mean"] for r in rs],
+                        yerr=[100 * r["acc_std"] for r in rs], marker=marker, capsize=3,
+                        ls="-" if kind != "two-site" else "none", label=kind)
+            for r in rs:
+                ax.annotate(str(r["bond"]), (r["params"], 100 * r["acc_mean"]), fontsize=7,
+                            textcoords="offset points", xytext=(3, -9))
+    dense = [r for r in summary if r["kind"] == "dense"]
+    if dense:
+        d = dense[0]
+        ax.axhline(100 * d["acc_mean"], color="k", ls="--", lw=1, label=f"dense ({d['params']:,.0f} params)")
+    ax.set_xscale("log")
+    ax.set_xlabel("parameters (cores + biases)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title("FC2 on MNIST: accuracy vs parameters")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    p = out / "accuracy_vs_params.png"
+    fig.savefig(p, dpi=120)
+    plt.close(fig)
+    return str(p)
+
+
 def _cmd(args):
+    if args.curve:
+        run_curve(bonds=tuple(args.bonds), seeds=tuple(range(args.seed, args.seed + args.seeds)),
+                  epochs=args.epochs or 1, n_train=args.n_train, batch_size=args.batch_size or 32,
+                  lr=args.lr or RECIPES["fc2"]["lr"], dense_lr=args.dense_lr or RECIPES["fc2"]["dense_lr"],
+                  out=args.out if args.out != "results/mpo-mnist" else "results/mpo-mnist-curve",
+                  threads=args.threads, progress=not args.no_progress)
+        return 0
     run(epochs=args.epochs, out=args.out, quick=args.quick, archs=tuple(args.arch), seed=args.seed,
         batch_size=args.batch_size, lr=args.lr, finetune_lr=args.finetune_lr, dense_lr=args.dense_lr,
         augment=args.augment,
@@ -203,4 +373,10 @@ def register_repro(sub):
                    help="random 2-px shifts for all runs; default: per network")
     p.add_argument("--threads", type=positive_int, default=2)
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--curve", action="store_true",
+                   help="accuracy vs parameters of FC2: MPO at --bonds (scratch and TT-SVD, --seeds seeds), "
+                        "dense, and two-site sweeps with adaptive bonds")
+    p.add_argument("--bonds", type=positive_int, nargs="+", default=[2, 4, 6, 8, 16], help="with --curve")
+    p.add_argument("--seeds", type=positive_int, default=3, help="with --curve: seeds --seed, --seed+1, ...")
+    p.add_argument("--n-train", type=positive_int, default=None, help="with --curve: first N training images")
     p.set_defaults(func=_cmd)

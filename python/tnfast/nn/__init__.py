@@ -17,8 +17,9 @@ from .decompose import decompose_weight, merge_cores, mpo_bond_spectra, tt_svd
 from .mpo_layers import MPOConv2d, MPOLinear
 from .mps_model import MPSModel
 from .tensorize import argmax_disagreement, model_function, tensorize
+from .sweep_trainer import SweepTrainer
 from .training import distill, evaluate, fine_tune, train
 
 __all__ = ["MPOLinear", "MPOConv2d", "compress", "factorize", "choose_modes", "bond_caps", "mpo_num_params",
            "merge_cores", "mpo_bond_spectra", "decompose_weight", "tt_svd", "train", "evaluate", "fine_tune",
-           "MPSModel", "tensorize", "model_function", "argmax_disagreement", "distill"]
+           "MPSModel", "tensorize", "model_function", "argmax_disagreement", "distill", "SweepTrainer"]
