@@ -10,6 +10,7 @@
 #include <limits>
 #include <string>
 
+#include "linalg_detail.hpp"
 #include "tnfast/linalg.hpp"
 
 namespace tnfast {
@@ -17,17 +18,10 @@ namespace linalg {
 
 namespace {
 
-constexpr int kColMajor = 102;
-constexpr int kNoTrans = 111, kTrans = 112, kConjTrans = 113;
-constexpr int kUpper = 121, kLower = 122;
-constexpr int kNonUnit = 131;
-constexpr int kLeft = 141, kRight = 142;
+using namespace detail;
 
 std::atomic<Index> g_cholqr_threshold{64 * 64 * 64};
 std::atomic<long> g_one{0}, g_two{0}, g_shifted{0}, g_rej{0}, g_gram{0}, g_gram_rej{0};
-
-bool fits_int(Index v) { return v >= 0 && v <= Index(2147483647); }
-int ld(Index v) { return int(std::max<Index>(1, v)); }
 
 template <class T>
 constexpr bool is_complex() { return Eigen::NumTraits<T>::IsComplex; }
