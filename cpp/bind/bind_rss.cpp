@@ -160,13 +160,12 @@ void def_typed(py::module_& m, const char* suffix) {
   }, py::arg("a"), py::arg("b"));
 }
 
+}  // namespace
+
 void register_rss(py::module_& m) {
   def_typed<float>(m, "f32");
   def_typed<double>(m, "f64");
 }
 
-Registrar reg(40, register_rss);
-
-}  // namespace
 }  // namespace bind
 }  // namespace tnfast
