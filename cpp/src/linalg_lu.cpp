@@ -35,12 +35,6 @@ inline double pivot_score<cdouble>(const cdouble& x) {
 template <class T>
 using StridedMap = Eigen::Map<Mat<T>, 0, Eigen::OuterStride<>>;
 
-#if defined(__GNUC__) || defined(__clang__)
-#define TNFAST_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define TNFAST_ALWAYS_INLINE inline
-#endif
-
 // Unblocked right-looking LU of a narrow m x nc panel (same pivots and operations per
 // column as the recursion would make).
 template <class T>

@@ -266,12 +266,6 @@ void check_tol(double tol, const char* name) {
     throw invalid_argument(std::string(name) + ": expected a finite number >= 1, got " + std::to_string(tol));
 }
 
-#if defined(__GNUC__) || defined(__clang__)
-#define TNFAST_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define TNFAST_ALWAYS_INLINE inline
-#endif
-
 // LU with partial pivoting of the n x r matrix (row-major input), then B = A A[I]^-1 written
 // row-major into `B` (n * r values).  Returns the pivot rows I.
 template <class T>
@@ -456,15 +450,20 @@ __attribute__((target("avx2"))) void rect_pass_avx2(T* B, Index n, Index ld, Ind
 }
 #endif
 
-// The rectangular pass for the active instruction-set level (real types; complex ones stay portable).
+// The rectangular pass for the active instruction-set level (complex types: portable).
 template <class T>
 RectPassFn<T> pick_rect_pass() {
-  if constexpr (Eigen::NumTraits<T>::IsComplex) {
-    return &rect_pass_generic<T>;
-  } else {
-    return TNFAST_SIMD_PICK(RectPassFn<T>(&rect_pass_generic<T>), RectPassFn<T>(&rect_pass_avx2<T>),
-                            RectPassFn<T>(&rect_pass_avx512<T>));
-  }
+  return &rect_pass_generic<T>;
+}
+template <>
+RectPassFn<double> pick_rect_pass<double>() {
+  return TNFAST_SIMD_PICK(RectPassFn<double>(&rect_pass_generic<double>), RectPassFn<double>(&rect_pass_avx2<double>),
+                          RectPassFn<double>(&rect_pass_avx512<double>));
+}
+template <>
+RectPassFn<float> pick_rect_pass<float>() {
+  return TNFAST_SIMD_PICK(RectPassFn<float>(&rect_pass_generic<float>), RectPassFn<float>(&rect_pass_avx2<float>),
+                          RectPassFn<float>(&rect_pass_avx512<float>));
 }
 
 template <class T>

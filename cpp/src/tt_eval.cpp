@@ -18,12 +18,6 @@
 #include "tnfast/simd.hpp"
 #include "tt_detail.hpp"
 
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
-#define TNFAST_TT_INLINE inline __attribute__((always_inline))
-#else
-#define TNFAST_TT_INLINE inline
-#endif
-
 namespace tnfast {
 namespace tt {
 namespace {
@@ -81,7 +75,7 @@ std::vector<T> pack(const Cores<T>& cores, Index R, bool embedded, Job<T>& job, 
 
 // Fixed width R, P samples at a time (real T).  scratch: P * R * dmax values (embedded mode).
 template <class T, int R, int P, bool Emb>
-TNFAST_TT_INLINE void chain_fixed(const Job<T>& J, Index b0, Index b1, T* out, T* scratch) {
+TNFAST_ALWAYS_INLINE void chain_fixed(const Job<T>& J, Index b0, Index b1, T* out, T* scratch) {
   alignas(64) T v[P][R];
   const Index n = J.n;
   const Index ustride = R * J.dmax;
@@ -134,7 +128,7 @@ TNFAST_TT_INLINE void chain_fixed(const Job<T>& J, Index b0, Index b1, T* out, T
 // Any width, any scalar (complex included), one sample at a time.
 // scratch: 2 * R + R * dmax values.
 template <class T, bool Emb>
-TNFAST_TT_INLINE void chain_dynamic(const Job<T>& J, Index b0, Index b1, T* out, T* scratch) {
+TNFAST_ALWAYS_INLINE void chain_dynamic(const Job<T>& J, Index b0, Index b1, T* out, T* scratch) {
   const Index n = J.n, R = J.R;
   T* v = scratch;
   T* acc = scratch + R;

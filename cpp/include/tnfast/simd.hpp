@@ -8,6 +8,13 @@
 #define TNFAST_SIMD_X86 0
 #endif
 
+// Forces a kernel body into each per-instruction-set wrapper (so that it is compiled for that set).
+#if defined(__GNUC__) || defined(__clang__)
+#define TNFAST_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define TNFAST_ALWAYS_INLINE inline
+#endif
+
 namespace tnfast {
 namespace simd {
 
