@@ -116,10 +116,8 @@ def test_mpo_sweep_same_at_every_level():
 
 def test_mps_contract_same_at_every_level(rng):
     torch = pytest.importorskip("torch")
-    from tnfast.nn._mps_contract import mps_contract, mps_native_available
+    from tnfast.nn._mps_contract import mps_contract
 
-    if not mps_native_available():
-        pytest.skip("native MPS kernel not built")
     n, d, C, pos = 8, 3, 5, 4
     bonds = [1, 4, 13, 6, 9, 2, 17, 5, 3, 1]
     cores = []
