@@ -19,12 +19,14 @@ namespace bind {
 
 namespace py = pybind11;
 
-// Each binding unit registers itself with a static Registrar; module.cpp runs them all.
-using RegisterFn = void (*)(py::module_&);
-std::vector<std::pair<int, RegisterFn>>& registry();
-struct Registrar {
-  Registrar(int order, RegisterFn f) { registry().emplace_back(order, f); }
-};
+// The binding units, one per part of the core; module.cpp calls them in this order.
+void register_linalg(py::module_& m);
+void register_maxvol(py::module_& m);
+void register_tt(py::module_& m);
+void register_mpo(py::module_& m);
+void register_mps_contract(py::module_& m);
+void register_cross(py::module_& m);
+void register_rss(py::module_& m);
 
 // A C-contiguous numpy array of exactly dtype T, or a TypeError/ValueError naming `name`.
 template <class T>

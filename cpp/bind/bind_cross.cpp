@@ -152,14 +152,13 @@ void def_typed(py::module_& m, const char* suffix) {
         py::arg("abs_tol"), py::arg("rook"), py::arg("seed"), py::arg("rook_tol"));
 }
 
+}  // namespace
+
 void register_cross(py::module_& m) {
   def_records(m);
   def_typed<double>(m, "f64");
   def_typed<cdouble>(m, "c128");
 }
 
-Registrar reg(40, register_cross);
-
-}  // namespace
 }  // namespace bind
 }  // namespace tnfast

@@ -5,13 +5,6 @@ namespace tnfast {
 namespace bind {
 namespace {
 
-void* addr(const py::dict& d, const char* key) {
-  if (!d.contains(key)) return nullptr;
-  auto v = d[key];
-  if (v.is_none()) return nullptr;
-  return reinterpret_cast<void*>(v.cast<std::uintptr_t>());
-}
-
 template <class T>
 void def_typed(py::module_& m, const char* suffix) {
   m.def((std::string("matmul_") + suffix).c_str(),
@@ -115,22 +108,93 @@ void def_typed(py::module_& m, const char* suffix) {
         py::arg("a"), "Eigen-decomposition of a Hermitian matrix (lower triangle read): (w ascending, z).");
 }
 
+template <class R>
+py::tuple truncation_rank(const py::handle& s, const linalg::TruncationRule& rule) {
+  auto a = require<R>(s, "s", 1);
+  if (!all_finite(a.data(), size_t(a.size()))) throw py::value_error("s: holds NaN or Inf");
+  const Eigen::Map<const Vec<R>> v(a.data(), a.shape(0));
+  for (Index i = 0; i < v.size(); ++i)
+    if (v[i] < R(0) || (i > 0 && v[i] > v[i - 1]))
+      throw py::value_error("s: expected non-negative values in descending order");
+  double discarded = 0, total = 0;
+  const Index k = linalg::truncation_rank<R>(Vec<R>(v), rule, &discarded, &total);
+  return py::make_tuple(k, discarded, total);
+}
+
+}  // namespace
+
 void register_linalg(py::module_& m) {
-  m.def("_set_backend",
-        [](const py::dict& d) {
-          linalg::BackendPointers p;
-          p.sgemm = addr(d, "sgemm"); p.dgemm = addr(d, "dgemm"); p.cgemm = addr(d, "cgemm"); p.zgemm = addr(d, "zgemm");
-          p.sgesdd = addr(d, "sgesdd"); p.dgesdd = addr(d, "dgesdd"); p.cgesdd = addr(d, "cgesdd"); p.zgesdd = addr(d, "zgesdd");
-          p.sgeqrf = addr(d, "sgeqrf"); p.dgeqrf = addr(d, "dgeqrf"); p.cgeqrf = addr(d, "cgeqrf"); p.zgeqrf = addr(d, "zgeqrf");
-          p.sorgqr = addr(d, "sorgqr"); p.dorgqr = addr(d, "dorgqr"); p.cungqr = addr(d, "cungqr"); p.zungqr = addr(d, "zungqr");
-          p.ssyrk = addr(d, "ssyrk"); p.dsyrk = addr(d, "dsyrk"); p.cherk = addr(d, "cherk"); p.zherk = addr(d, "zherk");
-          p.strsm = addr(d, "strsm"); p.dtrsm = addr(d, "dtrsm"); p.ctrsm = addr(d, "ctrsm"); p.ztrsm = addr(d, "ztrsm");
-          p.strmm = addr(d, "strmm"); p.dtrmm = addr(d, "dtrmm"); p.ctrmm = addr(d, "ctrmm"); p.ztrmm = addr(d, "ztrmm");
-          p.spotrf = addr(d, "spotrf"); p.dpotrf = addr(d, "dpotrf"); p.cpotrf = addr(d, "cpotrf"); p.zpotrf = addr(d, "zpotrf");
-          p.ssyevd = addr(d, "ssyevd"); p.dsyevd = addr(d, "dsyevd"); p.cheevd = addr(d, "cheevd"); p.zheevd = addr(d, "zheevd");
-          linalg::set_backend(p);
-        },
-        py::arg("pointers"), "Register BLAS/LAPACK entry points (addresses as integers).");
+  py::class_<linalg::TruncationRule>(m, "TruncationRule",
+                                     "How many singular values a truncation keeps (see linalg.hpp).")
+      .def(py::init([](Index max_rank, double rel_tol, double abs_budget, double rel_floor) {
+             linalg::TruncationRule r;
+             r.max_rank = max_rank;
+             r.rel_tol = rel_tol;
+             r.abs_budget = abs_budget;
+             r.rel_floor = rel_floor;
+             return r;
+           }),
+           py::kw_only(), py::arg("max_rank") = 0, py::arg("rel_tol") = 0.0, py::arg("abs_budget") = -1.0,
+           py::arg("rel_floor") = 0.0)
+      .def_readwrite("max_rank", &linalg::TruncationRule::max_rank)
+      .def_readwrite("rel_tol", &linalg::TruncationRule::rel_tol)
+      .def_readwrite("abs_budget", &linalg::TruncationRule::abs_budget)
+      .def_readwrite("rel_floor", &linalg::TruncationRule::rel_floor)
+      .def("__repr__", [](const linalg::TruncationRule& r) {
+        return "TruncationRule(max_rank=" + std::to_string(r.max_rank) + ", rel_tol=" + std::to_string(r.rel_tol) +
+               ", abs_budget=" + std::to_string(r.abs_budget) + ", rel_floor=" + std::to_string(r.rel_floor) + ")";
+      });
+  m.def("_truncation_rank_f64", &truncation_rank<double>, py::arg("s"), py::arg("rule"),
+        "(rank, discarded weight, total weight) of a descending spectrum under a TruncationRule.");
+  m.def("_truncation_rank_f32", &truncation_rank<float>, py::arg("s"), py::arg("rule"));
+  // The BLAS/LAPACK entry points, as integer addresses (0 or None: absent).
+  using BP = linalg::BackendPointers;
+  py::class_<BP> bp(m, "BackendPointers", "BLAS/LAPACK entry points to register (addresses as integers).");
+  bp.def(py::init<>());
+#define TNFAST_BACKEND_FIELD(name)                                                                       \
+  bp.def_property(                                                                                     \
+      #name, [](const BP& p) { return reinterpret_cast<std::uintptr_t>(p.name); },                     \
+      [](BP& p, const py::object& v) {                                                                 \
+        p.name = v.is_none() ? nullptr : reinterpret_cast<void*>(v.cast<std::uintptr_t>());            \
+      });
+  TNFAST_BACKEND_FIELD(sgemm)
+  TNFAST_BACKEND_FIELD(dgemm)
+  TNFAST_BACKEND_FIELD(cgemm)
+  TNFAST_BACKEND_FIELD(zgemm)
+  TNFAST_BACKEND_FIELD(sgesdd)
+  TNFAST_BACKEND_FIELD(dgesdd)
+  TNFAST_BACKEND_FIELD(cgesdd)
+  TNFAST_BACKEND_FIELD(zgesdd)
+  TNFAST_BACKEND_FIELD(sgeqrf)
+  TNFAST_BACKEND_FIELD(dgeqrf)
+  TNFAST_BACKEND_FIELD(cgeqrf)
+  TNFAST_BACKEND_FIELD(zgeqrf)
+  TNFAST_BACKEND_FIELD(sorgqr)
+  TNFAST_BACKEND_FIELD(dorgqr)
+  TNFAST_BACKEND_FIELD(cungqr)
+  TNFAST_BACKEND_FIELD(zungqr)
+  TNFAST_BACKEND_FIELD(ssyrk)
+  TNFAST_BACKEND_FIELD(dsyrk)
+  TNFAST_BACKEND_FIELD(cherk)
+  TNFAST_BACKEND_FIELD(zherk)
+  TNFAST_BACKEND_FIELD(strsm)
+  TNFAST_BACKEND_FIELD(dtrsm)
+  TNFAST_BACKEND_FIELD(ctrsm)
+  TNFAST_BACKEND_FIELD(ztrsm)
+  TNFAST_BACKEND_FIELD(strmm)
+  TNFAST_BACKEND_FIELD(dtrmm)
+  TNFAST_BACKEND_FIELD(ctrmm)
+  TNFAST_BACKEND_FIELD(ztrmm)
+  TNFAST_BACKEND_FIELD(spotrf)
+  TNFAST_BACKEND_FIELD(dpotrf)
+  TNFAST_BACKEND_FIELD(cpotrf)
+  TNFAST_BACKEND_FIELD(zpotrf)
+  TNFAST_BACKEND_FIELD(ssyevd)
+  TNFAST_BACKEND_FIELD(dsyevd)
+  TNFAST_BACKEND_FIELD(cheevd)
+  TNFAST_BACKEND_FIELD(zheevd)
+#undef TNFAST_BACKEND_FIELD
+  m.def("_set_backend", &linalg::set_backend, py::arg("pointers"), "Register BLAS/LAPACK entry points.");
   m.def("_has_blas", &linalg::has_blas);
   m.def("_cholqr_threshold", &linalg::cholqr_threshold);
   m.def("_set_cholqr_threshold", &linalg::set_cholqr_threshold, py::arg("mnn"),
@@ -155,8 +219,5 @@ void register_linalg(py::module_& m) {
   def_typed<cdouble>(m, "c128");
 }
 
-Registrar reg(0, register_linalg);
-
-}  // namespace
 }  // namespace bind
 }  // namespace tnfast

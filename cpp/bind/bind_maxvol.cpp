@@ -34,16 +34,14 @@ void def_typed(py::module_& m, const char* suffix) {
         },
         py::arg("A"), py::arg("tol"), py::arg("max_iters"), py::arg("return_coef"));
   m.def((std::string("rect_maxvol_") + suffix).c_str(),
-        [](const py::handle& a, double tol, Index min_rows, Index max_rows, double start_tol, Index start_iters,
-           bool return_coef) {
+        [](const py::handle& a, const RectMaxvolOptions& opt, bool return_coef) {
           auto A = require<T>(a, "A", 2);
           const Index n = A.shape(0), r = A.shape(1);
           RowMat<T> C;
           std::vector<Index> I;
           {
             Interruptible nogil;
-            I = rect_maxvol_rowmajor<T>(A.data(), n, r, tol, min_rows, max_rows, return_coef ? &C : nullptr,
-                                        start_tol, start_iters);
+            I = rect_maxvol_rowmajor<T>(A.data(), n, r, opt, return_coef ? &C : nullptr);
           }
           py::object coef = py::none();
           if (return_coef) {
@@ -53,19 +51,36 @@ void def_typed(py::module_& m, const char* suffix) {
           }
           return py::make_tuple(to_index_array(I), coef);
         },
-        py::arg("A"), py::arg("tol"), py::arg("min_rows"), py::arg("max_rows"), py::arg("start_tol"),
-        py::arg("start_iters"), py::arg("return_coef"));
+        py::arg("A"), py::arg("options"), py::arg("return_coef"));
 }
 
+}  // namespace
+
 void register_maxvol(py::module_& m) {
+  using O = RectMaxvolOptions;
+  py::class_<O>(m, "RectMaxvolOptions", "Options of rect_maxvol (see tnfast/maxvol.hpp).")
+      .def(py::init([](double tol, Index min_rows, Index max_rows, double start_tol, Index start_iters) {
+             O o;
+             o.tol = tol;
+             o.min_rows = min_rows;
+             o.max_rows = max_rows;
+             o.start_tol = start_tol;
+             o.start_iters = start_iters;
+             return o;
+           }),
+           py::kw_only(), py::arg("tol") = O().tol, py::arg("min_rows") = O().min_rows,
+           py::arg("max_rows") = O().max_rows, py::arg("start_tol") = O().start_tol,
+           py::arg("start_iters") = O().start_iters)
+      .def_readwrite("tol", &O::tol)
+      .def_readwrite("min_rows", &O::min_rows)
+      .def_readwrite("max_rows", &O::max_rows)
+      .def_readwrite("start_tol", &O::start_tol)
+      .def_readwrite("start_iters", &O::start_iters);
   def_typed<float>(m, "f32");
   def_typed<double>(m, "f64");
   def_typed<cfloat>(m, "c64");
   def_typed<cdouble>(m, "c128");
 }
 
-Registrar reg(20, register_maxvol);
-
-}  // namespace
 }  // namespace bind
 }  // namespace tnfast

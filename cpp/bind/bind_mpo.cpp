@@ -105,6 +105,8 @@ void def_typed(py::module_& m, const char* suffix) {
         py::arg("num_threads") = 0);
 }
 
+}  // namespace
+
 void register_mpo(py::module_& m) {
   def_typed<float>(m, "f32");
   def_typed<double>(m, "f64");
@@ -116,8 +118,5 @@ void register_mpo(py::module_& m) {
       py::arg("shapes"), py::arg("batch"), py::arg("num_threads") = 0, py::arg("backward") = false);
 }
 
-Registrar reg(30, register_mpo);
-
-}  // namespace
 }  // namespace bind
 }  // namespace tnfast

@@ -84,13 +84,12 @@ void def_typed(py::module_& m, const std::string& sfx) {
         py::arg("num_threads") = 0);
 }
 
+}  // namespace
+
 void register_mps_contract(py::module_& m) {
   def_typed<float>(m, "f32");
   def_typed<double>(m, "f64");
 }
 
-Registrar reg(35, register_mps_contract);
-
-}  // namespace
 }  // namespace bind
 }  // namespace tnfast

@@ -163,6 +163,8 @@ void def_typed(py::module_& m, const char* suffix) {
   }, py::arg("a"), py::arg("b"));
 }
 
+}  // namespace
+
 void register_rss(py::module_& m) {
   using O = rss::Options;
   py::class_<O>(m, "RSSOptions", "Options of one TT-RSS pass (compiled core).")
@@ -197,8 +199,5 @@ void register_rss(py::module_& m) {
   def_typed<double>(m, "f64");
 }
 
-Registrar reg(40, register_rss);
-
-}  // namespace
 }  // namespace bind
 }  // namespace tnfast

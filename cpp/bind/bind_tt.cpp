@@ -23,14 +23,6 @@ py::list cores_to_list(tt::Cores<T>&& cores) {
   return out;
 }
 
-py::dict info_dict(const tt::TruncationInfo& info) {
-  py::dict d;
-  d["discarded_weight"] = info.discarded_weight;
-  d["norm"] = info.norm;
-  d["ranks"] = py::tuple(py::cast(info.ranks));
-  return d;
-}
-
 std::vector<Index> to_index_vector(const py::sequence& seq, const char* name) {
   std::vector<Index> out;
   for (auto item : seq) {
@@ -55,7 +47,7 @@ void def_typed(py::module_& m, const std::string& sfx) {
             Interruptible nogil;
             cores = tt::tt_svd<T>(a.data(), shape, max_rank, rel_tol, &info);
           }
-          return py::make_tuple(cores_to_list(std::move(cores)), info_dict(info));
+          return py::make_tuple(cores_to_list(std::move(cores)), info);
         },
         py::arg("array"), py::arg("max_rank") = 0, py::arg("rel_tol") = 0.0,
         "TT-SVD of a dense array; returns (cores, info).");
@@ -198,7 +190,7 @@ void def_typed(py::module_& m, const std::string& sfx) {
             Interruptible nogil;
             info = tt::round<T>(A, max_rank, rel_tol);
           }
-          return py::make_tuple(cores_to_list(std::move(A)), info_dict(info));
+          return py::make_tuple(cores_to_list(std::move(A)), info);
         },
         py::arg("cores"), py::arg("max_rank") = 0, py::arg("rel_tol") = 0.0,
         "Round a train; returns (cores, info).");
@@ -260,7 +252,13 @@ void def_typed(py::module_& m, const std::string& sfx) {
         py::arg("a"), py::arg("rows"), py::arg("cols"), py::arg("x"));
 }
 
+}  // namespace
+
 void register_tt(py::module_& m) {
+  py::class_<tt::TruncationInfo>(m, "TruncationInfo", "Where a truncation stopped (see tnfast/tt.hpp).")
+      .def_readonly("discarded_weight", &tt::TruncationInfo::discarded_weight)
+      .def_readonly("norm", &tt::TruncationInfo::norm)
+      .def_property_readonly("ranks", [](const tt::TruncationInfo& i) { return py::tuple(py::cast(i.ranks)); });
   def_typed<float>(m, "f32");
   def_typed<double>(m, "f64");
   def_typed<cfloat>(m, "c64");
@@ -270,8 +268,5 @@ void register_tt(py::module_& m) {
   m.def("_simd_level", &simd::active_level);
 }
 
-Registrar reg(20, register_tt);
-
-}  // namespace
 }  // namespace bind
 }  // namespace tnfast

@@ -1,23 +1,18 @@
-// The extension module tnfast._core: runs every binding unit's registration.
-#include <algorithm>
-
+// The extension module tnfast._core: registers every binding unit, in an explicit order (types
+// a later unit's signatures name are registered first).
 #include "bind_common.hpp"
 #include "tnfast/memory.hpp"
 
-namespace tnfast {
-namespace bind {
-std::vector<std::pair<int, RegisterFn>>& registry() {
-  static std::vector<std::pair<int, RegisterFn>> r;
-  return r;
-}
-}  // namespace bind
-}  // namespace tnfast
-
 PYBIND11_MODULE(_core, m) {
   m.doc() = "tnfast compiled core (private; use the tnfast package)";
-  auto& r = tnfast::bind::registry();
-  std::stable_sort(r.begin(), r.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (auto& [order, f] : r) f(m);
+  namespace b = tnfast::bind;
+  b::register_linalg(m);        // dense kernels, BLAS registration, the truncation rule
+  b::register_maxvol(m);        // maxvol and rect_maxvol
+  b::register_tt(m);            // tensor-train and MPO algebra, instruction-set level
+  b::register_mpo(m);           // MPO sweeps of the layers
+  b::register_mps_contract(m);  // MPS classifier contraction
+  b::register_cross(m);         // cross interpolation
+  b::register_rss(m);           // TT-RSS
   pybind11::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);

@@ -1,7 +1,8 @@
 #include "tnfast/linalg.hpp"
 
+#include "linalg_detail.hpp"
+
 #include <Eigen/QR>
-#include <Eigen/SVD>
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -15,8 +16,7 @@ namespace {
 BackendPointers g_backend;
 std::atomic<Index> g_threshold{48 * 48 * 48};
 
-constexpr int kColMajor = 102;
-constexpr int kNoTrans = 111, kTrans = 112, kConjTrans = 113;
+using namespace detail;
 
 int cblas_op(char op) {
   switch (op) {
@@ -52,8 +52,6 @@ void blas_gemm(void* f, int ta, int tb, int m, int n, int k, T alpha, const T* A
     reinterpret_cast<gemm_cplx_f>(f)(kColMajor, ta, tb, m, n, k, &alpha, A, lda, B, ldb, &beta, C, ldc);
   }
 }
-
-bool fits_int(Index v) { return v >= 0 && v <= Index(2147483647); }
 
 }  // namespace
 
@@ -115,59 +113,6 @@ Mat<T> matmul(const CMatRef<T>& A, const CMatRef<T>& B, char opA, char opB) {
   return C;
 }
 
-// ---- SVD ------------------------------------------------------------------------------
-namespace {
-using gesdd_d_f = int (*)(int, char, int, int, double*, int, double*, double*, int, double*, int);
-using gesdd_s_f = int (*)(int, char, int, int, float*, int, float*, float*, int, float*, int);
-using gesdd_z_f = int (*)(int, char, int, int, void*, int, double*, void*, int, void*, int);
-using gesdd_c_f = int (*)(int, char, int, int, void*, int, float*, void*, int, void*, int);
-
-template <class T>
-bool lapack_svd(Mat<T> a, Mat<T>& U, Vec<real_t<T>>& s, Mat<T>& V) {
-  const Index m = a.rows(), n = a.cols(), k = std::min(m, n);
-  if (!fits_int(m) || !fits_int(n)) return false;
-  Mat<T> u(m, k), vt(k, n);
-  s.resize(k);
-  int info = -1;
-  const int lda = int(std::max<Index>(1, m)), ldu = int(std::max<Index>(1, m)), ldvt = int(std::max<Index>(1, k));
-  if constexpr (std::is_same_v<T, double>) {
-    if (!g_backend.dgesdd) return false;
-    info = reinterpret_cast<gesdd_d_f>(g_backend.dgesdd)(kColMajor, 'S', int(m), int(n), a.data(), lda, s.data(), u.data(), ldu, vt.data(), ldvt);
-  } else if constexpr (std::is_same_v<T, float>) {
-    if (!g_backend.sgesdd) return false;
-    info = reinterpret_cast<gesdd_s_f>(g_backend.sgesdd)(kColMajor, 'S', int(m), int(n), a.data(), lda, s.data(), u.data(), ldu, vt.data(), ldvt);
-  } else if constexpr (std::is_same_v<T, cdouble>) {
-    if (!g_backend.zgesdd) return false;
-    info = reinterpret_cast<gesdd_z_f>(g_backend.zgesdd)(kColMajor, 'S', int(m), int(n), a.data(), lda, s.data(), u.data(), ldu, vt.data(), ldvt);
-  } else {
-    if (!g_backend.cgesdd) return false;
-    info = reinterpret_cast<gesdd_c_f>(g_backend.cgesdd)(kColMajor, 'S', int(m), int(n), a.data(), lda, s.data(), u.data(), ldu, vt.data(), ldvt);
-  }
-  if (info != 0) return false;  // fall back to Eigen (e.g. gesdd did not converge)
-  U = std::move(u);
-  V = vt.adjoint();
-  return true;
-}
-}  // namespace
-
-template <class T>
-void svd(const CMatRef<T>& A, Mat<T>& U, Vec<real_t<T>>& s, Mat<T>& V) {
-  const Index m = A.rows(), n = A.cols(), k = std::min(m, n);
-  if (k == 0) {
-    U.resize(m, 0); s.resize(0); V.resize(n, 0);
-    return;
-  }
-  if (!A.allFinite()) throw invalid_argument("svd: the matrix holds NaN or Inf");
-  if (std::min(m, n) >= 16 && lapack_svd<T>(Mat<T>(A), U, s, V)) return;
-  if (k < 16) {
-    Eigen::JacobiSVD<Mat<T>> sv(A, Eigen::ComputeThinU | Eigen::ComputeThinV);
-    U = sv.matrixU(); s = sv.singularValues(); V = sv.matrixV();
-  } else {
-    Eigen::BDCSVD<Mat<T>> sv(A, Eigen::ComputeThinU | Eigen::ComputeThinV);
-    U = sv.matrixU(); s = sv.singularValues(); V = sv.matrixV();
-  }
-}
-
 // ---- QR -------------------------------------------------------------------------------
 namespace {
 using geqrf_d_f = int (*)(int, int, int, double*, int, double*);
@@ -218,41 +163,74 @@ void qr(const CMatRef<T>& A, Mat<T>& Q, Mat<T>& R) {
   R = h.matrixQR().topRows(k).template triangularView<Eigen::Upper>();
 }
 
+template <class T>
+Mat<T> lstsq(const CMatRef<T>& A, const CMatRef<T>& B) {
+  Mat<T> U, V;
+  Vec<real_t<T>> s;
+  svd<T>(A, U, s, V);
+  Mat<T> X = Mat<T>::Zero(A.cols(), B.cols());
+  if (s.size() == 0 || !(s(0) > 0)) return X;
+  // the numerical rank: values above the rounding floor max(rows, cols) eps s_1
+  TruncationRule rule;
+  rule.rel_floor = double(std::max(A.rows(), A.cols())) * double(Eigen::NumTraits<real_t<T>>::epsilon());
+  const Index r = truncation_rank<real_t<T>>(s, rule);
+  Mat<T> UtB = matmul<T>(U.leftCols(r), B, 'C', 'N');
+  for (Index i = 0; i < r; ++i) UtB.row(i) /= T(s(i));
+  return matmul<T>(V.leftCols(r), UtB);
+}
+
 template <class R>
-Index truncation_rank(const Vec<R>& s, Index max_rank, double rel_tol, double* discarded) {
+Index truncation_rank(const Vec<R>& s, const TruncationRule& rule, double* discarded, double* total) {
   const Index n = s.size();
   if (n == 0) {
     if (discarded) *discarded = 0.0;
+    if (total) *total = 0.0;
     return 0;
   }
-  Index k = n;
-  if (max_rank > 0) k = std::min(k, max_rank);
   // tail[i] = sum_{j>=i} s_j^2, computed from the small end for accuracy.
   std::vector<double> tail(size_t(n + 1), 0.0);
   for (Index i = n - 1; i >= 0; --i) tail[size_t(i)] = tail[size_t(i + 1)] + double(s[i]) * double(s[i]);
-  if (rel_tol > 0) {
-    const double budget = rel_tol * rel_tol * tail[0];
+  Index k = n;
+  bool bounded = false;
+  double budget = 0.0;
+  if (rule.rel_tol > 0) {
+    budget = rule.rel_tol * rule.rel_tol * tail[0];
+    bounded = true;
+  }
+  if (rule.abs_budget >= 0) {
+    budget = bounded ? std::min(budget, rule.abs_budget) : rule.abs_budget;
+    bounded = true;
+  }
+  if (bounded) {  // the smallest count whose tail fits (tail[n] = 0 always does)
     Index kk = 1;
     while (kk < n && tail[size_t(kk)] > budget) ++kk;
-    k = std::min(k, kk);
+    k = kk;
+  }
+  if (rule.max_rank > 0) k = std::min(k, rule.max_rank);
+  if (rule.rel_floor > 0) {
+    const double floor = double(s[0]) * rule.rel_floor;
+    Index c = 0;
+    while (c < k && double(s[c]) > floor) ++c;
+    k = c;
   }
   k = std::max<Index>(k, 1);
   if (discarded) *discarded = tail[size_t(k)];
+  if (total) *total = tail[0];
   return k;
 }
 
 #define TNFAST_INST(T)                                                                                 \
   template void gemm<T>(char, char, T, const CMatRef<T>&, const CMatRef<T>&, T, MatRef<T>);          \
   template Mat<T> matmul<T>(const CMatRef<T>&, const CMatRef<T>&, char, char);                       \
-  template void svd<T>(const CMatRef<T>&, Mat<T>&, Vec<real_t<T>>&, Mat<T>&);                        \
-  template void qr<T>(const CMatRef<T>&, Mat<T>&, Mat<T>&);
+  template void qr<T>(const CMatRef<T>&, Mat<T>&, Mat<T>&);                                          \
+  template Mat<T> lstsq<T>(const CMatRef<T>&, const CMatRef<T>&);
 TNFAST_INST(float)
 TNFAST_INST(double)
 TNFAST_INST(cfloat)
 TNFAST_INST(cdouble)
 #undef TNFAST_INST
-template Index truncation_rank<float>(const Vec<float>&, Index, double, double*);
-template Index truncation_rank<double>(const Vec<double>&, Index, double, double*);
+template Index truncation_rank<float>(const Vec<float>&, const TruncationRule&, double*, double*);
+template Index truncation_rank<double>(const Vec<double>&, const TruncationRule&, double*, double*);
 
 }  // namespace linalg
 }  // namespace tnfast

@@ -2,7 +2,6 @@
 // behind fast canonical forms and rounding.  Each primitive calls the registered BLAS/LAPACK
 // entry point when there is one and Eigen otherwise.
 #include <Eigen/Cholesky>
-#include <Eigen/Eigenvalues>
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -10,6 +9,7 @@
 #include <limits>
 #include <string>
 
+#include "linalg_detail.hpp"
 #include "tnfast/linalg.hpp"
 
 namespace tnfast {
@@ -17,28 +17,13 @@ namespace linalg {
 
 namespace {
 
-constexpr int kColMajor = 102;
-constexpr int kNoTrans = 111, kTrans = 112, kConjTrans = 113;
-constexpr int kUpper = 121, kLower = 122;
-constexpr int kNonUnit = 131;
-constexpr int kLeft = 141, kRight = 142;
+using namespace detail;
 
 std::atomic<Index> g_cholqr_threshold{64 * 64 * 64};
 std::atomic<long> g_one{0}, g_two{0}, g_shifted{0}, g_rej{0}, g_gram{0}, g_gram_rej{0};
 
-bool fits_int(Index v) { return v >= 0 && v <= Index(2147483647); }
-int ld(Index v) { return int(std::max<Index>(1, v)); }
-
 template <class T>
 constexpr bool is_complex() { return Eigen::NumTraits<T>::IsComplex; }
-
-template <class T>
-void* pick(void* s, void* d, void* c, void* z) {
-  if constexpr (std::is_same_v<T, float>) return s;
-  else if constexpr (std::is_same_v<T, double>) return d;
-  else if constexpr (std::is_same_v<T, cfloat>) return c;
-  else return z;
-}
 
 template <class T>
 using Strided = Eigen::Map<Mat<T>, 0, Eigen::OuterStride<>>;
@@ -376,32 +361,6 @@ void gram_rows(const CMatRef<T>& W, Mat<T>& H) {
 }
 
 template <class T>
-bool eigh(const CMatRef<T>& H, Vec<real_t<T>>& w, Mat<T>& Z) {
-  const Index n = H.rows();
-  if (H.cols() != n) throw invalid_argument("eigh: the matrix must be square");
-  if (n == 0) {
-    w.resize(0);
-    Z.resize(0, 0);
-    return true;
-  }
-  if (!H.template triangularView<Eigen::Lower>().toDenseMatrix().allFinite()) return false;
-  const BackendPointers& b = backend();
-  void* f = pick<T>(b.ssyevd, b.dsyevd, b.cheevd, b.zheevd);
-  if (f && fits_int(n)) {
-    Z = H;
-    w.resize(n);
-    using F = int (*)(int, char, char, int, T*, int, real_t<T>*);
-    const int info = reinterpret_cast<F>(f)(kColMajor, 'V', 'L', int(n), Z.data(), ld(n), w.data());
-    if (info == 0) return true;
-  }
-  Eigen::SelfAdjointEigenSolver<Mat<T>> es(Mat<T>(H.template selfadjointView<Eigen::Lower>()));
-  if (es.info() != Eigen::Success) return false;
-  w = es.eigenvalues();
-  Z = es.eigenvectors();
-  return true;
-}
-
-template <class T>
 void trmm(char side, char uplo, const CMatRef<T>& Tr, MatRef<T> B) {
   const bool left = side == 'L' || side == 'l', lower = uplo == 'L' || uplo == 'l';
   const Index k = Tr.rows();
@@ -442,7 +401,6 @@ void trmm(char side, char uplo, const CMatRef<T>& Tr, MatRef<T> B) {
   template void qr_fast<T>(const CMatRef<T>&, Mat<T>&, Mat<T>&);               \
   template void lq_fast<T>(const CMatRef<T>&, Mat<T>&, Mat<T>&);               \
   template void gram_rows<T>(const CMatRef<T>&, Mat<T>&);                      \
-  template bool eigh<T>(const CMatRef<T>&, Vec<real_t<T>>&, Mat<T>&);          \
   template void trmm<T>(char, char, const CMatRef<T>&, MatRef<T>);
 TNFAST_INST(float)
 TNFAST_INST(double)

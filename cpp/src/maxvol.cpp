@@ -9,8 +9,10 @@
 // intrinsics chosen at run time.
 #include "tnfast/maxvol.hpp"
 
-#include "tnfast/linalg.hpp"
 #include "tnfast/cancel.hpp"
+#include "tnfast/linalg.hpp"
+#include "tnfast/memory.hpp"
+#include "tnfast/simd.hpp"
 
 #include <Eigen/LU>
 #include <algorithm>
@@ -22,16 +24,7 @@
 #include <numeric>
 #include <string>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-#include <cstdlib>
-#if defined(_WIN32)
-#include <malloc.h>
-#endif
-
-#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
-#define TNFAST_MAXVOL_X86 1
+#if TNFAST_SIMD_X86
 #include <immintrin.h>
 #endif
 
@@ -44,111 +37,6 @@ template <class T>
 inline real_t<T> absval(const T& x) {
   return std::abs(x);
 }
-
-// Scratch memory.  Large blocks are 2 MiB aligned and, on Linux, advised to use transparent
-// huge pages: a fresh multi-megabyte buffer otherwise costs one page fault per 4 KiB, a
-// sizeable part of a maxvol call.  Blocks are recycled per thread (a few, up to 64 MiB each),
-// so that repeated calls, as in cross approximation, do not fault their memory in again.
-struct RawBlock {
-  void* p = nullptr;
-  size_t bytes = 0;
-};
-
-RawBlock raw_allocate(size_t bytes) {
-  constexpr size_t huge = size_t(1) << 21;
-  RawBlock b;
-  if (bytes >= huge) {
-    bytes = (bytes + huge - 1) / huge * huge;
-#if defined(_WIN32)
-    b.p = _aligned_malloc(bytes, huge);
-#else
-    b.p = std::aligned_alloc(huge, bytes);
-#endif
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (b.p) madvise(b.p, bytes, MADV_HUGEPAGE);
-#endif
-  } else {
-    constexpr size_t grain = size_t(1) << 16;
-    bytes = (bytes + grain - 1) / grain * grain;
-#if defined(_WIN32)
-    b.p = _aligned_malloc(bytes, 64);
-#else
-    b.p = std::aligned_alloc(64, bytes);
-#endif
-  }
-  if (!b.p) throw std::bad_alloc();
-  b.bytes = bytes;
-  return b;
-}
-
-void raw_free(RawBlock& b) {
-#if defined(_WIN32)
-  _aligned_free(b.p);
-#else
-  std::free(b.p);
-#endif
-  b = RawBlock();
-}
-
-class BlockPool {
- public:
-  static constexpr int kSlots = 4;
-  static constexpr size_t kKeepMax = size_t(64) << 20;
-  ~BlockPool() {
-    for (auto& b : slots_)
-      if (b.p) raw_free(b);
-  }
-  RawBlock take(size_t bytes) {
-    int best = -1;
-    for (int i = 0; i < kSlots; ++i)
-      if (slots_[i].p && slots_[i].bytes >= bytes && (best < 0 || slots_[i].bytes < slots_[best].bytes)) best = i;
-    if (best < 0) return raw_allocate(bytes);
-    RawBlock b = slots_[best];
-    slots_[best] = RawBlock();
-    return b;
-  }
-  void give(RawBlock b) {
-    if (b.bytes > kKeepMax) {
-      raw_free(b);
-      return;
-    }
-    int slot = -1;
-    for (int i = 0; i < kSlots && slot < 0; ++i)
-      if (!slots_[i].p) slot = i;
-    if (slot < 0) {  // full: replace the smallest block if this one is larger
-      slot = 0;
-      for (int i = 1; i < kSlots; ++i)
-        if (slots_[i].bytes < slots_[slot].bytes) slot = i;
-      if (slots_[slot].bytes >= b.bytes) {
-        raw_free(b);
-        return;
-      }
-      raw_free(slots_[slot]);
-    }
-    slots_[slot] = b;
-  }
-
- private:
-  RawBlock slots_[kSlots];
-};
-
-BlockPool& block_pool() {
-  thread_local BlockPool pool;
-  return pool;
-}
-
-template <class T>
-class Scratch {
- public:
-  explicit Scratch(size_t count) : b_(block_pool().take(std::max<size_t>(count, 1) * sizeof(T))) {}
-  ~Scratch() { block_pool().give(b_); }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  T* data() const { return static_cast<T*>(b_.p); }
-
- private:
-  RawBlock b_;
-};
 
 // ---- the fused "update, then find the row of the largest entry" pass ----------------------
 //
@@ -183,7 +71,7 @@ void pass_generic(T* B, Index n, Index r, Index j, const T* c, Index* best_row, 
   *best = bv;
 }
 
-#ifdef TNFAST_MAXVOL_X86
+#if TNFAST_SIMD_X86
 
 // Makes the product a value of its own, so that the compiler cannot fuse it with the
 // subtraction into an FMA (which would round differently from numpy's outer product).
@@ -353,176 +241,29 @@ __attribute__((target("avx2"))) void pass_avx2_f32(float* B, Index n, Index r, I
   *best = bv;
 }
 
-#endif  // TNFAST_MAXVOL_X86
+#endif  // TNFAST_SIMD_X86
 
+// The pass for the active instruction-set level (real types; complex ones stay portable).
 template <class T>
 PassFn<T> pick_pass() {
   return &pass_generic<T>;
 }
-
-#ifdef TNFAST_MAXVOL_X86
 template <>
 PassFn<double> pick_pass<double>() {
-  static const PassFn<double> f = [] {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return PassFn<double>(&pass_avx512_f64);
-    if (__builtin_cpu_supports("avx2")) return PassFn<double>(&pass_avx2_f64);
-    return PassFn<double>(&pass_generic<double>);
-  }();
-  return f;
+  return TNFAST_SIMD_PICK(PassFn<double>(&pass_generic<double>), PassFn<double>(&pass_avx2_f64),
+                          PassFn<double>(&pass_avx512_f64));
 }
 template <>
 PassFn<float> pick_pass<float>() {
-  static const PassFn<float> f = [] {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return PassFn<float>(&pass_avx512_f32);
-    if (__builtin_cpu_supports("avx2")) return PassFn<float>(&pass_avx2_f32);
-    return PassFn<float>(&pass_generic<float>);
-  }();
-  return f;
+  return TNFAST_SIMD_PICK(PassFn<float>(&pass_generic<float>), PassFn<float>(&pass_avx2_f32),
+                          PassFn<float>(&pass_avx512_f32));
 }
-#endif
 
 // ---- square maxvol ----------------------------------------------------------------------
 
 void check_tol(double tol, const char* name) {
   if (!(tol >= 1.0) || !std::isfinite(tol))
     throw invalid_argument(std::string(name) + ": expected a finite number >= 1, got " + std::to_string(tol));
-}
-
-// Pivot score of the LU: |x|, and |Re x| + |Im x| for complex x (as LAPACK's i?amax).
-template <class T>
-inline real_t<T> pivot_score(const T& x) {
-  return std::abs(x);
-}
-template <>
-inline float pivot_score<cfloat>(const cfloat& x) {
-  return std::abs(x.real()) + std::abs(x.imag());
-}
-template <>
-inline double pivot_score<cdouble>(const cdouble& x) {
-  return std::abs(x.real()) + std::abs(x.imag());
-}
-
-template <class T>
-using StridedMap = Eigen::Map<Mat<T>, 0, Eigen::OuterStride<>>;
-
-#if defined(__GNUC__) || defined(__clang__)
-#define TNFAST_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define TNFAST_ALWAYS_INLINE inline
-#endif
-
-// Unblocked right-looking LU of a narrow m x nc panel (same pivots and operations per
-// column as the recursion would make).
-template <class T>
-TNFAST_ALWAYS_INLINE void lu_unblocked_body(T* a, Index m, Index nc, Index lda, Index* ipiv) {
-  using R = real_t<T>;
-  for (Index k = 0; k < nc; ++k) {
-    T* col = a + k * lda;
-    Index p = k;
-    R best = pivot_score(col[k]);
-    for (Index i = k + 1; i < m; ++i) {
-      const R sc = pivot_score(col[i]);
-      if (sc > best) {
-        best = sc;
-        p = i;
-      }
-    }
-    ipiv[k] = p;
-    if (best == R(0)) continue;  // zero column: reported by the caller
-    if (p != k)
-      for (Index c = 0; c < nc; ++c) std::swap(a[c * lda + k], a[c * lda + p]);
-    if (absval(col[k]) >= std::numeric_limits<R>::min()) {
-      const T inv = T(1) / col[k];
-      for (Index i = k + 1; i < m; ++i) col[i] *= inv;
-    } else {
-      for (Index i = k + 1; i < m; ++i) col[i] /= col[k];
-    }
-    for (Index c = k + 1; c < nc; ++c) {
-      T* cc = a + c * lda;
-      const T u = cc[k];
-      if (u == T(0)) continue;
-      for (Index i = k + 1; i < m; ++i) cc[i] -= col[i] * u;
-    }
-  }
-}
-
-template <class T>
-using LuPanelFn = void (*)(T*, Index, Index, Index, Index*);
-
-template <class T>
-void lu_unblocked_generic(T* a, Index m, Index nc, Index lda, Index* ipiv) {
-  lu_unblocked_body<T>(a, m, nc, lda, ipiv);
-}
-
-template <class T>
-LuPanelFn<T> pick_lu_panel() {
-  return &lu_unblocked_generic<T>;
-}
-
-#ifdef TNFAST_MAXVOL_X86
-template <class T>
-__attribute__((target("avx512f"))) void lu_unblocked_avx512(T* a, Index m, Index nc, Index lda, Index* ipiv) {
-  lu_unblocked_body<T>(a, m, nc, lda, ipiv);
-}
-template <class T>
-__attribute__((target("avx2"))) void lu_unblocked_avx2(T* a, Index m, Index nc, Index lda, Index* ipiv) {
-  lu_unblocked_body<T>(a, m, nc, lda, ipiv);
-}
-template <class T>
-LuPanelFn<T> pick_lu_panel_x86() {
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return &lu_unblocked_avx512<T>;
-  if (__builtin_cpu_supports("avx2")) return &lu_unblocked_avx2<T>;
-  return &lu_unblocked_generic<T>;
-}
-template <>
-LuPanelFn<double> pick_lu_panel<double>() {
-  static const LuPanelFn<double> f = pick_lu_panel_x86<double>();
-  return f;
-}
-template <>
-LuPanelFn<float> pick_lu_panel<float>() {
-  static const LuPanelFn<float> f = pick_lu_panel_x86<float>();
-  return f;
-}
-#endif
-
-// Recursive LU with partial pivoting (the scheme of LAPACK's getrf2) of the m x nc
-// column-major block `a` (leading dimension lda, m >= nc), in place.  ipiv[k] receives the
-// row (relative to the block) swapped with row k.  The trailing updates are products
-// through linalg::gemm, so they run on the registered BLAS when there is one.
-template <class T>
-void lu_recursive(T* a, Index m, Index nc, Index lda, Index* ipiv) {
-  if (nc <= 8) {
-    pick_lu_panel<T>()(a, m, nc, lda, ipiv);
-    return;
-  }
-  const Index n1 = nc / 2, n2 = nc - n1;
-  lu_recursive(a, m, n1, lda, ipiv);
-  T* a12 = a + n1 * lda;
-  for (Index k = 0; k < n1; ++k) {
-    const Index p = ipiv[k];
-    if (p != k)
-      for (Index c = 0; c < n2; ++c) std::swap(a12[c * lda + k], a12[c * lda + p]);
-  }
-  StridedMap<T> A11(a, n1, n1, Eigen::OuterStride<>(lda)), A12(a12, n1, n2, Eigen::OuterStride<>(lda));
-  StridedMap<T> A21(a + n1, m - n1, n1, Eigen::OuterStride<>(lda)), A22(a12 + n1, m - n1, n2, Eigen::OuterStride<>(lda));
-  A11.template triangularView<Eigen::UnitLower>().solveInPlace(A12);
-  // the trailing update in row blocks, between which a stop request is honoured
-  const Index rb = std::max<Index>(4096, Index(1 << 24) / std::max<Index>(1, n1 * n2));
-  for (Index r0 = 0; r0 < m - n1; r0 += rb) {
-    cancel::check();
-    const Index h = std::min(rb, m - n1 - r0);
-    linalg::gemm<T>('N', 'N', T(-1), A21.middleRows(r0, h), A12, T(1), A22.middleRows(r0, h));
-  }
-  lu_recursive(a12 + n1, m - n1, n2, lda, ipiv + n1);
-  for (Index k = n1; k < nc; ++k) {
-    const Index p = (ipiv[k] += n1);
-    if (p != k)
-      for (Index c = 0; c < n1; ++c) std::swap(a[c * lda + k], a[c * lda + p]);
-  }
 }
 
 // LU with partial pivoting of the n x r matrix (row-major input), then B = A A[I]^-1 written
@@ -557,7 +298,7 @@ std::vector<Index> lu_start(const T* A, Index n, Index r, T* B) {
   }
 
   std::vector<Index> ipiv(static_cast<size_t>(r));
-  lu_recursive<T>(W.data(), n, r, n, ipiv.data());
+  linalg::lu_inplace<T>(W.data(), n, r, n, ipiv.data());
 
   // A rank-deficient A leaves a pivot at rounding level (or exactly zero).  The test is
   // relative to each column's scale, as B = A A[I]^-1 does not change when columns are scaled.
@@ -695,12 +436,7 @@ void rect_pass_generic(T* B, Index n, Index ld, Index k, const T* b, const T* bc
   rect_pass_body<T>(B, n, ld, k, b, bc, lam, F, best_row, best);
 }
 
-template <class T>
-RectPassFn<T> pick_rect_pass() {
-  return &rect_pass_generic<T>;
-}
-
-#ifdef TNFAST_MAXVOL_X86
+#if TNFAST_SIMD_X86
 template <class T>
 __attribute__((target("avx512f"))) void rect_pass_avx512(T* B, Index n, Index ld, Index k, const T* b, const T* bc,
                                                          real_t<T> lam, real_t<T>* F, Index* best_row,
@@ -712,24 +448,23 @@ __attribute__((target("avx2"))) void rect_pass_avx2(T* B, Index n, Index ld, Ind
                                                     real_t<T> lam, real_t<T>* F, Index* best_row, real_t<T>* best) {
   rect_pass_body<T>(B, n, ld, k, b, bc, lam, F, best_row, best);
 }
+#endif
+
+// The rectangular pass for the active instruction-set level (complex types: portable).
 template <class T>
-RectPassFn<T> pick_rect_pass_x86() {
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return &rect_pass_avx512<T>;
-  if (__builtin_cpu_supports("avx2")) return &rect_pass_avx2<T>;
+RectPassFn<T> pick_rect_pass() {
   return &rect_pass_generic<T>;
 }
 template <>
 RectPassFn<double> pick_rect_pass<double>() {
-  static const RectPassFn<double> f = pick_rect_pass_x86<double>();
-  return f;
+  return TNFAST_SIMD_PICK(RectPassFn<double>(&rect_pass_generic<double>), RectPassFn<double>(&rect_pass_avx2<double>),
+                          RectPassFn<double>(&rect_pass_avx512<double>));
 }
 template <>
 RectPassFn<float> pick_rect_pass<float>() {
-  static const RectPassFn<float> f = pick_rect_pass_x86<float>();
-  return f;
+  return TNFAST_SIMD_PICK(RectPassFn<float>(&rect_pass_generic<float>), RectPassFn<float>(&rect_pass_avx2<float>),
+                          RectPassFn<float>(&rect_pass_avx512<float>));
 }
-#endif
 
 template <class T>
 std::vector<Index> rect_impl(const T* A, Index n, Index r, double tol, Index min_rows, Index max_rows,

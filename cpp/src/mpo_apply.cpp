@@ -2,20 +2,14 @@
 #include "tnfast/mpo_apply.hpp"
 #include "tnfast/parallel.hpp"
 #include "tnfast/simd.hpp"
+#include "tnfast/memory.hpp"
+#include "simd_lanes.hpp"
 
 #include <algorithm>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
-
-#if defined(__x86_64__) || defined(_M_X64)
-#include <immintrin.h>
-#define TNFAST_MPO_X86 1
-#else
-#define TNFAST_MPO_X86 0
-#endif
 
 namespace tnfast {
 namespace mpo {
@@ -23,18 +17,11 @@ namespace {
 
 // ---- kernels, one set per instruction set ------------------------------------------------------
 
+// The kernels are compiled once per instruction set, each in its own namespace over that set's
+// lanes (simd_lanes.hpp); the register block (NR_NN x NV_NN vectors) fits the set's registers.
 namespace kgen {
 template <class T>
-struct Tr {
-  using v = T;
-  static constexpr int L = 1;
-  static v load(const T* p) { return *p; }
-  static void store(T* p, v x) { *p = x; }
-  static v set1(T a) { return a; }
-  static v zero() { return T(0); }
-  static v fmadd(v a, v b, v c) { return a * b + c; }
-  static T hsum(v a) { return a; }
-};
+using Tr = simd::lanes::Portable<T>;
 #define NR_NN 4
 #define NV_NN 4
 #include "mpo_kernels.inc"
@@ -42,43 +29,12 @@ struct Tr {
 #undef NV_NN
 }  // namespace kgen
 
-#if TNFAST_MPO_X86
+#if TNFAST_SIMD_X86
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 namespace kavx2 {
 template <class T>
-struct Tr;
-template <>
-struct Tr<float> {
-  using v = __m256;
-  static constexpr int L = 8;
-  static v load(const float* p) { return _mm256_loadu_ps(p); }
-  static void store(float* p, v x) { _mm256_storeu_ps(p, x); }
-  static v set1(float a) { return _mm256_set1_ps(a); }
-  static v zero() { return _mm256_setzero_ps(); }
-  static v fmadd(v a, v b, v c) { return _mm256_fmadd_ps(a, b, c); }
-  static float hsum(v a) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-    s = _mm_hadd_ps(s, s);
-    s = _mm_hadd_ps(s, s);
-    return _mm_cvtss_f32(s);
-  }
-};
-template <>
-struct Tr<double> {
-  using v = __m256d;
-  static constexpr int L = 4;
-  static v load(const double* p) { return _mm256_loadu_pd(p); }
-  static void store(double* p, v x) { _mm256_storeu_pd(p, x); }
-  static v set1(double a) { return _mm256_set1_pd(a); }
-  static v zero() { return _mm256_setzero_pd(); }
-  static v fmadd(v a, v b, v c) { return _mm256_fmadd_pd(a, b, c); }
-  static double hsum(v a) {
-    __m128d s = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
-    s = _mm_hadd_pd(s, s);
-    return _mm_cvtsd_f64(s);
-  }
-};
+using Tr = simd::lanes::Avx2<T>;
 #define NR_NN 4
 #define NV_NN 3
 #include "mpo_kernels.inc"
@@ -91,41 +47,7 @@ struct Tr<double> {
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma")
 namespace kavx512 {
 template <class T>
-struct Tr;
-template <>
-struct Tr<float> {
-  using v = __m512;
-  static constexpr int L = 16;
-  static v load(const float* p) { return _mm512_loadu_ps(p); }
-  static void store(float* p, v x) { _mm512_storeu_ps(p, x); }
-  static v set1(float a) { return _mm512_set1_ps(a); }
-  static v zero() { return _mm512_setzero_ps(); }
-  static v fmadd(v a, v b, v c) { return _mm512_fmadd_ps(a, b, c); }
-  static float hsum(v a) {
-    alignas(64) float t[16];
-    _mm512_store_ps(t, a);
-    float s = 0;
-    for (float e : t) s += e;
-    return s;
-  }
-};
-template <>
-struct Tr<double> {
-  using v = __m512d;
-  static constexpr int L = 8;
-  static v load(const double* p) { return _mm512_loadu_pd(p); }
-  static void store(double* p, v x) { _mm512_storeu_pd(p, x); }
-  static v set1(double a) { return _mm512_set1_pd(a); }
-  static v zero() { return _mm512_setzero_pd(); }
-  static v fmadd(v a, v b, v c) { return _mm512_fmadd_pd(a, b, c); }
-  static double hsum(v a) {
-    alignas(64) double t[8];
-    _mm512_store_pd(t, a);
-    double s = 0;
-    for (double e : t) s += e;
-    return s;
-  }
-};
+using Tr = simd::lanes::Avx512<T>;
 #define NR_NN 4
 #define NV_NN 4
 #include "mpo_kernels.inc"
@@ -143,79 +65,9 @@ struct Kernels {
 
 template <class T>
 Kernels<T> kernels() {
-#if TNFAST_MPO_X86
-  const int level = simd::active_level();
-  if (level == 2) return {&kavx512::nn<T>, &kavx512::nt<T>};
-  if (level == 1) return {&kavx2::nn<T>, &kavx2::nt<T>};
-#endif
-  return {&kgen::nn<T>, &kgen::nt<T>};
+  return TNFAST_SIMD_PICK((Kernels<T>{&kgen::nn<T>, &kgen::nt<T>}), (Kernels<T>{&kavx2::nn<T>, &kavx2::nt<T>}),
+                          (Kernels<T>{&kavx512::nn<T>, &kavx512::nt<T>}));
 }
-
-// Working memory kept between calls.  A fresh allocation of this size is mapped anew by the
-// allocator and each of its pages faults on first touch, which costs more than the sweep of a
-// small layer; released blocks are handed to the next call instead.
-class ScratchPool {
- public:
-  struct Block {
-    std::unique_ptr<unsigned char[]> data;
-    std::size_t bytes = 0;
-  };
-  Block take(std::size_t bytes) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (std::size_t i = 0; i < free_.size(); ++i) {
-        if (free_[i].bytes >= bytes) {
-          Block b = std::move(free_[i]);
-          free_.erase(free_.begin() + std::ptrdiff_t(i));
-          return b;
-        }
-      }
-    }
-    Block b;
-    b.data.reset(new unsigned char[bytes]);
-    b.bytes = bytes;
-    return b;
-  }
-  void give(Block b) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (free_.size() < kKeep) {
-      free_.push_back(std::move(b));
-    } else {  // keep the largest blocks
-      auto smallest = std::min_element(free_.begin(), free_.end(),
-                                        [](const Block& a, const Block& c) { return a.bytes < c.bytes; });
-      if (smallest->bytes < b.bytes) *smallest = std::move(b);
-    }
-  }
-
- private:
-  static constexpr std::size_t kKeep = 8;
-  std::mutex mu_;
-  std::vector<Block> free_;
-};
-
-ScratchPool& scratch_pool() {
-  static ScratchPool* pool = new ScratchPool();  // never destroyed: safe to use until exit
-  return *pool;
-}
-
-// `count` blocks of `elems` elements of T each, from the pool, returned to it on destruction.
-template <class T>
-class Scratch {
- public:
-  Scratch(std::size_t count, std::size_t elems) : elems_(std::max<std::size_t>(elems, 1)) {
-    for (std::size_t i = 0; i < count; ++i) blocks_.push_back(scratch_pool().take(elems_ * sizeof(T)));
-  }
-  ~Scratch() {
-    for (auto& b : blocks_) scratch_pool().give(std::move(b));
-  }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  T* operator[](std::size_t i) { return reinterpret_cast<T*>(blocks_[i].data.get()); }
-
- private:
-  std::size_t elems_;
-  std::vector<ScratchPool::Block> blocks_;
-};
 
 // Chunks are padded to a multiple of this many samples (a multiple of every lane count).
 constexpr Index kPad = 16;
@@ -313,7 +165,7 @@ void sweep_forward(const T* x, Index batch, const std::vector<const T*>& mats, c
   const int threads = pick_threads(num_threads, p, batch);
   const Index bp = pick_chunk(p, batch, threads, false, sizeof(T));
   const int nthreads = int(std::max<Index>(1, std::min<Index>(threads, (batch + bp - 1) / bp)));
-  Scratch<T> scratch(size_t(nthreads), size_t(2 * p.smax * bp + p.pack));
+  ScratchSet<T> scratch(size_t(nthreads), size_t(2 * p.smax * bp + p.pack));
   parallel_chunks(batch, bp, nthreads, [&](Index b0, Index b1, int t) {
     T* s0 = scratch[size_t(t)];
     T* s1 = s0 + p.smax * bp;
@@ -364,7 +216,7 @@ void sweep_backward(const T* x, Index batch, const std::vector<const T*>& mats,
     msize += Pg * Kg;
   }
   const int nthreads = int(std::max<Index>(1, std::min<Index>(threads, (batch + bp - 1) / bp)));
-  Scratch<T> scratch(size_t(nthreads), size_t((p.ssum + 2 * p.smax) * bp + p.pack));
+  ScratchSet<T> scratch(size_t(nthreads), size_t((p.ssum + 2 * p.smax) * bp + p.pack));
   std::vector<std::vector<T>> grads(size_t(nthreads), std::vector<T>(size_t(msize), T(0)));
   parallel_chunks(batch, bp, nthreads, [&](Index b0, Index b1, int t) {
     T* buf = scratch[size_t(t)];

@@ -7,13 +7,8 @@
 
 #include "tnfast/parallel.hpp"
 #include "tnfast/simd.hpp"
-
-#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#define TNFAST_MPS_X86 1
-#else
-#define TNFAST_MPS_X86 0
-#endif
+#include "tnfast/memory.hpp"
+#include "simd_lanes.hpp"
 
 namespace tnfast {
 namespace mps {
@@ -21,19 +16,11 @@ namespace {
 
 // ---- kernels, one set per instruction set ------------------------------------------------------
 
+// The kernels are compiled once per instruction set, each in its own namespace over that set's
+// lanes (simd_lanes.hpp); the tiles fit the set's registers.
 namespace kgen {
 template <class T>
-struct Tr {
-  using v = T;
-  static constexpr int L = 1;
-  static v load(const T* p) { return *p; }
-  static void store(T* p, v x) { *p = x; }
-  static v set1(T a) { return a; }
-  static v zero() { return T(0); }
-  static v mul(v a, v b) { return a * b; }
-  static v fmadd(v a, v b, v c) { return a * b + c; }
-  static T hsum(v a) { return a; }
-};
+using Tr = simd::lanes::Portable<T>;
 #define APPLY_IT 8
 #define GRAD_KT 2
 #define GRAD_IT 4
@@ -43,45 +30,12 @@ struct Tr {
 #undef GRAD_IT
 }  // namespace kgen
 
-#if TNFAST_MPS_X86
+#if TNFAST_SIMD_X86
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 namespace kavx2 {
 template <class T>
-struct Tr;
-template <>
-struct Tr<float> {
-  using v = __m256;
-  static constexpr int L = 8;
-  static v load(const float* p) { return _mm256_loadu_ps(p); }
-  static void store(float* p, v x) { _mm256_storeu_ps(p, x); }
-  static v set1(float a) { return _mm256_set1_ps(a); }
-  static v zero() { return _mm256_setzero_ps(); }
-  static v mul(v a, v b) { return _mm256_mul_ps(a, b); }
-  static v fmadd(v a, v b, v c) { return _mm256_fmadd_ps(a, b, c); }
-  static float hsum(v a) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-  }
-};
-template <>
-struct Tr<double> {
-  using v = __m256d;
-  static constexpr int L = 4;
-  static v load(const double* p) { return _mm256_loadu_pd(p); }
-  static void store(double* p, v x) { _mm256_storeu_pd(p, x); }
-  static v set1(double a) { return _mm256_set1_pd(a); }
-  static v zero() { return _mm256_setzero_pd(); }
-  static v mul(v a, v b) { return _mm256_mul_pd(a, b); }
-  static v fmadd(v a, v b, v c) { return _mm256_fmadd_pd(a, b, c); }
-  static double hsum(v a) {
-    __m128d s = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
-    s = _mm_add_sd(s, _mm_unpackhi_pd(s, s));
-    return _mm_cvtsd_f64(s);
-  }
-};
+using Tr = simd::lanes::Avx2<T>;
 // 16 vector registers: 12 accumulators + 3 operands in `apply`, 2 x 5 + 3 in `grad`.
 #define APPLY_IT 12
 #define GRAD_KT 2
@@ -97,45 +51,7 @@ struct Tr<double> {
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma")
 namespace kavx512 {
 template <class T>
-struct Tr;
-template <>
-struct Tr<float> {
-  using v = __m512;
-  static constexpr int L = 16;
-  static v load(const float* p) { return _mm512_loadu_ps(p); }
-  static void store(float* p, v x) { _mm512_storeu_ps(p, x); }
-  static v set1(float a) { return _mm512_set1_ps(a); }
-  static v zero() { return _mm512_setzero_ps(); }
-  static v mul(v a, v b) { return _mm512_mul_ps(a, b); }
-  static v fmadd(v a, v b, v c) { return _mm512_fmadd_ps(a, b, c); }
-  static float hsum(v a) {
-    // masked extracts: GCC 12 warns about the undefined upper half behind the plain ones
-    const __mmask8 all = 0xFF;
-    const __m256 h = _mm256_add_ps(_mm512_maskz_extractf32x8_ps(all, a, 0), _mm512_maskz_extractf32x8_ps(all, a, 1));
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-  }
-};
-template <>
-struct Tr<double> {
-  using v = __m512d;
-  static constexpr int L = 8;
-  static v load(const double* p) { return _mm512_loadu_pd(p); }
-  static void store(double* p, v x) { _mm512_storeu_pd(p, x); }
-  static v set1(double a) { return _mm512_set1_pd(a); }
-  static v zero() { return _mm512_setzero_pd(); }
-  static v mul(v a, v b) { return _mm512_mul_pd(a, b); }
-  static v fmadd(v a, v b, v c) { return _mm512_fmadd_pd(a, b, c); }
-  static double hsum(v a) {
-    const __mmask8 all = 0xFF;
-    const __m256d h = _mm256_add_pd(_mm512_maskz_extractf64x4_pd(all, a, 0), _mm512_maskz_extractf64x4_pd(all, a, 1));
-    __m128d s = _mm_add_pd(_mm256_castpd256_pd128(h), _mm256_extractf128_pd(h, 1));
-    s = _mm_add_sd(s, _mm_unpackhi_pd(s, s));
-    return _mm_cvtsd_f64(s);
-  }
-};
+using Tr = simd::lanes::Avx512<T>;
 // 32 vector registers: up to 16 accumulators in `apply`, 2 x 12 in `grad` (a bond up to 12 in one
 // tile, so that no narrow remainder tile reloads the operands).
 #define APPLY_IT 16
@@ -157,12 +73,9 @@ struct Kernels {
 
 template <class T>
 Kernels<T> kernels() {
-#if TNFAST_MPS_X86
-  const int level = simd::active_level();
-  if (level == 2) return {&kavx512::apply<T>, &kavx512::grad<T>};
-  if (level == 1) return {&kavx2::apply<T>, &kavx2::grad<T>};
-#endif
-  return {&kgen::apply<T>, &kgen::grad<T>};
+  return TNFAST_SIMD_PICK((Kernels<T>{&kgen::apply<T>, &kgen::grad<T>}),
+                          (Kernels<T>{&kavx2::apply<T>, &kavx2::grad<T>}),
+                          (Kernels<T>{&kavx512::apply<T>, &kavx512::grad<T>}));
 }
 
 // ---- the driver ---------------------------------------------------------------------------------
@@ -314,9 +227,9 @@ void forward(const Chain& ch, const std::vector<const T*>& cores, const T* featu
   const Split sp = split_batch(ch, num_threads);
   const Index chunk = chunk_lanes<T>();
   const Index ls = chunk + kRowSkew;  // row stride of the scratch rows
-  std::vector<std::vector<T>> scratch(size_t(sp.threads), std::vector<T>(size_t(C * ls)));
+  ScratchSet<T> scratch(size_t(sp.threads), size_t(C * ls), true);
   for_chunks(ch, sp, chunk, [&](Index b0, Index nl, int t) {
-    T* obuf = scratch[size_t(t)].data();
+    T* obuf = scratch[size_t(t)];
     auto env = [&](Index e) { return envs + ch.env_offset[size_t(e)] + b0; };
     auto feat = [&](Index j) { return envs + ch.feature_offset + j * d * Bp + b0; };
     transpose_features(ch, features, b0, nl, envs + ch.feature_offset);
@@ -378,12 +291,12 @@ void backward(const Chain& ch, const std::vector<const T*>& cores, const T* envs
   const Index chunk = chunk_lanes<T>();
   const Index ls = chunk + kRowSkew;  // row stride of the scratch rows
   const Index per_chunk = (C + 3 * rmax) * ls;
-  std::vector<std::vector<T>> scratch(size_t(sp.threads), std::vector<T>(size_t(per_chunk + goff[size_t(N)]), T(0)));
+  ScratchSet<T> scratch(size_t(sp.threads), size_t(per_chunk + goff[size_t(N)]), true);
   for_chunks(ch, sp, chunk, [&](Index b0, Index nl, int t) {
-    T* gbuf = scratch[size_t(t)].data();
+    T* gbuf = scratch[size_t(t)];
     // bufs[0], bufs[1]: gradients of the left environments; bufs[2] and then bufs[0]: right ones
     T* bufs[3] = {gbuf + C * ls, gbuf + (C + rmax) * ls, gbuf + (C + 2 * rmax) * ls};
-    T* gacc = scratch[size_t(t)].data() + per_chunk;
+    T* gacc = scratch[size_t(t)] + per_chunk;
     auto env = [&](Index e) { return envs + ch.env_offset[size_t(e)] + b0; };
     auto feat = [&](Index j) { return envs + ch.feature_offset + j * d * Bp + b0; };
     const Index nb = std::max<Index>(0, std::min(nl, ch.batch - b0));
@@ -424,10 +337,10 @@ void backward(const Chain& ch, const std::vector<const T*>& cores, const T* envs
   for (Index k = 0; k < N; ++k) {
     T* g = grads[size_t(k)];
     const Index len = goff[size_t(k + 1)] - goff[size_t(k)];
-    const T* a0 = scratch[0].data() + per_chunk + goff[size_t(k)];
+    const T* a0 = scratch[0] + per_chunk + goff[size_t(k)];
     std::copy(a0, a0 + len, g);
     for (int t = 1; t < sp.threads; ++t) {
-      const T* a = scratch[size_t(t)].data() + per_chunk + goff[size_t(k)];
+      const T* a = scratch[size_t(t)] + per_chunk + goff[size_t(k)];
       for (Index i = 0; i < len; ++i) g[i] += a[i];
     }
   }

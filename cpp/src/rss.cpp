@@ -514,19 +514,7 @@ std::vector<Index> more_columns(const Classes& cl, Index k, const std::vector<In
 
 template <class T>
 Mat<T> lstsq(const Mat<T>& A, const Mat<T>& B) {
-  Mat<T> U, V;
-  Vec<T> s;
-  linalg::svd<T>(A, U, s, V);
-  Mat<T> X = Mat<T>::Zero(A.cols(), B.cols());
-  if (s.size() == 0) return X;
-  const double tol = double(s(0)) * double(std::max(A.rows(), A.cols())) * double(std::numeric_limits<T>::epsilon());
-  Index r = 0;
-  while (r < s.size() && double(s(r)) > tol) ++r;
-  if (r == 0) return X;
-  Mat<T> UtB = linalg::matmul<T>(U.leftCols(r), B, 'T', 'N');
-  for (Index i = 0; i < r; ++i) UtB.row(i) /= s(i);
-  X = linalg::matmul<T>(V.leftCols(r), UtB);
-  return X;
+  return linalg::lstsq<T>(A, B);
 }
 
 template <class T>

@@ -2,17 +2,22 @@
 
 #include <algorithm>
 #include <atomic>
-
-#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
-#define TNFAST_SIMD_X86 1
-#else
-#define TNFAST_SIMD_X86 0
-#endif
+#include <cstdlib>
 
 namespace tnfast {
 namespace simd {
 namespace {
-std::atomic<int> g_cap{-1};
+// -2: not read yet (the environment is consulted once), -1: no cap
+std::atomic<int> g_cap{-2};
+
+int env_cap() {
+  const char* v = std::getenv("TNFAST_SIMD_LEVEL");
+  if (!v || !*v) return -1;
+  char* end = nullptr;
+  const long l = std::strtol(v, &end, 10);
+  if (*end != '\0' || l < 0) return -1;
+  return int(std::min(l, 2L));
+}
 }  // namespace
 
 int detected_level() {
@@ -31,7 +36,12 @@ int detected_level() {
 }
 
 int active_level() {
-  const int cap = g_cap.load();
+  int cap = g_cap.load(std::memory_order_relaxed);
+  if (cap == -2) {
+    int expected = -2;
+    g_cap.compare_exchange_strong(expected, env_cap());
+    cap = g_cap.load();
+  }
   const int det = detected_level();
   return cap >= 0 ? std::min(cap, det) : det;
 }

@@ -156,7 +156,7 @@ bool gram_truncate(Core3<T>& G, Core3<T>& N, Index max_rank, double budget, doub
   if (!(lmax > 0) || !std::isfinite(lmax)) return false;
   if (budget > 0 && budget < 1e3 * double(n) * eps * lmax) return false;
   double cut = 0.0;
-  const Index t = detail::keep_count(s, max_rank, budget, &cut);
+  const Index t = linalg::truncation_rank<R>(s, detail::sweep_rule(max_rank, budget), &cut);
   if (!(double(s[t - 1]) >= floor * double(s[0]))) return false;
   // without a tolerance only a binding rank cap may cut (a lossless rounding keeps every value)
   if (budget == 0 && (max_rank <= 0 || t != max_rank)) return false;
@@ -190,6 +190,7 @@ double svd_sweep(Cores<T>& c, Index max_rank, double budget, std::vector<Vec<rea
   const Index n = Index(c.size());
   Mat<T> L, U, V, VS, Lf, Q;
   Vec<real_t<T>> s;
+  const linalg::TruncationRule rule = detail::sweep_rule(max_rank, budget);
   for (Index k = 0; k + 1 < n; ++k) {
     cancel::check();
     Core3<T>& G = c[size_t(k)];
@@ -222,7 +223,7 @@ double svd_sweep(Cores<T>& c, Index max_rank, double budget, std::vector<Vec<rea
       L = Lf.transpose();
       linalg::svd<T>(L, U, s, V);
       double cut = 0.0;
-      t = detail::keep_count(s, max_rank, budget, &cut);
+      t = linalg::truncation_rank<real_t<T>>(s, rule, &cut);
       total += cut;
       if (spectra) spectra->push_back(s);
       Core3<T> Gn(G.rl, G.d, t);
@@ -233,7 +234,7 @@ double svd_sweep(Cores<T>& c, Index max_rank, double budget, std::vector<Vec<rea
       L = lt(G).transpose();           // left(G), (rl d) x rr
       linalg::svd<T>(L, U, s, V);      // left(G) = U S V^H
       double cut = 0.0;
-      t = detail::keep_count(s, max_rank, budget, &cut);
+      t = linalg::truncation_rank<real_t<T>>(s, rule, &cut);
       total += cut;
       if (spectra) spectra->push_back(s);
       Core3<T> Gn(G.rl, G.d, t);

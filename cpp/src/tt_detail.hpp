@@ -37,23 +37,13 @@ inline double abs2(const T& x) {
   else return double(x) * double(x);
 }
 
-// Fewest singular values (descending s) whose cut weight sum_{i>=k} s_i^2 is <= budget
-// (absolute), and at most max_rank (<= 0: no cap); at least one.  *cut receives the weight cut.
-template <class R>
-Index keep_count(const Vec<R>& s, Index max_rank, double budget, double* cut) {
-  const Index n = s.size();
-  if (n == 0) {
-    *cut = 0.0;
-    return 0;
-  }
-  std::vector<double> tail(size_t(n + 1), 0.0);
-  for (Index i = n - 1; i >= 0; --i) tail[size_t(i)] = tail[size_t(i + 1)] + double(s[i]) * double(s[i]);
-  Index k = n;
-  while (k > 1 && tail[size_t(k - 1)] <= budget) --k;
-  if (max_rank > 0) k = std::min(k, max_rank);
-  k = std::max<Index>(k, 1);
-  *cut = tail[size_t(k)];
-  return k;
+// The truncation rule of a sweep: at most max_rank (<= 0: no cap) and an absolute cut budget per
+// bond (negative: keep everything, 0: cut exact zeros only).
+inline linalg::TruncationRule sweep_rule(Index max_rank, double budget) {
+  linalg::TruncationRule rule;
+  rule.max_rank = max_rank;
+  rule.abs_budget = budget;
+  return rule;
 }
 
 // Largest |real part| or |imaginary part| of a core's entries.

@@ -13,17 +13,10 @@
 #include <immintrin.h>
 #endif
 
+#include "tnfast/memory.hpp"
 #include "tnfast/parallel.hpp"
 #include "tnfast/simd.hpp"
 #include "tt_detail.hpp"
-
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
-#define TNFAST_TT_X86 1
-#define TNFAST_TT_INLINE inline __attribute__((always_inline))
-#else
-#define TNFAST_TT_X86 0
-#define TNFAST_TT_INLINE inline
-#endif
 
 namespace tnfast {
 namespace tt {
@@ -82,7 +75,7 @@ std::vector<T> pack(const Cores<T>& cores, Index R, bool embedded, Job<T>& job, 
 
 // Fixed width R, P samples at a time (real T).  scratch: P * R * dmax values (embedded mode).
 template <class T, int R, int P, bool Emb>
-TNFAST_TT_INLINE void chain_fixed(const Job<T>& J, Index b0, Index b1, T* out, T* scratch) {
+TNFAST_ALWAYS_INLINE void chain_fixed(const Job<T>& J, Index b0, Index b1, T* out, T* scratch) {
   alignas(64) T v[P][R];
   const Index n = J.n;
   const Index ustride = R * J.dmax;
@@ -135,7 +128,7 @@ TNFAST_TT_INLINE void chain_fixed(const Job<T>& J, Index b0, Index b1, T* out, T
 // Any width, any scalar (complex included), one sample at a time.
 // scratch: 2 * R + R * dmax values.
 template <class T, bool Emb>
-TNFAST_TT_INLINE void chain_dynamic(const Job<T>& J, Index b0, Index b1, T* out, T* scratch) {
+TNFAST_ALWAYS_INLINE void chain_dynamic(const Job<T>& J, Index b0, Index b1, T* out, T* scratch) {
   const Index n = J.n, R = J.R;
   T* v = scratch;
   T* acc = scratch + R;
@@ -174,7 +167,7 @@ TNFAST_TT_INLINE void chain_dynamic(const Job<T>& J, Index b0, Index b1, T* out,
   }
 }
 
-#if TNFAST_TT_X86
+#if TNFAST_SIMD_X86
 // AVX-512, double, integer indices with d <= 4: eight samples per zmm lane group.  The running
 // rows of the 8 samples are held transposed (v[a] = the a-th entries of the 8 rows), and each
 // core entry G[a, i_p, s] is selected per lane by masked blends of broadcasts, so that one
@@ -334,55 +327,47 @@ using KernelFn = void (*)(const Job<T>&, Index, Index, T*, T*);
   }
 
 TNFAST_TT_KERNELS(generic, )
-#if TNFAST_TT_X86
+#if TNFAST_SIMD_X86
 TNFAST_TT_KERNELS(avx2, __attribute__((target("avx2,fma"))))
 TNFAST_TT_KERNELS(avx512, __attribute__((target("avx512f,avx512vl,avx2,fma"))))
 #endif
 
-int active_isa() { return simd::active_level(); }
-
 constexpr int kWidths[] = {2, 4, 8, 10, 12, 16, 24, 32};
 
+// The kernels for the active instruction-set level (simd::select).
 template <class T, int R, bool Emb>
-KernelFn<T> fixed_for_isa(int isa) {
+KernelFn<T> fixed_kernel() {
   constexpr int P = R <= 16 ? 4 : 2;
-#if TNFAST_TT_X86
-  if (isa == 2) return &fixed_avx512<T, R, P, Emb>;
-  if (isa == 1) return &fixed_avx2<T, R, P, Emb>;
-#endif
-  return &fixed_generic<T, R, P, Emb>;
+  return TNFAST_SIMD_PICK(KernelFn<T>(&fixed_generic<T, R, P, Emb>), KernelFn<T>(&fixed_avx2<T, R, P, Emb>),
+                          KernelFn<T>(&fixed_avx512<T, R, P, Emb>));
 }
 
 template <class T, bool Emb>
-KernelFn<T> dynamic_for_isa(int isa) {
-#if TNFAST_TT_X86
-  if (isa == 2) return &dynamic_avx512<T, Emb>;
-  if (isa == 1) return &dynamic_avx2<T, Emb>;
-#endif
-  return &dynamic_generic<T, Emb>;
+KernelFn<T> dynamic_kernel() {
+  return TNFAST_SIMD_PICK(KernelFn<T>(&dynamic_generic<T, Emb>), KernelFn<T>(&dynamic_avx2<T, Emb>),
+                          KernelFn<T>(&dynamic_avx512<T, Emb>));
 }
 
 // Chooses the padded width and kernel for the largest bond rmax.
 template <class T, bool Emb>
 KernelFn<T> pick(Index rmax, Index* width) {
-  const int isa = active_isa();
   if constexpr (!Eigen::NumTraits<T>::IsComplex) {
     switch (rmax <= 2 ? 2 : rmax <= 4 ? 4 : rmax <= 8 ? 8 : rmax <= 10 ? 10 : rmax <= 12 ? 12 : rmax <= 16 ? 16
                        : rmax <= 24 ? 24 : rmax <= 32 ? 32 : 0) {
-      case 2: *width = 2; return fixed_for_isa<T, 2, Emb>(isa);
-      case 4: *width = 4; return fixed_for_isa<T, 4, Emb>(isa);
-      case 8: *width = 8; return fixed_for_isa<T, 8, Emb>(isa);
-      case 10: *width = 10; return fixed_for_isa<T, 10, Emb>(isa);
-      case 12: *width = 12; return fixed_for_isa<T, 12, Emb>(isa);
-      case 16: *width = 16; return fixed_for_isa<T, 16, Emb>(isa);
-      case 24: *width = 24; return fixed_for_isa<T, 24, Emb>(isa);
-      case 32: *width = 32; return fixed_for_isa<T, 32, Emb>(isa);
+      case 2: *width = 2; return fixed_kernel<T, 2, Emb>();
+      case 4: *width = 4; return fixed_kernel<T, 4, Emb>();
+      case 8: *width = 8; return fixed_kernel<T, 8, Emb>();
+      case 10: *width = 10; return fixed_kernel<T, 10, Emb>();
+      case 12: *width = 12; return fixed_kernel<T, 12, Emb>();
+      case 16: *width = 16; return fixed_kernel<T, 16, Emb>();
+      case 24: *width = 24; return fixed_kernel<T, 24, Emb>();
+      case 32: *width = 32; return fixed_kernel<T, 32, Emb>();
       default: break;
     }
   }
   (void)kWidths;
   *width = rmax;
-  return dynamic_for_isa<T, Emb>(isa);
+  return dynamic_kernel<T, Emb>();
 }
 
 template <class T, bool Emb>
@@ -392,11 +377,11 @@ void run(const Cores<T>& cores, Job<T>& job, Index batch, T* out, int num_thread
   Index R = 0;
   KernelFn<T> fn = nullptr;
   bool soa = false;
-#if TNFAST_TT_X86
+#if TNFAST_SIMD_X86
   if constexpr (!Emb && std::is_same_v<T, float>) {
     Index dmax = 1;
     for (const auto& c : cores) dmax = std::max(dmax, c.d);
-    if (active_isa() == 2 && rmax <= 16 && dmax <= 4) {
+    if (simd::active_level() == 2 && rmax <= 16 && dmax <= 4) {
       static constexpr KernelFn<float> table[16] = {
           &soa16_avx512<1>, &soa16_avx512<2>, &soa16_avx512<3>, &soa16_avx512<4>, &soa16_avx512<5>,
           &soa16_avx512<6>, &soa16_avx512<7>, &soa16_avx512<8>, &soa16_avx512<9>, &soa16_avx512<10>,
@@ -410,7 +395,7 @@ void run(const Cores<T>& cores, Job<T>& job, Index batch, T* out, int num_thread
   if constexpr (!Emb && std::is_same_v<T, double>) {
     Index dmax = 1;
     for (const auto& c : cores) dmax = std::max(dmax, c.d);
-    if (active_isa() == 2 && rmax <= 16 && dmax <= 4) {
+    if (simd::active_level() == 2 && rmax <= 16 && dmax <= 4) {
       static constexpr KernelFn<double> table[16] = {
           &soa8_avx512<1>, &soa8_avx512<2>, &soa8_avx512<3>, &soa8_avx512<4>, &soa8_avx512<5>, &soa8_avx512<6>,
           &soa8_avx512<7>, &soa8_avx512<8>, &soa8_avx512<9>, &soa8_avx512<10>, &soa8_avx512<11>, &soa8_avx512<12>,
@@ -418,7 +403,7 @@ void run(const Cores<T>& cores, Job<T>& job, Index batch, T* out, int num_thread
       fn = table[rmax - 1];
       R = rmax;
       soa = true;
-    } else if (active_isa() == 1 && rmax <= 12 && dmax <= 4) {
+    } else if (simd::active_level() == 1 && rmax <= 12 && dmax <= 4) {
       static constexpr KernelFn<double> table[12] = {
           &soa4_avx2<1>, &soa4_avx2<2>, &soa4_avx2<3>, &soa4_avx2<4>, &soa4_avx2<5>, &soa4_avx2<6>,
           &soa4_avx2<7>, &soa4_avx2<8>, &soa4_avx2<9>, &soa4_avx2<10>, &soa4_avx2<11>, &soa4_avx2<12>};
@@ -443,7 +428,7 @@ void run(const Cores<T>& cores, Job<T>& job, Index batch, T* out, int num_thread
   }
   threads = int(std::max<Index>(1, std::min<Index>(threads, batch)));
   const Index scratch_size = 2 * R + 4 * R * job.dmax + 16 * R + 16;
-  std::vector<std::vector<T>> scratch(static_cast<size_t>(threads), std::vector<T>(static_cast<size_t>(scratch_size)));
+  ScratchSet<T> scratch(static_cast<size_t>(threads), static_cast<size_t>(scratch_size), true);
   // Chunks of about 2^22 multiply-adds (a few ms) between which a stop request is honoured;
   // at least `threads` chunks so that every thread gets work.
   const double per_sample = std::max(1.0, work / double(batch));
@@ -451,7 +436,7 @@ void run(const Cores<T>& cores, Job<T>& job, Index batch, T* out, int num_thread
   chunk = std::min(chunk, (batch + threads - 1) / threads);
   parallel::for_each_task((batch + chunk - 1) / chunk, threads, [&](Index c, int t) {
     const Index b0 = std::min(batch, c * chunk), b1 = std::min(batch, b0 + chunk);
-    if (b0 < b1) fn(job, b0, b1, out, scratch[size_t(t)].data());
+    if (b0 < b1) fn(job, b0, b1, out, scratch[size_t(t)]);
   });
 }
 

@@ -49,6 +49,7 @@ Cores<T> tt_svd(const T* data, const std::vector<Index>& shape, Index max_rank, 
   const double nrm = double(all.blueNorm());
   const Index n = Index(shape.size());
   const double budget = n > 1 ? rel_tol * rel_tol * nrm * nrm / double(n - 1) : 0.0;
+  const linalg::TruncationRule rule = detail::sweep_rule(max_rank, budget);
 
   Cores<T> cores;
   cores.reserve(size_t(n));
@@ -67,7 +68,7 @@ Cores<T> tt_svd(const T* data, const std::vector<Index>& shape, Index max_rank, 
       linalg::svd<T>(Eigen::Map<const Mat<T>>(buf.data(), rest, m), U, s, V);
     }
     double cut = 0.0;
-    const Index t = detail::keep_count(s, max_rank, budget, &cut);
+    const Index t = linalg::truncation_rank<real_t<T>>(s, rule, &cut);
     cut_total += cut;
     Core3<T> G(r, shape[size_t(k)], t);
     detail::lt(G) = V.leftCols(t).adjoint();

@@ -52,21 +52,21 @@ def load(disable: bool | None = None) -> bool:
     if disable is None:
         disable = os.environ.get("TNFAST_NO_BLAS", "") not in ("", "0")
     if disable:
-        _core._set_backend({})
+        _core._set_backend(_core.BackendPointers())
         _state["library"] = None
         return False
     path, prefix = _find_library()
     if path is None:
-        _core._set_backend({})
+        _core._set_backend(_core.BackendPointers())
         return False
     lib = ctypes.CDLL(path, mode=getattr(ctypes, "RTLD_LOCAL", 0))
-    pointers = {}
+    pointers = _core.BackendPointers()
     for key, name in _NAMES.items():
         try:
             fn = getattr(lib, prefix + name)
         except AttributeError:
             continue
-        pointers[key] = ctypes.cast(fn, ctypes.c_void_p).value
+        setattr(pointers, key, ctypes.cast(fn, ctypes.c_void_p).value)
     _core._set_backend(pointers)
     _state["library"] = (lib, path)
     for name in ("set", "get"):

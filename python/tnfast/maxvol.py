@@ -122,5 +122,6 @@ def rect_maxvol(A, tol: float = 1.1, min_rows: int | None = None, max_rows: int 
     if max_rows is not None and max_rows < max(r, lo):
         raise ValueError(f"max_rows: expected max_rows >= {max(r, lo)} (columns and min_rows), got {max_rows}")
     fn = getattr(_core, "rect_maxvol_" + core_suffix(a.dtype))
-    rows, coef = fn(a, tol, lo, hi, start_tol, start_iters, bool(return_coef))
+    opt = _core.RectMaxvolOptions(tol=tol, min_rows=lo, max_rows=hi, start_tol=start_tol, start_iters=start_iters)
+    rows, coef = fn(a, opt, bool(return_coef))
     return (rows, coef) if return_coef else rows

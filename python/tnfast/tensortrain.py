@@ -45,8 +45,8 @@ class TruncationInfo:
         return float(np.sqrt(max(self.discarded_weight, 0.0)))
 
     @classmethod
-    def _from_core(cls, d: dict) -> "TruncationInfo":
-        return cls(float(d["discarded_weight"]), float(d["norm"]), tuple(int(r) for r in d["ranks"]))
+    def _from_core(cls, d) -> "TruncationInfo":
+        return cls(float(d.discarded_weight), float(d.norm), tuple(int(r) for r in d.ranks))
 
 
 class TensorTrain(CoreChain):

@@ -76,12 +76,52 @@ void svd(const CMatRef<T>& A, Mat<T>& U, Vec<real_t<T>>& s, Mat<T>& V);
 template <class T>
 void qr(const CMatRef<T>& A, Mat<T>& Q, Mat<T>& R);
 
-// Number of singular values kept by a truncation rule: at most max_rank (<= 0: no cap),
-// and the fewest whose discarded weight sum_{i>=k} s_i^2 is <= (rel_tol^2) * sum_i s_i^2.
-// At least one is always kept.  Returns the count; discarded weight (absolute, sum of the
-// squares cut) is written to *discarded when non-null.
+// Least-squares solution X (A.cols() x B.cols()) of A X = B of minimum norm: the pseudo-inverse
+// by SVD, with singular values at or below max(rows, cols) * eps * s_1 treated as zero (X = 0 when
+// A is zero or empty).
+template <class T>
+Mat<T> lstsq(const CMatRef<T>& A, const CMatRef<T>& B);
+
+// In-place LU with partial pivoting of the m x nc column-major block `a` (leading dimension lda,
+// m >= nc) by recursion (the scheme of LAPACK's getrf2; narrow panels unblocked, vectorized for the
+// active instruction-set level).  Unit lower L below the diagonal, U on and above it; ipiv[k]
+// receives the row (relative to the block) swapped with row k.  Pivots are chosen by |x| (by
+// |Re x| + |Im x| for complex x, as LAPACK's i?amax); a zero column is left in place for the caller
+// to report.  Stop requests are honoured between blocks of the trailing updates.
+template <class T>
+void lu_inplace(T* a, Index m, Index nc, Index lda, Index* ipiv);
+
+// ---- the truncation rule -----------------------------------------------------------------------
+//
+// Every truncation of a spectrum (rounding, TT-SVD, TT-RSS trimming, the MPO layers) keeps the
+// count given by truncation_rank.  With s descending (singular values), tail(k) = sum_{i>=k} s_i^2
+// (the weight discarded when k are kept) and total = tail(0), the count is the smallest k >= 1 such
+// that every active bound holds:
+//   - tail(k) <= rel_tol^2 * total          (rel_tol > 0; relative bound)
+//   - tail(k) <= abs_budget                 (abs_budget >= 0; absolute bound, 0 cuts exact zeros only)
+// then at most max_rank (> 0), then only values above the noise floor rel_floor * s_0 (rel_floor > 0),
+// and at least one in every case (zero for an empty s).
+struct TruncationRule {
+  Index max_rank = 0;        // <= 0: no cap
+  double rel_tol = 0.0;      // <= 0: no relative bound
+  double abs_budget = -1.0;  // < 0: no absolute bound
+  double rel_floor = 0.0;    // <= 0: no noise floor
+};
+
+// The count kept under `rule`; the discarded weight tail(k) (absolute, a sum of squares) is written to
+// *discarded and the total weight to *total when non-null.
 template <class R>
-Index truncation_rank(const Vec<R>& s, Index max_rank, double rel_tol, double* discarded = nullptr);
+Index truncation_rank(const Vec<R>& s, const TruncationRule& rule, double* discarded = nullptr,
+                      double* total = nullptr);
+
+// The rule with a cap and a relative tolerance only.
+template <class R>
+Index truncation_rank(const Vec<R>& s, Index max_rank, double rel_tol, double* discarded = nullptr) {
+  TruncationRule rule;
+  rule.max_rank = max_rank;
+  rule.rel_tol = rel_tol;
+  return truncation_rank<R>(s, rule, discarded);
+}
 
 // ---- BLAS-3 orthogonalization and Hermitian eigensolver (linalg_blas3.cpp) -----------------
 //

@@ -40,4 +40,21 @@ std::vector<Index> rect_maxvol_rowmajor(const T* A, Index n, Index r, double tol
                                         Index max_rows = 0, RowMat<T>* coef = nullptr, double start_tol = 1.05,
                                         Index start_iters = 100);
 
+// The options of rectangular maxvol in one place (the binding's RectMaxvolOptions).
+struct RectMaxvolOptions {
+  double tol = 1.1;         // stop adding rows when every row of B has norm <= tol
+  Index min_rows = 0;       // at least this many rows (at least r)
+  Index max_rows = 0;       // at most this many rows (<= 0: n)
+  double start_tol = 1.05;  // tolerance of the square maxvol start
+  Index start_iters = 100;  // swaps of the square maxvol start
+};
+
+// Rectangular maxvol of the row-major n x r array `A` under `opt` (as rect_maxvol_rowmajor).
+template <class T>
+std::vector<Index> rect_maxvol_rowmajor(const T* A, Index n, Index r, const RectMaxvolOptions& opt,
+                                        RowMat<T>* coef = nullptr) {
+  return rect_maxvol_rowmajor<T>(A, n, r, opt.tol, opt.min_rows, opt.max_rows, coef, opt.start_tol,
+                                 opt.start_iters);
+}
+
 }  // namespace tnfast
