@@ -116,5 +116,5 @@ def test_decompositions_know_no_classes():
     cs, info = dec.tt_svd_cores(a)
     assert isinstance(cs, list) and all(isinstance(c, np.ndarray) for c in cs)
     assert np.allclose(tnfast.TensorTrain(cs).full(), a)
-    assert tuple(info["ranks"]) == (1, 2, 4, 1)
-    assert info["norm"] == pytest.approx(np.linalg.norm(a))
+    assert tuple(info.ranks) == (1, 2, 4, 1)
+    assert info.norm == pytest.approx(np.linalg.norm(a))

@@ -15,7 +15,7 @@ from ._validate import as_array
 __all__ = ["tt_svd_cores"]
 
 
-def tt_svd_cores(array, max_rank: int | None = None, rel_tol: float | None = None) -> tuple[list, dict]:
+def tt_svd_cores(array, max_rank: int | None = None, rel_tol: float | None = None) -> tuple[list, object]:
     """TT-SVD of a dense array (Oseledets 2011) as plain arrays.
 
     ``array``, ``max_rank`` and ``rel_tol`` (and the rank rule, the error bound) are those of
@@ -24,8 +24,8 @@ def tt_svd_cores(array, max_rank: int | None = None, rel_tol: float | None = Non
     Returns
     -------
     cores : list of n arrays of shape ``(r_{k-1}, d_k, r_k)`` (the array's dtype)
-    info : dict with ``discarded_weight`` (squared singular values cut over ``||A||_F**2``),
-        ``norm`` (``||A||_F``) and ``ranks`` (``(1, r_1, ..., r_{n-1}, 1)``).
+    info : the compiled core's record, with attributes ``discarded_weight`` (squared singular
+        values cut over ``||A||_F**2``), ``norm`` (``||A||_F``) and ``ranks`` (``(1, r_1, ..., 1)``).
     """
     if np.ndim(array) < 1:
         raise ValueError("array: expected at least one dimension, got a 0-d array")
