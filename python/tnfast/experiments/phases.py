@@ -255,7 +255,8 @@ def _tensorize_point(psi, n, D, block, n_samples, rss_rank, seed, retries, edge_
                                        edge_sites=_edge_sites(rank, n), edge_rows=edge_rows, f=f)
         xv = P.sample(psi, n_samples, seed=seed + 1 + int(round(1000 * D)) + 7919 * attempt)
         yv = psi.evaluate(xv)
-        val_err = float(np.linalg.norm(tt.evaluate(xv) - yv) / np.linalg.norm(yv))
+        tv = tt.evaluate(xv)  # up to the global sign (a network's sign is the Marshall sign's)
+        val_err = float(min(np.linalg.norm(tv - yv), np.linalg.norm(tv + yv)) / np.linalg.norm(yv))
         if best is None or val_err < best[2]:
             best = (tt, rinfo, val_err, attempt)
         if val_err < 0.2:
