@@ -25,6 +25,13 @@ scaling: the order at block length ~n/4 is a dimensionless ratio); the crossings
 extrapolated in ``1 / n_mean`` to ``1/n -> 0`` (:func:`extrapolate_crossings`: a parabola, with
 the spread of linear fits as the uncertainty).
 
+``--diagram --source network``: the black box tensorized at each (n, D) is not the DMRG state
+but an ``ar-marshall`` network (:func:`tnfast.experiments.phases_network.train_on_state`)
+trained by maximum likelihood on ``--train-samples`` exact samples of it (``--epochs``,
+``--hidden``); the pivots are drawn from the DMRG state as before, the draw is not repeated,
+and each point also records the network's Monte Carlo fidelity with the state.  The
+crossings of the tensorized-network curves are extrapolated like the DMRG ones.
+
 ``--network``: networks trained on samples of the AKLT state and of DMRG ground states, then
 tensorized (:mod:`tnfast.experiments.phases_network`).
 
