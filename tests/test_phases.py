@@ -360,3 +360,26 @@ def test_network_trained_on_aklt_samples_tensorized(tmp_path):
     assert m["tt_spt_order"] < -0.5
     assert pos["network_fidelity"] < 0.1 and pos["tt_fidelity"] < 0.1
     assert 0 <= m["weight_off_support"] < 0.5 and m["train_nll_minus_entropy"] > -0.1
+
+
+def test_diagram_from_tensorized_networks(tmp_path):
+    """--diagram --source network: at each D an ar-marshall network is trained on samples of the
+    DMRG state and tensorized; its order is close to the state's (at n = 8 the blocks of 2
+    leave both orders positive; the Haldane state's is the smaller)."""
+    pytest.importorskip("torch")
+    import json
+
+    from tnfast.cli import main
+
+    rc = main(["repro", "phases", "--diagram", "--source", "network", "--sizes", "8", "--D", "0.2,2.0",
+               "--bond-dim", "9", "--sweeps", "3", "--samples", "40", "--train-samples", "3000", "--epochs", "6",
+               "--hidden", "32", "--out", str(tmp_path), "--no-progress"])
+    assert rc == 0
+    res = json.loads((tmp_path / "results.json").read_text())["diagram"]
+    assert res["source"] == "network"
+    pts = res["per_n"]["8"]["points"]
+    for p in pts:
+        assert p["network_fidelity"] > 0.5 and p["tt_fidelity"] > 0.5  # 0.68 / 0.75 with these seeds
+        assert p["tt_spt_order"] == pytest.approx(p["spt_order"], abs=0.15)  # 0.07 / 0.02
+    assert pts[0]["tt_spt_order"] < pts[1]["tt_spt_order"] - 0.2
+    assert (tmp_path / "diagram.png").exists()

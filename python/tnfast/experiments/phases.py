@@ -25,6 +25,13 @@ scaling: the order at block length ~n/4 is a dimensionless ratio); the crossings
 extrapolated in ``1 / n_mean`` to ``1/n -> 0`` (:func:`extrapolate_crossings`: a parabola, with
 the spread of linear fits as the uncertainty).
 
+``--diagram --source network``: the black box tensorized at each (n, D) is not the DMRG state
+but an ``ar-marshall`` network (:func:`tnfast.experiments.phases_network.train_on_state`)
+trained by maximum likelihood on ``--train-samples`` exact samples of it (``--epochs``,
+``--hidden``); the pivots are drawn from the DMRG state as before, the draw is not repeated,
+and each point also records the network's Monte Carlo fidelity with the state.  The
+crossings of the tensorized-network curves are extrapolated like the DMRG ones.
+
 ``--network``: networks trained on samples of the AKLT state and of DMRG ground states, then
 tensorized (:mod:`tnfast.experiments.phases_network`).
 
@@ -239,10 +246,12 @@ _NO_TT = {"tt_fidelity": None, "tt_spt_order": None, "tt_bond": None, "tt_pivot_
           "tt_validation_error": None, "tt_draws": 0, "time_rss_s": 0.0}
 
 
-def _tensorize_point(psi, n, D, block, n_samples, rss_rank, seed, retries, edge_rows):
+def _tensorize_point(psi, n, D, block, n_samples, rss_rank, seed, retries, edge_rows, f=None):
     """TT-RSS of one DMRG state (rank = its bond unless given), pivots from |psi|^2 plus edge
     completions; the draw is checked on fresh samples and replaced when its relative error
-    there exceeds 0.2 (at most ``retries`` times, keeping the best)."""
+    there exceeds 0.2 (at most ``retries`` times, keeping the best).  ``f``: the black box
+    tensorized instead of the state's amplitudes (a network trained on it); the check still
+    compares with the state."""
     from tnfast import phases as P
 
     t0 = time.perf_counter()
@@ -250,10 +259,11 @@ def _tensorize_point(psi, n, D, block, n_samples, rss_rank, seed, retries, edge_
     best = None
     for attempt in range(1 + retries):
         tt, rinfo, _ = tensorize_state(psi, n_samples, rank, seed=seed + int(round(1000 * D)) + 7919 * attempt,
-                                       edge_sites=_edge_sites(rank, n), edge_rows=edge_rows)
+                                       edge_sites=_edge_sites(rank, n), edge_rows=edge_rows, f=f)
         xv = P.sample(psi, n_samples, seed=seed + 1 + int(round(1000 * D)) + 7919 * attempt)
         yv = psi.evaluate(xv)
-        val_err = float(np.linalg.norm(tt.evaluate(xv) - yv) / np.linalg.norm(yv))
+        tv = tt.evaluate(xv)  # up to the global sign (a network's sign is the Marshall sign's)
+        val_err = float(min(np.linalg.norm(tv - yv), np.linalg.norm(tv + yv)) / np.linalg.norm(yv))
         if best is None or val_err < best[2]:
             best = (tt, rinfo, val_err, attempt)
         if val_err < 0.2:
@@ -269,7 +279,12 @@ def _tensorize_point(psi, n, D, block, n_samples, rss_rank, seed, retries, edge_
 
 
 def run_diagram(sizes=(16, 24, 32), Ds=None, bond_dim=32, sweeps=8, n_samples=200, rss_rank=None, seed=0,
-                retries=2, edge_rows=4, tensorize_sizes=None, progress=True):
+                retries=2, edge_rows=4, tensorize_sizes=None, progress=True, source="dmrg", network_options=None):
+    """DMRG ground states on a grid of (n, D), their SPT order, and that of a tensorized black box:
+    the state's own amplitudes (``source="dmrg"``) or an ``ar-marshall`` network trained on
+    samples of the state (``source="network"``, options of
+    :func:`tnfast.experiments.phases_network.train_on_state`).  Crossings of the order curves
+    of consecutive sizes, extrapolated in 1/n, for both."""
     from tnfast import dmrg
     from tnfast import phases as P
 
@@ -287,16 +302,24 @@ def run_diagram(sizes=(16, 24, 32), Ds=None, bond_dim=32, sweeps=8, n_samples=20
             init = psi
             order = P.spt_order(psi, block=block)
             string = P.string_order(psi, n // 4, 3 * n // 4)
-            tt_point = _tensorize_point(psi, n, D, block, n_samples, rss_rank, seed, retries, edge_rows) \
+            f, net_point = None, {}
+            if source == "network" and (tensorize_sizes is None or n in tensorize_sizes):
+                from tnfast.experiments.phases_network import train_on_state
+
+                f, net_point = train_on_state(psi, seed=seed + int(round(1000 * D)), **(network_options or {}))
+            tt_point = _tensorize_point(psi, n, D, block, n_samples, rss_rank, seed,
+                                        retries if f is None else 0, edge_rows, f=f) \
                 if tensorize_sizes is None or n in tensorize_sizes else _NO_TT
             pts.append({"D": float(D), "energy": e, "sweeps": info.sweeps, "dmrg_bond": max(psi.bond_dims),
                         "discarded": info.discarded[-1], "spt_order": order, "string_order": string,
-                        "time_dmrg_s": t_dmrg, **tt_point})
+                        "time_dmrg_s": t_dmrg, **tt_point, **net_point})
             if not progress:
                 tt = (f"{tt_point['tt_spt_order']:+.4f} (tensorized, fidelity {tt_point['tt_fidelity']:.4f}, validation "
                       f"error {tt_point['tt_validation_error']:.3f}, {tt_point['tt_draws']} draw(s)); "
                       f"{tt_point['time_rss_s']:.0f} s TT-RSS") if tt_point["tt_fidelity"] is not None else "(not tensorized)"
-                print(f"  n={n} D={float(D):.3f}: order {order:+.4f} (DMRG) {tt}; {t_dmrg:.0f} s DMRG", flush=True)
+                nf = (f"; network fidelity {net_point['network_fidelity']:.4f} +- {net_point['network_fidelity_se']:.4f}"
+                      f", trained in {net_point['time_train_s']:.0f} s") if net_point else ""
+                print(f"  n={n} D={float(D):.3f}: order {order:+.4f} (DMRG) {tt}; {t_dmrg:.0f} s DMRG{nf}", flush=True)
         xs = [p["D"] for p in pts]
         per_n[n] = {"block": block, "points": pts,
                     "D_zero_dmrg": _zero_crossing(xs, [p["spt_order"] for p in pts]),
@@ -316,7 +339,7 @@ def run_diagram(sizes=(16, 24, 32), Ds=None, bond_dim=32, sweeps=8, n_samples=20
         if ex is not None:
             extrapolated[key] = ex
     return {"per_n": {str(k): v for k, v in per_n.items()}, "crossings": crossings, "extrapolated": extrapolated,
-            "D_c_reference": D_C,
+            "D_c_reference": D_C, "source": source, "network_options": dict(network_options or {}),
             "bond_dim": bond_dim, "n_samples": n_samples}
 
 
@@ -360,7 +383,7 @@ def _plots(out, results):
             xs = [p["D"] for p in v["points"]]
             line, = ax.plot(xs, [p["spt_order"] for p in v["points"]], marker="o", label=f"DMRG n={n} (L={v['block']})")
             ax.plot(xs, [np.nan if p["tt_spt_order"] is None else p["tt_spt_order"] for p in v["points"]], ls="none", marker="x", ms=9, color=line.get_color(),
-                    label=f"tensorized n={n}")
+                    label=f"tensorized {'network' if dg.get('source') == 'network' else 'state'} n={n}")
         ax.axvline(dg["D_c_reference"], color="k", ls="--", lw=0.8, label=f"D_c = {dg['D_c_reference']}")
         ax.axhline(0, color="k", lw=0.5)
         ax.set_xlabel("D")
@@ -405,7 +428,7 @@ def _plots(out, results):
 def run(aklt=True, diagram=False, out="results/phases", aklt_sizes=(100, 200, 500),
         aklt_samples=(2, 4, 6, 8, 10, 12, 14, 16, 20), seeds=5, sizes=(16, 24, 32), Ds=None, bond_dim=32,
         sweeps=8, n_samples=200, blas_threads=1, progress=True, tensorize_sizes=None, edge_rows=4, network=False,
-        network_options=None):
+        network_options=None, source="dmrg", diagram_network_options=None):
     """Run the selected parts; returns the results dict (also in ``out/results.json``)."""
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -422,11 +445,17 @@ def run(aklt=True, diagram=False, out="results/phases", aklt_sizes=(100, 200, 50
             print(f"  first N with fidelity >= 0.99 for every seed: {results['aklt']['first_N_all_seeds_fidelity_0.99']}")
         if diagram:
             t0 = time.perf_counter()
+            if source == "network":
+                import torch
+
+                torch.set_num_threads(int(blas_threads))
             results["diagram"] = run_diagram(sizes, Ds, bond_dim=bond_dim, sweeps=sweeps, n_samples=n_samples,
-                                             edge_rows=edge_rows, tensorize_sizes=tensorize_sizes, progress=progress)
+                                             edge_rows=edge_rows, tensorize_sizes=tensorize_sizes, progress=progress,
+                                             source=source, network_options=diagram_network_options)
             results["diagram"]["time_s"] = time.perf_counter() - t0
             dg = results["diagram"]
-            print("Phase diagram (DMRG order / tensorized order, fidelity):")
+            print(f"Phase diagram (DMRG order / tensorized {'network' if source == 'network' else 'state'} order, "
+                  "fidelity with the DMRG state):")
             for n, v in dg["per_n"].items():
                 for p in v["points"]:
                     tt = (f"{p['tt_spt_order']:+.4f}" if p["tt_spt_order"] is not None else "   -   ")
@@ -478,7 +507,8 @@ def _cmd(args):
         aklt_samples=_ints(args.aklt_samples), seeds=args.seeds, sizes=_ints(args.sizes), Ds=Ds,
         bond_dim=args.bond_dim, sweeps=args.sweeps, n_samples=args.samples, blas_threads=args.blas_threads,
         progress=not args.no_progress, tensorize_sizes=_ints(args.tensorize_sizes) if args.tensorize_sizes else None,
-        edge_rows=args.edge_rows, network=args.network, network_options=net_opts)
+        edge_rows=args.edge_rows, network=args.network, network_options=net_opts, source=args.source,
+        diagram_network_options={"train_samples": args.train_samples, "epochs": args.epochs, "hidden": args.hidden})
     return 0
 
 
@@ -500,6 +530,9 @@ def register_repro(sub):
                    "(default: all; DMRG alone elsewhere, for the finite-size extrapolation)")
     p.add_argument("--edge-rows", type=int, default=4, help="samples completed with every configuration of the "
                    "first and last sites as extra pivots (0: samples only)")
+    p.add_argument("--source", choices=("dmrg", "network"), default="dmrg",
+                   help="--diagram: tensorize the DMRG state itself or an ar-marshall network trained on its samples "
+                   "(--train-samples, --epochs, --hidden)")
     p.add_argument("--network-n", type=int, default=16, help="chain length of the network part")
     p.add_argument("--network-states", default="aklt,D=0,D=1.5", help="aklt and/or D=<value> (DMRG ground states)")
     p.add_argument("--network-variants", default="mlp-amplitudes,ar-positive,ar-marshall",

@@ -55,7 +55,7 @@ import time
 import numpy as np
 
 __all__ = ["AutoregressiveState", "train_autoregressive", "train_amplitude_mlp", "network_amplitudes",
-           "autoregressive_fidelity", "run_network"]
+           "autoregressive_fidelity", "train_on_state", "run_network"]
 
 
 def _torch():
@@ -215,6 +215,25 @@ def autoregressive_fidelity(f, psi, n_eval=20000, seed=0):
     r = f(x.astype(np.float64)) / psi.evaluate(x)
     ov, se = float(r.mean()), float(r.std(ddof=1) / np.sqrt(len(r)))
     return ov ** 2, 2 * abs(ov) * se
+
+
+def train_on_state(psi, train_samples=10000, epochs=10, hidden=48, seed=0, fidelity_samples=5000, progress=False):
+    """An ``ar-marshall`` network trained by maximum likelihood on exact samples of ``|psi|^2``
+    (the phase diagram's neural quantum state).  Returns (black box ``f``, record): the record
+    holds the network's Monte Carlo fidelity with ``psi`` (and its standard error), the final
+    training NLL and the training time."""
+    from tnfast import phases as P
+
+    t0 = time.perf_counter()
+    n = psi.ndim
+    x = P.sample(psi, int(train_samples), seed=seed + 11)
+    net = AutoregressiveState(n, hidden=hidden, seed=seed)
+    hist = train_autoregressive(net, x, epochs=int(epochs), seed=seed, progress=progress)
+    t_train = time.perf_counter() - t0
+    f = network_amplitudes(net, "ar-marshall")
+    fid, se = autoregressive_fidelity(f, psi, n_eval=int(fidelity_samples), seed=seed + 13)
+    return f, {"network_fidelity": fid, "network_fidelity_se": se, "final_nll": hist[-1] if hist else None,
+               "time_train_s": t_train}
 
 
 def _all_configs(n, d=3):
