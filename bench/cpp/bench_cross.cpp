@@ -76,7 +76,7 @@ TNFAST_BENCH("cross/tci2_lambda") {
   opt.rel_tol = 1e-12;
   opt.seed = 3;
   for (bool rook : {false, true}) {
-    opt.rook = rook;
+    opt.pivot_search = rook ? tnfast::cross::PivotSearch::rook : tnfast::cross::PivotSearch::full;
     cross::CrossResult<double> res;
     double t = tnfast_bench::time_best([&] { res = cross::tci2<double>(f, shape, opt); }, 3);
     // error on random points
@@ -110,7 +110,7 @@ TNFAST_BENCH("cross/tci2_lambda") {
   std::vector<Index> shape2(size_t(n), d2);
   opt.rel_tol = 1e-10;
   for (bool rook : {false, true}) {
-    opt.rook = rook;
+    opt.pivot_search = rook ? tnfast::cross::PivotSearch::rook : tnfast::cross::PivotSearch::full;
     cross::CrossResult<double> res;
     double t = tnfast_bench::time_best([&] { res = cross::tci2<double>(g, shape2, opt); }, 3);
     Index rmax = 0;
