@@ -182,3 +182,14 @@ def save_figure(fig, out, name: str, dpi: int = 110) -> str:
     import matplotlib.pyplot as plt
     plt.close(fig)
     return str(path)
+
+
+def given_options(args, names, smoke: dict | None = None) -> dict:
+    """The options in ``names`` that the command line set (lists as tuples), over ``smoke``'s
+    values when ``--smoke`` was given."""
+    kw = dict(smoke) if (smoke and getattr(args, "smoke", False)) else {}
+    for name in names:
+        v = getattr(args, name)
+        if v is not None:
+            kw[name] = tuple(v) if isinstance(v, list) else v
+    return kw

@@ -31,7 +31,8 @@ import time
 import numpy as np
 
 from ._tt_common import parse_config, progress_bar, trained_mlp
-from ._work1 import accuracy, distill, fit_classifier, load_images, mlp, pyplot, save_figure, write_results
+from ._work1 import (accuracy, distill, fit_classifier, given_options, load_images, mlp, pyplot, save_figure,
+                     write_results)
 
 __all__ = ["run", "register_repro"]
 
@@ -379,14 +380,9 @@ def _plot(out, payload):
 
 
 def _cmd(args):
-    kw = {}
-    if args.smoke:
-        kw.update(SMOKE)
-    for name in ("dataset", "sizes", "n_list", "embeddings", "epochs", "distill_epochs", "distill_n", "test_size",
-                 "seeds", "train_size"):
-        v = getattr(args, name)
-        if v is not None:
-            kw[name] = tuple(v) if isinstance(v, list) else v
+    names = ("dataset", "sizes", "n_list", "embeddings", "epochs", "distill_epochs", "distill_n", "test_size",
+             "seeds", "train_size")
+    kw = given_options(args, names, SMOKE)
     if kw.get("sizes") is not None:
         kw["sizes"] = tuple(None if s == 0 else s for s in kw["sizes"])
     lever_sizes = args.lever_sizes

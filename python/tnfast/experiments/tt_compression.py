@@ -43,7 +43,7 @@ import time
 import numpy as np
 
 from ._tt_common import progress_bar, trained_mlp
-from ._work1 import accuracy, distill, fit_classifier, mlp, pyplot, save_figure, write_results
+from ._work1 import accuracy, distill, fit_classifier, given_options, mlp, pyplot, save_figure, write_results
 
 __all__ = ["run", "register_repro", "load_cropped", "dense_flops", "mpo_flops", "network_flops"]
 
@@ -305,14 +305,9 @@ def _plot(out, payload):
 
 
 def _cmd(args):
-    kw = {}
-    if args.smoke:
-        kw.update(SMOKE)
-    for name in ("dataset", "nets", "bonds", "n_pivots", "epochs", "retrain_epochs", "retrain_size", "train_size",
-                 "test_size", "distill_epochs"):
-        v = getattr(args, name)
-        if v is not None:
-            kw[name] = tuple(v) if isinstance(v, list) else v
+    names = ("dataset", "nets", "bonds", "n_pivots", "epochs", "retrain_epochs", "retrain_size", "train_size",
+             "test_size", "distill_epochs")
+    kw = given_options(args, names, SMOKE)
     run(embedding=args.embedding, dim=args.dim, lr=args.lr, mps_lr=args.mps_lr, mpo_lr=args.mpo_lr,
         distill_lr=args.distill_lr,
         grad_clip=None if args.grad_clip <= 0 else args.grad_clip,
