@@ -18,44 +18,9 @@ namespace {
 // ---- kernels, one set per instruction set ------------------------------------------------------
 
 // The kernels are compiled once per instruction set, each in its own namespace over that set's
-// lanes (simd_lanes.hpp); the register block (NR_NN x NV_NN vectors) fits the set's registers.
-namespace kgen {
-template <class T>
-using Tr = simd::lanes::Portable<T>;
-#define NR_NN 4
-#define NV_NN 4
-#include "mpo_kernels.inc"
-#undef NR_NN
-#undef NV_NN
-}  // namespace kgen
-
-#if TNFAST_SIMD_X86
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
-namespace kavx2 {
-template <class T>
-using Tr = simd::lanes::Avx2<T>;
-#define NR_NN 4
-#define NV_NN 3
-#include "mpo_kernels.inc"
-#undef NR_NN
-#undef NV_NN
-}  // namespace kavx2
-#pragma GCC pop_options
-
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma")
-namespace kavx512 {
-template <class T>
-using Tr = simd::lanes::Avx512<T>;
-#define NR_NN 4
-#define NV_NN 4
-#include "mpo_kernels.inc"
-#undef NR_NN
-#undef NV_NN
-}  // namespace kavx512
-#pragma GCC pop_options
-#endif
+// lanes (simd_lanes.hpp); the register block is sized in mpo_kernels.inc for the set's registers.
+#define TNFAST_KERNELS "mpo_kernels.inc"
+#include "simd_each_level.inc"
 
 template <class T>
 struct Kernels {

@@ -17,53 +17,9 @@ namespace {
 // ---- kernels, one set per instruction set ------------------------------------------------------
 
 // The kernels are compiled once per instruction set, each in its own namespace over that set's
-// lanes (simd_lanes.hpp); the tiles fit the set's registers.
-namespace kgen {
-template <class T>
-using Tr = simd::lanes::Portable<T>;
-#define APPLY_IT 8
-#define GRAD_KT 2
-#define GRAD_IT 4
-#include "mps_kernels.inc"
-#undef APPLY_IT
-#undef GRAD_KT
-#undef GRAD_IT
-}  // namespace kgen
-
-#if TNFAST_SIMD_X86
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
-namespace kavx2 {
-template <class T>
-using Tr = simd::lanes::Avx2<T>;
-// 16 vector registers: 12 accumulators + 3 operands in `apply`, 2 x 5 + 3 in `grad`.
-#define APPLY_IT 12
-#define GRAD_KT 2
-#define GRAD_IT 5
-#include "mps_kernels.inc"
-#undef APPLY_IT
-#undef GRAD_KT
-#undef GRAD_IT
-}  // namespace kavx2
-#pragma GCC pop_options
-
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma")
-namespace kavx512 {
-template <class T>
-using Tr = simd::lanes::Avx512<T>;
-// 32 vector registers: up to 16 accumulators in `apply`, 2 x 12 in `grad` (a bond up to 12 in one
-// tile, so that no narrow remainder tile reloads the operands).
-#define APPLY_IT 16
-#define GRAD_KT 2
-#define GRAD_IT 12
-#include "mps_kernels.inc"
-#undef APPLY_IT
-#undef GRAD_KT
-#undef GRAD_IT
-}  // namespace kavx512
-#pragma GCC pop_options
-#endif
+// lanes (simd_lanes.hpp); the tiles are sized in mps_kernels.inc for the set's registers.
+#define TNFAST_KERNELS "mps_kernels.inc"
+#include "simd_each_level.inc"
 
 template <class T>
 struct Kernels {
