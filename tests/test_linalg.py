@@ -146,9 +146,9 @@ def test_cholqr2_matches_householder(rng, backend, counts, dtype, m, n, cond):
     # R is unique; its accuracy degrades like cond * eps
     assert np.abs(r - r_ref).max() <= 50 * n * cond * EPS[dtype] * np.abs(r_ref).max()
     c = counts()
-    assert c["cholqr_one_pass"] + c["cholqr_two_pass"] == 1 and c["cholqr_rejected"] == 0
+    assert c.cholqr_one_pass + c.cholqr_two_pass == 1 and c.cholqr_rejected == 0
     if cond >= 1e5:
-        assert c["cholqr_two_pass"] == 1  # one pass leaves Q far from orthonormal at this condition
+        assert c.cholqr_two_pass == 1  # one pass leaves Q far from orthonormal at this condition
 
 
 @pytest.mark.parametrize("dtype", list(SUFFIX))
@@ -183,8 +183,8 @@ def test_cholqr2_refuses_ill_conditioned_and_rank_deficient(rng, backend, counts
     nan = rand(rng, (20, 4), dtype)
     nan[3, 1] = np.nan
     assert getattr(_core, "cholqr2_" + sfx)(nan) is None
-    assert counts()["cholqr_rejected"] == 3 * 4 + 1
-    assert counts()["cholqr_one_pass"] + counts()["cholqr_two_pass"] + counts()["cholqr_shifted"] == 0
+    assert counts().cholqr_rejected == 3 * 4 + 1
+    assert counts().cholqr_one_pass + counts().cholqr_two_pass + counts().cholqr_shifted == 0
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128])
@@ -201,7 +201,7 @@ def test_cholqr_shifted_route_for_ill_conditioned(rng, backend, counts, cholqr_e
     assert np.abs(qw @ qw.conj().T - np.eye(40)).max() <= 20 * 40 * EPS[dtype]
     assert np.abs(el @ qw - a.T).max() <= 20 * 40 * EPS[dtype] * np.abs(a).max()
     c = counts()
-    assert c["cholqr_shifted"] == 2 and c["cholqr_rejected"] == 0
+    assert c.cholqr_shifted == 2 and c.cholqr_rejected == 0
     # the unique R (positive diagonal) agrees with Householder's to the accuracy cond * eps allows
     _, r_ref = positive_diag_qr(a)
     assert np.abs(r - r_ref).max() <= 50 * 40 * cond * EPS[dtype] * np.abs(r_ref).max()
@@ -214,7 +214,7 @@ def test_cholqr_probe_accepts_one_pass_only_when_orthonormal(rng, backend, count
     a = with_condition(rng, 500, 60, 2.0, dtype)
     q, _ = getattr(_core, "cholqr2_" + sfx)(a)
     assert np.abs(q.conj().T @ q - np.eye(60)).max() <= 60 * EPS[dtype]
-    assert counts()["cholqr_one_pass"] == 1
+    assert counts().cholqr_one_pass == 1
     # cond 1e6 (double) / 1e3 (single): one pass leaves Q^H Q - I near cond^2 eps, so a second
     # pass must run, and the result is orthonormal to working precision
     _core._reset_route_counts()
@@ -222,7 +222,7 @@ def test_cholqr_probe_accepts_one_pass_only_when_orthonormal(rng, backend, count
     q, _ = getattr(_core, "cholqr2_" + sfx)(a)
     assert np.abs(q.conj().T @ q - np.eye(60)).max() <= 20 * 60 * EPS[dtype]
     c = counts()
-    assert c["cholqr_two_pass"] + c["cholqr_shifted"] == 1 and c["cholqr_one_pass"] == 0
+    assert c.cholqr_two_pass + c.cholqr_shifted == 1 and c.cholqr_one_pass == 0
 
 
 @pytest.mark.parametrize("dtype", list(SUFFIX))
@@ -262,3 +262,12 @@ def test_eigh_matches_numpy(rng, backend, dtype, n):
     assert np.abs(w - ref).max() <= 100 * n * EPS[dtype] * scale
     assert np.abs(z.conj().T @ z - np.eye(n)).max() <= 100 * n * EPS[dtype]
     assert np.abs(h @ z - z * w).max() <= 100 * n * EPS[dtype] * scale
+
+
+def test_route_counts_is_a_read_only_record(counts):
+    c = counts()
+    assert isinstance(c, _core.RouteCounts)
+    assert c.cholqr_one_pass == c.cholqr_two_pass == c.gram_svd == 0
+    with pytest.raises(AttributeError):
+        c.gram_svd = 1
+    assert "gram_svd_rejected=0" in repr(c)

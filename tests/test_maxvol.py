@@ -3,6 +3,7 @@ import pytest
 import scipy.linalg as sla
 
 import tnfast
+from tnfast import _core
 from tnfast import maxvol, rect_maxvol
 
 
@@ -263,3 +264,13 @@ def test_rect_maxvol_bad_input(rng):
 
 def test_exported():
     assert tnfast.maxvol is maxvol and "rect_maxvol" in tnfast.__all__
+
+
+def test_compiled_kernels_take_their_options_by_keyword(rng):
+    A = rng.standard_normal((20, 4))
+    with pytest.raises(TypeError):
+        _core.maxvol_f64(A, 1.05, 100, False)
+    rows, coef, _ = _core.maxvol_f64(A, tol=1.05, max_iters=100, return_coef=False)
+    assert coef is None and sorted(rows) == sorted(maxvol(A))
+    with pytest.raises(TypeError):
+        _core.rect_maxvol_f64(A, _core.RectMaxvolOptions(), True)

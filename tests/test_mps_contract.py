@@ -240,21 +240,21 @@ def test_compiled_core_checks_its_arguments():
     rng = np.random.default_rng(9)
     cores = [c.numpy() for c in make_cores(rng, 3, 2, 4, 1, [2, 3, 2])]
     x = rng.uniform(-1, 1, (5, 3, 2))
-    out, envs = _core.mps_forward_f64(cores, x, 1)
+    out, envs = _core.mps_forward_f64(cores, x, out_position=1)
     np.testing.assert_allclose(out, reference([torch.tensor(c) for c in cores], torch.tensor(x), 1), rtol=1e-12)
     g = rng.standard_normal(out.shape)
-    grads = _core.mps_backward_f64(cores, x, 1, envs, g)
+    grads = _core.mps_backward_f64(cores, x, out_position=1, envs=envs, grad_out=g)
     assert [a.shape for a in grads] == [c.shape for c in cores]
     with pytest.raises(ValueError, match="envs"):
-        _core.mps_backward_f64(cores, x, 1, envs[:-1], g)
+        _core.mps_backward_f64(cores, x, out_position=1, envs=envs[:-1], grad_out=g)
     with pytest.raises(ValueError, match="grad_out"):
-        _core.mps_backward_f64(cores, x, 1, envs, g[:, :2])
+        _core.mps_backward_f64(cores, x, out_position=1, envs=envs, grad_out=g[:, :2])
     with pytest.raises(ValueError, match="out_position"):
-        _core.mps_forward_f64(cores, x, 4)
+        _core.mps_forward_f64(cores, x, out_position=4)
     with pytest.raises(ValueError, match="cores"):
-        _core.mps_forward_f64(cores, x, -1)
+        _core.mps_forward_f64(cores, x, out_position=-1)
     with pytest.raises(TypeError, match="features"):
-        _core.mps_forward_f64(cores, x.astype(np.float32), 1)
+        _core.mps_forward_f64(cores, x.astype(np.float32), out_position=1)
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -438,11 +438,11 @@ def test_native_chunk_size_follows_state_size():
     from tnfast import _core
     small = [(1, 16, 28, 4), (4, 16, 28, 1)]          # 784 -> 256
     large = [(1, 16, 16, 4), (4, 8, 8, 4), (4, 32, 32, 1)]  # 4096 -> 4096
-    cs, cl = (_core.mpo_sweep_chunk(s, 4096, 1, True) for s in (small, large))
+    cs, cl = (_core.mpo_sweep_chunk(s, batch=4096, num_threads=1, backward=True) for s in (small, large))
     assert cs % 16 == 0 and cl % 16 == 0
     assert cs > cl >= 16
     # never more than one thread's share of the batch (rounded up to the padding)
-    assert _core.mpo_sweep_chunk(small, 40, 2, False) == 32
+    assert _core.mpo_sweep_chunk(small, batch=40, num_threads=2, backward=False) == 32
 
 
 def test_native_gradcheck_and_once_differentiable():
@@ -489,7 +489,7 @@ def test_native_core_bad_arguments():
     with pytest.raises(TypeError, match="dtype"):
         _core.mpo_sweep_forward_f64(x.astype(np.float32), mats, shapes)
     with pytest.raises(ValueError, match="gy"):
-        _core.mpo_sweep_backward_f64(x, mats, shapes, np.zeros((4, 6)), True)
+        _core.mpo_sweep_backward_f64(x, mats, shapes, np.zeros((4, 6)), need_dx=True)
 
 
 def test_tt_svd_alias_warns_and_forwards():

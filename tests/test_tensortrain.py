@@ -546,7 +546,7 @@ def test_canonical_forms_cholqr_route(route, dtype, shape, rank):
     for center in range(n):
         assert_mixed_canonical(t.canonicalize(center), center, A, dtype)
     counts = _core._route_counts()
-    assert counts["cholqr_one_pass"] + counts["cholqr_two_pass"] > 0
+    assert counts.cholqr_one_pass + counts.cholqr_two_pass > 0
     if shape == (2, 2, 2, 2):
         # the over-ranked bond 3 (rank 6 > 4 = d * r_2) has a wide unfolding: Householder shrinks it
         assert t.left_canonicalize().ranks == (1, 2, 4, 6, 1)
@@ -563,7 +563,7 @@ def test_canonicalize_square_unfoldings_need_no_factorization(route, dtype):
     A = t.full()
     c = t.canonicalize(3)
     counts = _core._route_counts()
-    assert counts["cholqr_one_pass"] + counts["cholqr_two_pass"] + counts["cholqr_rejected"] == 0
+    assert counts.cholqr_one_pass + counts.cholqr_two_pass + counts.cholqr_rejected == 0
     for k in range(3):
         assert np.allclose(c.cores[k].reshape(-1, c.cores[k].shape[2]), np.eye(c.cores[k].shape[2]))
     for center in range(6):
@@ -583,7 +583,7 @@ def test_canonicalize_rank_deficient_train_cholqr_route(route, dtype):
     lc, rc = s.left_canonicalize(), s.right_canonicalize()
     assert all(left_orth_err(g) < 100 * rtol(dtype) for g in lc.cores[:-1])
     assert all(right_orth_err(g) < 100 * rtol(dtype) for g in rc.cores[1:])
-    assert _core._route_counts()["cholqr_rejected"] > 0
+    assert _core._route_counts().cholqr_rejected > 0
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -595,7 +595,7 @@ def test_round_within_cap_orthogonalizes_without_svd(dtype):
     _core._reset_route_counts()
     r = with_route("blas3", lambda: t.round(max_rank=6))
     c = _core._route_counts()
-    assert c["gram_svd"] + c["gram_svd_rejected"] == 0 and c["cholqr_one_pass"] + c["cholqr_two_pass"] > 0
+    assert c.gram_svd + c.gram_svd_rejected == 0 and c.cholqr_one_pass + c.cholqr_two_pass > 0
     assert r.ranks == t.ranks and close(r.full(), A, dtype)
     assert all(left_orth_err(g) < 100 * rtol(dtype) for g in r.cores[:-1])
     # an exactly zero singular value is still cut, as by the SVD route
@@ -617,7 +617,7 @@ def test_round_gram_route_matches_svd_route(dtype, max_rank):
     r3, i3 = with_route("blas3", lambda: t.round(max_rank=max_rank, return_info=True))
     counts = _core._route_counts()
     r0, i0 = with_route("householder", lambda: t.round(max_rank=max_rank, return_info=True))
-    assert counts["gram_svd"] > 0
+    assert counts.gram_svd > 0
     assert r3.ranks == r0.ranks
     assert max(r3.ranks) == max_rank
     tol = 1e-10 if rtol(dtype) < 1e-6 else 1e-4
@@ -638,7 +638,7 @@ def test_round_gram_route_with_tolerance(dtype, rel_tol):
     A = t.full()
     _core._reset_route_counts()
     r3, i3 = with_route("blas3", lambda: t.round(rel_tol=rel_tol, return_info=True))
-    used = _core._route_counts()["gram_svd"]
+    used = _core._route_counts().gram_svd
     r0, i0 = with_route("householder", lambda: t.round(rel_tol=rel_tol, return_info=True))
     assert used > 0
     assert r3.ranks == r0.ranks
@@ -660,7 +660,7 @@ def test_round_gram_route_refused_when_unsafe(dtype):
     r2 = with_route("blas3", lambda: s.round())
     r3 = with_route("blas3", lambda: s.round(max_rank=3))
     counts = _core._route_counts()
-    assert counts["gram_svd_rejected"] > 0
+    assert counts.gram_svd_rejected > 0
     assert r.ranks == t.ranks and r3.ranks == t.ranks
     assert close(r.full(), ref, dtype) and close(r2.full(), ref, dtype) and close(r3.full(), ref, dtype)
     assert info.discarded_weight <= tol ** 2
@@ -672,7 +672,7 @@ def test_singular_values_cholqr_route(dtype):
     A = t.full()
     _core._reset_route_counts()
     sv = with_route("blas3", t.singular_values)
-    assert _core._route_counts()["cholqr_one_pass"] + _core._route_counts()["cholqr_two_pass"] > 0
+    assert _core._route_counts().cholqr_one_pass + _core._route_counts().cholqr_two_pass > 0
     for k, s in enumerate(sv):
         ref = unfold_svals(A, k)
         m = min(len(s), len(ref))
@@ -686,7 +686,7 @@ def test_large_train_takes_blas3_route_by_default():
     r, info = t.round(max_rank=32, return_info=True)
     c = t.canonicalize(0)
     counts = _core._route_counts()
-    assert counts["cholqr_one_pass"] + counts["cholqr_two_pass"] > 0 and counts["gram_svd"] > 0
+    assert counts.cholqr_one_pass + counts.cholqr_two_pass > 0 and counts.gram_svd > 0
     r0 = with_route("householder", lambda: t.round(max_rank=32))
     assert np.linalg.norm(r.full() - r0.full()) <= 1e-10 * np.linalg.norm(A)
     assert np.isclose(info.discarded_weight, np.linalg.norm(A - r.full()) ** 2 / np.linalg.norm(A) ** 2, rtol=1e-8)
@@ -703,7 +703,7 @@ def test_round_gram_route_refused_for_small_kept_values(dtype):
     r3, i3 = with_route("blas3", lambda: t.round(max_rank=6, return_info=True))
     counts = _core._route_counts()
     r0, i0 = with_route("householder", lambda: t.round(max_rank=6, return_info=True))
-    assert counts["gram_svd_rejected"] > 0 and counts["gram_svd"] == 0
+    assert counts.gram_svd_rejected > 0 and counts.gram_svd == 0
     assert r3.ranks == r0.ranks and max(r3.ranks) == 6
     assert np.linalg.norm(r3.full() - r0.full()) <= 50 * rtol(dtype) * np.linalg.norm(A)
     assert np.isclose(i3.discarded_weight, i0.discarded_weight, rtol=1e-6, atol=1e-3 * rtol(dtype))

@@ -199,17 +199,22 @@ void register_linalg(py::module_& m) {
   m.def("_cholqr_threshold", &linalg::cholqr_threshold);
   m.def("_set_cholqr_threshold", &linalg::set_cholqr_threshold, py::arg("mnn"),
         "Rows * cols^2 from which QR/LQ factorizations try Cholesky QR2 first (0: always).");
-  m.def("_route_counts", []() {
-    const linalg::RouteCounts c = linalg::route_counts();
-    py::dict d;
-    d["cholqr_one_pass"] = c.cholqr_one_pass;
-    d["cholqr_two_pass"] = c.cholqr_two_pass;
-    d["cholqr_shifted"] = c.cholqr_shifted;
-    d["cholqr_rejected"] = c.cholqr_rejected;
-    d["gram_svd"] = c.gram_svd;
-    d["gram_svd_rejected"] = c.gram_svd_rejected;
-    return d;
-  }, "How often each factorization route was taken since the last reset.");
+  using RC = linalg::RouteCounts;
+  py::class_<RC>(m, "RouteCounts", "How often each factorization route was taken (read-only record).")
+      .def_readonly("cholqr_one_pass", &RC::cholqr_one_pass, "Cholesky QR accepted after one pass")
+      .def_readonly("cholqr_two_pass", &RC::cholqr_two_pass, "Cholesky QR accepted after two passes")
+      .def_readonly("cholqr_shifted", &RC::cholqr_shifted, "Cholesky QR accepted after a shifted pass")
+      .def_readonly("cholqr_rejected", &RC::cholqr_rejected, "Cholesky QR refused (the caller fell back)")
+      .def_readonly("gram_svd", &RC::gram_svd, "rounding truncations done through the Gram matrix")
+      .def_readonly("gram_svd_rejected", &RC::gram_svd_rejected, "Gram-matrix truncations refused as unsafe")
+      .def("__repr__", [](const RC& c) {
+        return "RouteCounts(cholqr_one_pass=" + std::to_string(c.cholqr_one_pass) +
+               ", cholqr_two_pass=" + std::to_string(c.cholqr_two_pass) +
+               ", cholqr_shifted=" + std::to_string(c.cholqr_shifted) +
+               ", cholqr_rejected=" + std::to_string(c.cholqr_rejected) + ", gram_svd=" + std::to_string(c.gram_svd) +
+               ", gram_svd_rejected=" + std::to_string(c.gram_svd_rejected) + ")";
+      });
+  m.def("_route_counts", &linalg::route_counts, "How often each factorization route was taken since the last reset.");
   m.def("_reset_route_counts", &linalg::reset_route_counts);
   m.def("_blas_threshold", &linalg::blas_threshold);
   m.def("_set_blas_threshold", &linalg::set_blas_threshold, py::arg("mnk"));

@@ -32,7 +32,7 @@ void def_typed(py::module_& m, const char* suffix) {
           }
           return py::make_tuple(to_index_array(I), coef, iters);
         },
-        py::arg("A"), py::arg("tol"), py::arg("max_iters"), py::arg("return_coef"));
+        py::arg("A"), py::kw_only(), py::arg("tol"), py::arg("max_iters"), py::arg("return_coef"));
   m.def((std::string("rect_maxvol_") + suffix).c_str(),
         [](const py::handle& a, const RectMaxvolOptions& opt, bool return_coef) {
           auto A = require<T>(a, "A", 2);
@@ -51,7 +51,7 @@ void def_typed(py::module_& m, const char* suffix) {
           }
           return py::make_tuple(to_index_array(I), coef);
         },
-        py::arg("A"), py::arg("options"), py::arg("return_coef"));
+        py::arg("A"), py::arg("options"), py::kw_only(), py::arg("return_coef"));
 }
 
 }  // namespace

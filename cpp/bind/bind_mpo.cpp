@@ -64,7 +64,7 @@ void def_typed(py::module_& m, const char* suffix) {
           }
           return y;
         },
-        py::arg("x"), py::arg("mats"), py::arg("shapes"), py::arg("num_threads") = 0);
+        py::arg("x"), py::arg("mats"), py::arg("shapes"), py::kw_only(), py::arg("num_threads") = 0);
   m.def((std::string("mpo_sweep_backward_") + suffix).c_str(),
         [](const py::handle& x, const py::sequence& mats, const py::sequence& shapes, const py::handle& gy,
            bool need_dx, int threads) {
@@ -101,7 +101,7 @@ void def_typed(py::module_& m, const char* suffix) {
           for (auto& a : dm) out.append(a);
           return py::make_tuple(dx, out);
         },
-        py::arg("x"), py::arg("mats"), py::arg("shapes"), py::arg("gy"), py::arg("need_dx") = true,
+        py::arg("x"), py::arg("mats"), py::arg("shapes"), py::arg("gy"), py::kw_only(), py::arg("need_dx") = true,
         py::arg("num_threads") = 0);
 }
 
@@ -115,7 +115,7 @@ void register_mpo(py::module_& m) {
       [](const py::sequence& shapes, Index batch, int threads, bool backward) {
         return mpo::chunk_size(to_shapes(shapes), batch, threads, backward);
       },
-      py::arg("shapes"), py::arg("batch"), py::arg("num_threads") = 0, py::arg("backward") = false);
+      py::arg("shapes"), py::kw_only(), py::arg("batch"), py::arg("num_threads") = 0, py::arg("backward") = false);
 }
 
 }  // namespace bind

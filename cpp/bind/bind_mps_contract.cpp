@@ -49,7 +49,7 @@ void def_typed(py::module_& m, const std::string& sfx) {
           }
           return py::make_tuple(out, envs);
         },
-        py::arg("cores"), py::arg("features"), py::arg("out_position"), py::arg("num_threads") = 0);
+        py::arg("cores"), py::arg("features"), py::kw_only(), py::arg("out_position"), py::arg("num_threads") = 0);
   m.def(("mps_backward_" + sfx).c_str(),
         [](const py::sequence& cores, const py::handle& features, Index out_position, const py::handle& envs,
            const py::handle& grad_out, int num_threads) {
@@ -80,7 +80,7 @@ void def_typed(py::module_& m, const std::string& sfx) {
           for (auto& a : grads) out.append(a);
           return out;
         },
-        py::arg("cores"), py::arg("features"), py::arg("out_position"), py::arg("envs"), py::arg("grad_out"),
+        py::arg("cores"), py::arg("features"), py::kw_only(), py::arg("out_position"), py::arg("envs"), py::arg("grad_out"),
         py::arg("num_threads") = 0);
 }
 

@@ -68,7 +68,7 @@ def maxvol(A, tol: float = 1.05, max_iters: int = 100, return_coef: bool = False
     tol = as_float(tol, "tol", minimum=1.0)
     max_iters = as_int(max_iters, "max_iters", minimum=0)
     fn = getattr(_core, "maxvol_" + core_suffix(a.dtype))
-    rows, coef, _ = fn(a, tol, max_iters, bool(return_coef))
+    rows, coef, _ = fn(a, tol=tol, max_iters=max_iters, return_coef=bool(return_coef))
     return (rows, coef) if return_coef else rows
 
 
@@ -123,5 +123,5 @@ def rect_maxvol(A, tol: float = 1.1, min_rows: int | None = None, max_rows: int 
         raise ValueError(f"max_rows: expected max_rows >= {max(r, lo)} (columns and min_rows), got {max_rows}")
     fn = getattr(_core, "rect_maxvol_" + core_suffix(a.dtype))
     opt = _core.RectMaxvolOptions(tol=tol, min_rows=lo, max_rows=hi, start_tol=start_tol, start_iters=start_iters)
-    rows, coef = fn(a, opt, bool(return_coef))
+    rows, coef = fn(a, opt, return_coef=bool(return_coef))
     return (rows, coef) if return_coef else rows

@@ -140,7 +140,8 @@ class _MPSContractNative(torch.autograd.Function):
         fn = features.detach()
         cn = [c.detach() for c in cores]
         # the compiled core copies arrays that are not C-contiguous
-        out, envs = getattr(core, "mps_forward_" + sfx)([c.numpy() for c in cn], fn.numpy(), position, threads)
+        out, envs = getattr(core, "mps_forward_" + sfx)([c.numpy() for c in cn], fn.numpy(),
+                                                         out_position=position, num_threads=threads)
         ctx.save_for_backward(fn, *cn)
         ctx.envs, ctx.position, ctx.threads, ctx.sfx = envs, position, threads, sfx
         return torch.from_numpy(out)
@@ -150,8 +151,8 @@ class _MPSContractNative(torch.autograd.Function):
     def backward(ctx, grad_out):
         fn, *cn = ctx.saved_tensors
         grads = getattr(native_core(_KERNEL), "mps_backward_" + ctx.sfx)(
-            [c.numpy() for c in cn], fn.numpy(), ctx.position, ctx.envs,
-            grad_out.to(fn.dtype).contiguous().numpy(), ctx.threads)
+            [c.numpy() for c in cn], fn.numpy(), out_position=ctx.position, envs=ctx.envs,
+            grad_out=grad_out.to(fn.dtype).contiguous().numpy(), num_threads=ctx.threads)
         return (None, None, None, *[torch.from_numpy(g) for g in grads])
 
 

@@ -138,7 +138,8 @@ class _MPOSweepNative(torch.autograd.Function):
         sfx = SUFFIX[x2.dtype]
         xn = x2.detach().contiguous()
         mn = [m.detach().contiguous() for m in mats]
-        y = getattr(core, "mpo_sweep_forward_" + sfx)(xn.numpy(), [m.numpy() for m in mn], shapes, threads)
+        y = getattr(core, "mpo_sweep_forward_" + sfx)(xn.numpy(), [m.numpy() for m in mn], shapes,
+                                                           num_threads=threads)
         ctx.save_for_backward(xn, *mn)
         ctx.shapes, ctx.threads, ctx.sfx = shapes, threads, sfx
         return torch.from_numpy(y)
@@ -149,7 +150,8 @@ class _MPOSweepNative(torch.autograd.Function):
         xn, *mn = ctx.saved_tensors
         need_dx = bool(ctx.needs_input_grad[0])
         dx, dm = getattr(native_core(_KERNEL), "mpo_sweep_backward_" + ctx.sfx)(
-            xn.numpy(), [m.numpy() for m in mn], ctx.shapes, gy.contiguous().numpy(), need_dx, ctx.threads)
+            xn.numpy(), [m.numpy() for m in mn], ctx.shapes, gy.contiguous().numpy(), need_dx=need_dx,
+            num_threads=ctx.threads)
         dx = torch.from_numpy(dx) if dx is not None else None
         return (dx, None, None, *[torch.from_numpy(d) for d in dm])
 
