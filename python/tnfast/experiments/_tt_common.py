@@ -78,22 +78,8 @@ def trained_mlp(cache_dir, key: dict, build, train):
 
 
 def progress_bar(total: int, desc: str, enabled: bool = True):
-    """A tqdm bar over ``total`` steps (a do-nothing stand-in when disabled or tqdm is absent)."""
-    if enabled:
-        try:
-            from tqdm.auto import tqdm
-            return tqdm(total=total, desc=desc, mininterval=1.0)
-        except ImportError:  # pragma: no cover
-            pass
+    """A tqdm bar over ``total`` steps (a do-nothing stand-in when disabled or tqdm is absent, see
+    ``_ui.progress``)."""
+    from ._ui import progress
 
-    class _Null:
-        def update(self, n=1):
-            pass
-
-        def set_postfix_str(self, s):
-            pass
-
-        def close(self):
-            pass
-
-    return _Null()
+    return progress(total=total, desc=desc, enabled=enabled)

@@ -161,16 +161,11 @@ def write_results(out, name: str, obj) -> pathlib.Path:
     return path
 
 
-def pyplot():
-    """matplotlib.pyplot with the Agg backend, or None (with a printed notice) when matplotlib is absent."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:  # pragma: no cover
-        print("matplotlib is not installed: no plot written (pip install matplotlib)")
-        return None
-    return plt
+def pyplot(what: str = "no figure is drawn"):
+    """matplotlib.pyplot with the Agg backend, or None after a notice on stderr (see ``_ui.pyplot``)."""
+    from ._ui import pyplot as _pyplot
+
+    return _pyplot(what)
 
 
 def save_figure(fig, out, name: str, dpi: int = 110) -> str:

@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from ._ui import progress
 from ._work1 import accuracy, compress_on_data, distill, fit_classifier, load_images, mlp, pyplot
 
 __all__ = ["register", "run_demo"]
@@ -107,11 +108,6 @@ def run_demo(args) -> int:
     ft_epochs = 1 if quick else (2 if dataset == "mnist" else 6)
     ft_images = min(len(Xtr), 300 if quick else 5000)
     hidden = (64, 32) if quick else (500, 200)
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover
-        tqdm = None
-        print("(tqdm is not installed: no progress bars; pip install tqdm)")
 
     print(f"tnfast {tnfast.__version__}: tensorizing a trained network ({label}; {len(Xtr)} training and "
           f"{len(Xte)} test images)\n")
@@ -126,7 +122,7 @@ def run_demo(args) -> int:
 
     # 2. TT-RSS
     N = min(args.samples, len(Xtr))
-    bar = tqdm(desc="TT-RSS: network evaluations", unit=" pts", mininterval=0.5, leave=False) if tqdm else None
+    bar = progress(desc="TT-RSS: network evaluations", unit=" pts", mininterval=0.5, leave=False)
     t0 = time.perf_counter()
     mps = tensorize(Counting(net, bar), Xtr[:N], rank=args.rank, seed=args.seed)
     t_rss = time.perf_counter() - t0
@@ -201,7 +197,7 @@ def run_demo(args) -> int:
           "float64;\n flops: multiply and add counted apart; time: whole test set, one call)")
 
     if args.plot:
-        plt = pyplot()
+        plt = pyplot("the --plot figure is not drawn")
         if plt is not None:
             fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.6))
             a1.plot(mps.entropy(), label="fine-tuned MPS")

@@ -38,11 +38,10 @@ RECIPES = {"fc2": {"epochs": 40, "batch_size": 32, "lr": 1e-2, "dense_lr": 1e-3,
 
 
 def _plots(out, results, title):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:  # pragma: no cover
+    from ._ui import pyplot
+
+    plt = pyplot(f"no figure is drawn in {out}")
+    if plt is None:
         return []
     files = []
     archs = list(results)
@@ -175,7 +174,7 @@ def run(epochs=None, out="results/mpo-mnist", quick=False, archs=("fc2", "lenet5
     payload = {"meta": meta, "results": results}
     (out / "results.json").write_text(json.dumps(payload, indent=2))
     files = _plots(out, results, f"MPO-Net on MNIST{' (quick)' if quick else ''}")
-    print(f"wrote {out / 'results.json'} and {', '.join(files)}")
+    print(f"wrote {', '.join([str(out / 'results.json')] + files)}")
     return payload
 
 
@@ -309,11 +308,10 @@ def _curve_table(summary):
 
 
 def _curve_plot(out, summary):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:  # pragma: no cover
+    from ._ui import pyplot
+
+    plt = pyplot(f"the figure {out / 'accuracy_vs_params.png'} is not drawn")
+    if plt is None:
         return None
     fig, ax = plt.subplots(figsize=(6, 4))
     for kind, marker in (("scratch", "o"), ("tt-svd", "s"), ("two-site", "^")):

@@ -64,9 +64,9 @@ def _blas_limit(threads):
 def _bar(iterable, desc, progress, total=None):
     if not progress:
         return iterable
-    from tqdm.auto import tqdm
+    from ._ui import progress as _progress
 
-    return tqdm(iterable, desc=desc, total=total, leave=False)
+    return _progress(iterable, desc=desc, total=total, leave=False, mininterval=0.1)
 
 
 def _amplitudes(psi):
@@ -345,11 +345,10 @@ def run_diagram(sizes=(16, 24, 32), Ds=None, bond_dim=32, sweeps=8, n_samples=20
 
 # ---- plots and command ---------------------------------------------------------------------
 def _plots(out, results):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:  # pragma: no cover
+    from ._ui import pyplot
+
+    plt = pyplot(f"no figure is drawn in {out}")
+    if plt is None:
         return []
     files = []
     if "aklt" in results:
@@ -483,7 +482,7 @@ def run(aklt=True, diagram=False, out="results/phases", aklt_sizes=(100, 200, 50
                       f"{r['tt_spt_order']:+.4f} / {r['exact_order']:+.4f}")
     (out / "results.json").write_text(json.dumps(results, indent=2))
     files = _plots(out, results)
-    print(f"wrote {out / 'results.json'} and {', '.join(files)}")
+    print(f"wrote {', '.join([str(out / 'results.json')] + files)}")
     return results
 
 

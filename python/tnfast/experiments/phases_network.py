@@ -136,9 +136,9 @@ def train_autoregressive(net, x, epochs=30, batch=64, lr=3e-3, seed=0, progress=
     hist = []
     it = range(epochs)
     if progress:
-        from tqdm.auto import tqdm
+        from ._ui import progress as _progress
 
-        it = tqdm(it, desc="train network", leave=False)
+        it = _progress(it, desc="train network", leave=False, mininterval=0.1)
     for _ in it:
         tot = 0.0
         for b in _batches(len(xt), batch, rng):

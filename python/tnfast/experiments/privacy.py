@@ -34,6 +34,7 @@ import time
 
 import numpy as np
 
+from ._ui import progress as _progress
 from ._work1 import accuracy, distill, fit_classifier, load_images, mlp, pyplot, write_results
 
 __all__ = ["register_repro", "run", "run_study", "KINDS"]
@@ -158,10 +159,6 @@ def run_study(*, dataset="mnist", data=None, size=8, pool=20000, n_test=2000, ps
     """The whole study; returns the results (what ``privacy.json`` holds).  See the module notes."""
     from ..privacy import attack_accuracy, black_box_features, white_box_features
 
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover
-        tqdm = None
     cfg = dict(dataset=dataset, size=size, pool=pool, n_test=n_test, ps=list(ps), models=models,
                train_size=train_size, hidden=list(hidden), epochs=epochs, lr=lr, rank=rank, samples=samples,
                distill_epochs=distill_epochs, distill_lr=distill_lr, retrain_epochs=retrain_epochs,
@@ -187,7 +184,7 @@ def run_study(*, dataset="mnist", data=None, size=8, pool=20000, n_test=2000, ps
     Q = Xte[np.random.default_rng(seed + 7).choice(len(Xte), size=min(queries, len(Xte)), replace=False)]
     dat = (Xtr, ytr, Xte, yte, Q, bold_idx, thin_idx)
     results = {"config": cfg, "per_p": []}
-    bar = tqdm(total=2 * models * len(ps), desc="models", mininterval=1.0) if (progress and tqdm) else None
+    bar = _progress(total=2 * models * len(ps), desc="models", enabled=progress)
     for pi, p in enumerate(ps):
         t0 = time.perf_counter()
         fams = [_train_family(share, models, seed + 100000 * pi + 10000 * lab, dat, cfg, bar)
@@ -239,7 +236,7 @@ def format_table(results) -> str:
 
 
 def _plot(results, path):
-    plt = pyplot()
+    plt = pyplot(f"the figure {path} is not drawn")
     if plt is None:
         return None
     ps = [r["p"] for r in results["per_p"]]

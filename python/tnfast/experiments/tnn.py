@@ -226,7 +226,7 @@ def run_task(task, *, n_train=None, epochs=1, batch_size=32, bond=4, start_bond=
 
 def _plot_entropy(out, task, ent_hist):
     from ._work1 import pyplot, save_figure
-    plt = pyplot()
+    plt = pyplot(f"no figure is drawn in {out}")
     if plt is None:
         return None
     fig, axes = plt.subplots(1, len(ent_hist), figsize=(4.8 * len(ent_hist), 3.4), squeeze=False)

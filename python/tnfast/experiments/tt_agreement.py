@@ -319,7 +319,7 @@ def _tables(payload) -> str:
 
 
 def _plot(out, payload):
-    plt = pyplot()
+    plt = pyplot(f"no figure is drawn in {out}")
     if plt is None:
         return None
     res = payload["results"]

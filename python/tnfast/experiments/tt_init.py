@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+from ._ui import progress
 from ._work1 import accuracy, fit_classifier, load_images, mlp, pyplot, write_results
 
 __all__ = ["register_repro", "run"]
@@ -45,10 +46,6 @@ def _train_recorded(model, Xtr, ytr, Xte, yte, *, epochs, lr, batch_size, eval_e
     ``eval_every`` steps (and at step 0)."""
     import torch
 
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover
-        tqdm = None
     dt = next(model.parameters()).dtype
     X, y = torch.as_tensor(Xtr, dtype=dt), torch.as_tensor(ytr)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -56,7 +53,7 @@ def _train_recorded(model, Xtr, ytr, Xte, yte, *, epochs, lr, batch_size, eval_e
     rec = {"step": [0], "train_acc": [accuracy(model, Xeval, yeval)], "test_acc": [accuracy(model, Xte, yte)],
            "loss": []}
     steps_per_epoch = -(-len(X) // batch_size)
-    bar = tqdm(total=epochs * steps_per_epoch, desc=desc, leave=False, mininterval=1.0) if tqdm else None
+    bar = progress(total=epochs * steps_per_epoch, desc=desc, leave=False)
     step = 0
     for _ in range(epochs):
         order = torch.randperm(len(X), generator=gen)
@@ -137,7 +134,7 @@ def run(args) -> int:
               f"   ({rec['seconds']:.1f} s)")
     results["seconds"] = time.perf_counter() - t_start
     path = write_results(args.out, "init.json", results)
-    plt = pyplot()
+    plt = pyplot(f"no figure is drawn in {args.out}")
     wrote = [str(path)]
     if plt is not None:
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)

@@ -10,6 +10,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..experiments._ui import progress as _progress
+
 __all__ = ["TensorLoader", "train", "fine_tune", "evaluate", "random_crop_flip", "random_shift", "distill",
            "DISTILL_LOSSES"]
 
@@ -144,17 +146,13 @@ def train(model, loader, epochs, lr=1e-3, optimizer="adam", weight_decay=0.0, te
     elif schedule is not None:
         raise ValueError(f"schedule: expected 'cosine' or None, got {schedule!r}")
     hist = {"train_loss": [], "train_acc": [], "test_acc": [], "test_loss": [], "epoch_time": []}
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover
-        tqdm = None
     for ep in range(epochs):
         model.train()
         t0 = time.perf_counter()
         tot, correct, loss_sum = 0, 0, 0.0
         it = loader
-        if progress and tqdm is not None:
-            it = tqdm(loader, desc=f"{desc} {ep + 1}/{epochs}", leave=False, mininterval=1.0)
+        if progress:
+            it = _progress(loader, desc=f"{desc} {ep + 1}/{epochs}", leave=False)
         for xb, yb in it:
             xb, yb = xb.to(device), yb.to(device)
             out = model(xb)
@@ -279,10 +277,6 @@ def distill(student, teacher, X, *, loss="ce", epochs=2, lr=3e-4, batch_size=32,
     if schedule == "cosine":
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1.0 + math.cos(math.pi * min(s, steps) / steps)))
     gen = torch.Generator().manual_seed(int(seed))
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover
-        tqdm = None
     was = student.training
     student.train()
     hist = []
@@ -290,8 +284,8 @@ def distill(student, teacher, X, *, loss="ce", epochs=2, lr=3e-4, batch_size=32,
         for ep in range(epochs):
             order = torch.randperm(len(xs), generator=gen)
             batches = range(0, len(xs), batch_size)
-            if progress and tqdm is not None:
-                batches = tqdm(batches, desc=f"{desc} {ep + 1}/{epochs}", leave=False, mininterval=1.0)
+            if progress:
+                batches = _progress(batches, desc=f"{desc} {ep + 1}/{epochs}", leave=False)
             tot = 0.0
             for i in batches:
                 idx = order[i:i + batch_size]
