@@ -113,10 +113,10 @@ struct CrossOptions {
   // error is <= rel_tol and which kept the bond dimensions of the previous pass.
   Index max_sweeps = 20;
   PivotSearch pivot_search = PivotSearch::automatic;
-  // automatic: a 2-site matrix with at most this many entries is searched in full (reading
-  // it costs little more than a rook search with its probe, and its pivot error is exact),
-  // a larger one by rook search.
-  Index full_block_max = 256;
+  // automatic: a 2-site matrix with at most this many entries is searched in full (its pivot
+  // error is exact), a larger one by rook search.  64 (an 8 x 8 matrix) had the fewest
+  // evaluations on the cross suite (bench/README.md).
+  Index full_block_max = 64;
   // tci2, rook: extra probes before a bond's search stops (PrrLUOptions).  Default: one probe
   // per bond and pass; later passes probe again and the random-point check guards the stop.
   Index rook_restarts = 0;
@@ -144,7 +144,11 @@ struct CrossOptions {
   // a failed check).  Only these points were drawn after the train's last change, so they are
   // the independent sample behind the run's promise.  0: no confirmation.
   double confirm_fraction = 0.05;
-  Index check_pivots = 8;
+  // Most failed check points made pivots after a failed check.  Each one joins every bond's
+  // 2-site matrix of the next pass as an extra row and column (read in full there), so it
+  // costs about the sum of the matrices' sides; one per check had the fewest evaluations and
+  // misses on the cross suite.
+  Index check_pivots = 1;
   double check_factor = 1.0;
   bool cache = true;
   Index batch_size = 65536;
