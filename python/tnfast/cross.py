@@ -210,9 +210,9 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
     full_block_max : int
         ``pivot_search="auto"``: largest number of entries of a 2-site matrix searched in
         full (default 64, e.g. an 8 x 8 matrix: the 2 x 2 sites of a quantics train up to
-        bond 4).  On the cross suite of bench/cross_suite.py (11 functions, 10 seeds) 64 made
-        fewer evaluations than 256 on 9 of 11 functions (quantics 1-d 2^20: 1,910 against
-        2,386), and no more misses.
+        bond 4).  On the cross suite of bench/cross_suite.py (11 functions, 10 seeds, median
+        evaluations) 64 made fewer evaluations than 256 on 6 functions (quantics 1-d 2^20:
+        1,910 against 2,386), as many on 3 and up to 6 % more on 2, with no more misses.
     global_pivots : int
         tci2 only: after each sweep, add up to this many points where ``|f - tt|`` is largest
         (random starts improved one index at a time, in batches).
@@ -297,8 +297,9 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
         joins every bond's 2-site matrix of the next pass as an extra row and column, read in
         full there, so each costs about the sum of the matrices' sides over the bonds; the
         pivot search then grows the rank from it.  On the cross suite, 1 made fewer
-        evaluations than 8 on 10 of 11 functions (1.4x more on the step function, where it
-        found the step on 9 seeds of 10 instead of 6) and fewer misses.
+        evaluations than 8 on 9 of 11 functions (0.67x on the 2^40 quantics function), as
+        many on one, and 1.4x more on the step function, where it resolved the step on 8
+        seeds of 10 instead of 6 (9 with ``full_block_max=64``).
     check_factor : float
         tci2 only: the tolerance factor of that check (>= 1).
     executor, chunk_size, retries

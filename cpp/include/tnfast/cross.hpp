@@ -115,7 +115,7 @@ struct CrossOptions {
   PivotSearch pivot_search = PivotSearch::automatic;
   // automatic: a 2-site matrix with at most this many entries is searched in full (its pivot
   // error is exact), a larger one by rook search.  64 (an 8 x 8 matrix) had the fewest
-  // evaluations on the cross suite (bench/README.md).
+  // evaluations over the cross suite (geometric mean; bench/README.md).
   Index full_block_max = 64;
   // tci2, rook: extra probes before a bond's search stops (PrrLUOptions).  Default: one probe
   // per bond and pass; later passes probe again and the random-point check guards the stop.
@@ -146,8 +146,9 @@ struct CrossOptions {
   double confirm_fraction = 0.05;
   // Most failed check points made pivots after a failed check.  Each one joins every bond's
   // 2-site matrix of the next pass as an extra row and column (read in full there), so it
-  // costs about the sum of the matrices' sides; one per check had the fewest evaluations and
-  // misses on the cross suite.
+  // costs about the sum of the matrices' sides; on the cross suite one per check made fewer
+  // or as many evaluations as 8 on every function but the step (where it bought accuracy),
+  // and fewer misses.
   Index check_pivots = 1;
   double check_factor = 1.0;
   bool cache = true;
