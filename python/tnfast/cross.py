@@ -166,7 +166,7 @@ def _record(k: int, s) -> SweepRecord:
 def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank=None, max_sweeps: int = 20,
              initial_pivots=None, pivot_search: str = "auto", global_pivots: int = 0, cache: bool = True,
              batch_size: int = 65536, seed=None, verbose: bool = False, dtype=np.float64, init_samples: int = 64,
-             global_starts=None, maxvol_tol: float = 1.05, rook_restarts: int = 0, rook_tol: float = 1.05,
+             global_starts=None, maxvol_tol: float = 1.05, rook_restarts: int = 0, rook_tol: float = 1.2,
              rook_probe: str = "lines", check_samples: int = 64, check_factor: float = 1.0,
              check_fraction: float = 0.02, check_pivots: int = 1, full_block_max: int = 64,
              executor=None, chunk_size=None, retries: int = 2, confirm_fraction: float = 0.05):
@@ -256,16 +256,18 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
         tci2 with rook search (>= 1): settle on the largest entry whose row and column were
         both read as soon as no entry read so far exceeds it by more than this factor
         (threshold pivoting).  1 takes strict rook pivots (the largest residual entry of its
-        row, its column and every line read).  The default 1.05 is the dominance tolerance
-        of maxvol (``maxvol_tol``): a pivot is accepted once it is within 5% of the largest
-        entry seen, so the interpolation coefficients (the entries of ``L`` and of
-        ``U / pivot``) stay below 1.05 in modulus, as for a quasi-maximal-volume submatrix
-        (strict rook pivots keep them below 1; a search that walks over more than 16 lines
-        for one pivot settles for the largest entry whose row and column were read), while
-        the search stops walking from line to line for gains of a few percent (each line
-        read costs ``rows`` or ``columns`` evaluations).  Larger values read fewer lines per
-        pivot but see less of each matrix, which can end a search early and weakens that
-        bound.
+        row, its column and every line read).  With the default 1.2 a pivot is accepted once
+        it is within 20% of the largest entry seen, so the interpolation coefficients (the
+        entries of ``L`` and of ``U / pivot``) stay below 1.2 in modulus, as for a
+        quasi-maximal-volume submatrix (strict rook pivots keep them below 1, maxvol's
+        dominance tolerance ``maxvol_tol=1.05`` below 1.05; a search that walks over more
+        than 16 lines for one pivot settles for the largest entry whose row and column were
+        read), while the search stops walking from line to line for small gains (each line
+        read costs ``rows`` or ``columns`` evaluations).  On the cross suite of
+        bench/cross_suite.py (11 functions, 10 seeds) 1.2 made fewer evaluations than 1.05
+        on every function (0.86x on the 2^40 quantics function, 0.69x on the oscillatory
+        one) with no more misses.  Larger values read fewer lines per pivot but see less of
+        each matrix, which can end a search early and weakens that bound.
     check_samples : int
         tci2 only: the smallest number of new points of each random check.  After every pass
         that leaves no pivot above the pivot tolerance (with global pivots: a right-to-left
