@@ -265,8 +265,8 @@ def tt_cross(f, shape, *, method: str = "tci2", rel_tol: float = 1e-10, max_rank
         read), while the search stops walking from line to line for small gains (each line
         read costs ``rows`` or ``columns`` evaluations).  On the cross suite of
         bench/cross_suite.py (11 functions, 10 seeds) 1.2 made fewer evaluations than 1.05
-        on every function (0.86x on the 2^40 quantics function, 0.69x on the oscillatory
-        one) with no more misses.  Larger values read fewer lines per pivot but see less of
+        on 10 functions (0.86x on the 2^40 quantics function, 0.69x on the oscillatory
+        one), 2 % more on one, and no misses.  Larger values read fewer lines per pivot but see less of
         each matrix, which can end a search early and weakens that bound.
     check_samples : int
         tci2 only: the smallest number of new points of each random check.  After every pass
