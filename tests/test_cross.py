@@ -441,27 +441,30 @@ def test_rook_default_one_probe_per_bond(rng):
         assert rel_err(tt2, h, fresh_points(rng, shape2, 2000)) < 1e-12
 
 
-def test_rook_default_threshold_is_maxvol_dominance(rng):
-    # By default a rook pivot is accepted within the maxvol dominance tolerance 1.05 of the
-    # largest entry seen: the interpolation coefficients stay below 1.05 in modulus, the
-    # accuracy matches strict rook pivots and fewer lines are read.
+def test_rook_default_threshold(rng):
+    # By default a rook pivot is accepted within 1.2 of the largest entry seen (1.05: the
+    # maxvol dominance tolerance): the interpolation coefficients stay below the threshold
+    # in modulus, the accuracy matches strict rook pivots and fewer lines are read.
     shape = (16,) * 10
     g = uniform_grid(-1.0, 1.0, 16)
     f = grid_function(lambda x: 1.0 / (1.0 + np.sum(x ** 2, axis=1)), [g] * 10)
     pts = fresh_points(rng, shape)
     tt, info = tt_cross(f, shape, rel_tol=1e-12, pivot_search="rook", seed=0)
+    tt2, info2 = tt_cross(f, shape, rel_tol=1e-12, pivot_search="rook", seed=0, rook_tol=1.2)
     tt5, info5 = tt_cross(f, shape, rel_tol=1e-12, pivot_search="rook", seed=0, rook_tol=1.05)
     tt1, info1 = tt_cross(f, shape, rel_tol=1e-12, pivot_search="rook", seed=0, rook_tol=1.0)
-    assert info.evals == info5.evals
-    assert info.evals < info1.evals
+    assert info.evals == info2.evals
+    assert info.evals < info5.evals < info1.evals
+    assert rel_err(tt5, f, pts) < 1e-12
     assert rel_err(tt, f, pts) < 1e-12 and rel_err(tt1, f, pts) < 1e-12
     # the bound on the factors' coefficients that the threshold keeps
     a = rng.standard_normal((60, 8)) @ rng.standard_normal((8, 70))
-    lu = prrlu(a, pivot_search="rook", rook_tol=1.05, rel_tol=1e-10, seed=1)
-    assert lu.rank == 8
-    assert np.abs(lu.L).max() <= 1.05 * (1 + 1e-12)
-    u = lu.U / lu.U[np.arange(lu.rank), lu.cols][:, None]
-    assert np.abs(u).max() <= 1.05 * (1 + 1e-12)
+    for thr in (1.05, 1.2):
+        lu = prrlu(a, pivot_search="rook", rook_tol=thr, rel_tol=1e-10, seed=1)
+        assert lu.rank == 8
+        assert np.abs(lu.L).max() <= thr * (1 + 1e-12)
+        u = lu.U / lu.U[np.arange(lu.rank), lu.cols][:, None]
+        assert np.abs(u).max() <= thr * (1 + 1e-12)
 
 
 @pytest.mark.parametrize("rook_tol", [1.0, 2.0, 4.0])

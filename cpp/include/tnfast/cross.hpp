@@ -113,17 +113,18 @@ struct CrossOptions {
   // error is <= rel_tol and which kept the bond dimensions of the previous pass.
   Index max_sweeps = 20;
   PivotSearch pivot_search = PivotSearch::automatic;
-  // automatic: a 2-site matrix with at most this many entries is searched in full (reading
-  // it costs little more than a rook search with its probe, and its pivot error is exact),
-  // a larger one by rook search.
-  Index full_block_max = 256;
+  // automatic: a 2-site matrix with at most this many entries is searched in full (its pivot
+  // error is exact), a larger one by rook search.  64 (an 8 x 8 matrix) had the fewest
+  // evaluations over the cross suite (geometric mean; bench/README.md).
+  Index full_block_max = 64;
   // tci2, rook: extra probes before a bond's search stops (PrrLUOptions).  Default: one probe
   // per bond and pass; later passes probe again and the random-point check guards the stop.
   Index rook_restarts = 0;
-  // tci2, rook: PrrLUOptions::rook_tol (>= 1).  Default: maxvol's dominance tolerance, so
-  // the interpolation coefficients (entries of L and U / pivot) stay below 1.05 in modulus
-  // (unless a search exhausts PrrLUOptions::rook_iters).
-  double rook_tol = 1.05;
+  // tci2, rook: PrrLUOptions::rook_tol (>= 1).  Default 1.2: the interpolation coefficients
+  // (entries of L and U / pivot) stay below 1.2 in modulus (unless a search exhausts
+  // PrrLUOptions::rook_iters); on the cross suite it made fewer evaluations than 1.05 on
+  // 10 of 11 functions (2 % more on one), with no misses.
+  double rook_tol = 1.2;
   // tci2, rook: probe with min(rows, cols) random entries instead of a random line and the
   // line across it (fewer evaluations, less sensitive to residuals on a few lines).
   bool rook_entry_probes = false;
@@ -144,7 +145,12 @@ struct CrossOptions {
   // a failed check).  Only these points were drawn after the train's last change, so they are
   // the independent sample behind the run's promise.  0: no confirmation.
   double confirm_fraction = 0.05;
-  Index check_pivots = 8;
+  // Most failed check points made pivots after a failed check.  Each one joins every bond's
+  // 2-site matrix of the next pass as an extra row and column (read in full there), so it
+  // costs about the sum of the matrices' sides; on the cross suite one per check made fewer
+  // or as many evaluations as 8 on every function but the step (where it bought accuracy),
+  // and fewer misses.
+  Index check_pivots = 1;
   double check_factor = 1.0;
   bool cache = true;
   Index batch_size = 65536;
