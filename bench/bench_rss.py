@@ -105,7 +105,7 @@ def random_tt_case(n, N, bond=10, d=2, seed=0, compiled_f=False, noise=0.0):
         f = f_compiled
     samples = rng.integers(0, 2, (N, n)).astype(np.float64)
     test = rng.integers(0, 2, (1000, n)).astype(np.float64)
-    case = dict(f=f, samples=samples, test=test, domain=np.array([0.0, 1.0]), rank=bond, vector=False)
+    case = dict(f=f, samples=samples, test=test, domain=np.array([0.0, 1.0]), rank=bond, vector=False, cores=cores)
     if noise > 0:
         # a noisy black box: fresh Gaussian noise at every call, relative to the rms value
         with torch.no_grad():
