@@ -105,7 +105,7 @@ def random_tt_case(n, N, bond=10, d=2, seed=0, compiled_f=False, noise=0.0):
         f = f_compiled
     samples = rng.integers(0, 2, (N, n)).astype(np.float64)
     test = rng.integers(0, 2, (1000, n)).astype(np.float64)
-    case = dict(f=f, samples=samples, test=test, domain=np.array([0.0, 1.0]), rank=bond, vector=False)
+    case = dict(f=f, samples=samples, test=test, domain=np.array([0.0, 1.0]), rank=bond, vector=False, cores=cores)
     if noise > 0:
         # a noisy black box: fresh Gaussian noise at every call, relative to the rms value
         with torch.no_grad():
@@ -225,6 +225,8 @@ def run_tnfast(case, batch_size=4096, sketch="samples", oversample=4):
     tt, info = tnfast.tt_rss(f, case["samples"], **kw)
     elapsed = time.perf_counter() - t0
     cores = tt.cores
+    PHASES.clear()
+    PHASES.update({k: round(v, 4) for k, v in info.times.items()})
     return elapsed, t_in_f[0], cores, info.out_position, t_in_f[1]
 
 
@@ -293,6 +295,8 @@ def worker(method, case_name, repeats):
     approx = _eval_cores_poly(cores, x, outp if case["vector"] else None)
     res = dict(method=method, case=case_name, time=times[best], f_time=f_times[best], peak_bytes=peak, evals=evals,
                bonds=max(c.shape[2] for c in cores[:-1]))
+    if PHASES:
+        res["phases"] = dict(PHASES)  # seconds per phase of tnfast's record (info.times)
     if case["vector"]:
         res["disagree_pct"] = float(100 * np.mean(approx.argmax(1) != ref.argmax(1)))
         res["test_error"] = float(np.linalg.norm(approx - ref) / np.linalg.norm(ref))
@@ -308,7 +312,8 @@ def worker(method, case_name, repeats):
 
 
 BASELINE = None  # package tree of the tnfast-base method (--baseline)
-EXTRA = {}  # more keyword arguments of the adaptive runs (experiments)
+EXTRA = json.loads(os.environ.get("BENCH_RSS_EXTRA", "{}"))  # more keyword arguments of the adaptive runs
+PHASES = {}  # info.times of the latest tnfast run
 
 
 def _subprocess(method, case_name, repeats, memory_mode):
@@ -415,6 +420,7 @@ def main(argv=None):
                     "(default: tnfast tnfast-adaptive tnfast-b1024 tensorkrowch)")
     ap.add_argument("--baseline", help="package tree (holding tnfast/) of the tnfast-base method")
     ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory run")
+    ap.add_argument("--extra", help="JSON keyword arguments added to the adaptive runs, e.g. '{\"tail_tol\": 1e-4}'")
     ap.add_argument("--worker", nargs=2, metavar=("METHOD", "CASE"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
@@ -424,6 +430,9 @@ def main(argv=None):
                            ["tt-100-30", "ttc-100-30", "tt-500-35", "ttc-500-35", "mlp-30", "mlp-100"])
     global BASELINE
     BASELINE = args.baseline
+    if args.extra:
+        EXTRA.update(json.loads(args.extra))
+        os.environ["BENCH_RSS_EXTRA"] = args.extra  # read by the worker subprocesses
     table(cases, args.repeats, *([tuple(args.methods)] if args.methods else []), memory=not args.no_memory)
 
 

@@ -5,6 +5,7 @@
 
 #include <Eigen/SVD>
 #include <algorithm>
+#include <limits>
 #include <type_traits>
 
 #include "linalg_detail.hpp"
@@ -47,6 +48,18 @@ bool lapack_svd(Mat<T> a, Mat<T>& U, Vec<real_t<T>>& s, Mat<T>& V) {
   V = vt.adjoint();
   return true;
 }
+// ||A - U diag(s) V^H||_F <= 8 k eps ||A||_F (k = min(m, n)): far above the rounding of a
+// correct SVD, far below the error of a wrong one.
+template <class T>
+bool reconstructs(const CMatRef<T>& A, const Mat<T>& U, const Vec<real_t<T>>& s, const Mat<T>& V) {
+  using R = real_t<T>;
+  const Index k = s.size();
+  const double norm = double(A.norm());
+  if (!(norm > 0)) return true;
+  const Mat<T> back = (U * s.template cast<T>().asDiagonal()) * V.adjoint();
+  const double err = double((back - A).norm());
+  return err <= 8.0 * double(std::max<Index>(k, 1)) * double(std::numeric_limits<R>::epsilon()) * norm;
+}
 }  // namespace svd_detail
 
 template <class T>
@@ -64,6 +77,13 @@ void svd(const CMatRef<T>& A, Mat<T>& U, Vec<real_t<T>>& s, Mat<T>& V) {
   } else {
     Eigen::BDCSVD<Mat<T>> sv(A, Eigen::ComputeThinU | Eigen::ComputeThinV);
     U = sv.matrixU(); s = sv.singularValues(); V = sv.matrixV();
+    // Eigen 3.4.0's divide and conquer can return orthonormal but wrong singular vectors for
+    // some numerically rank-deficient matrices (a 70 x 35 matrix of rank 10: ||A - U S V^H||
+    // = 0.27 ||A||).  Check the factorization and redo it by Jacobi when it does not hold.
+    if (!svd_detail::reconstructs<T>(A, U, s, V)) {
+      Eigen::JacobiSVD<Mat<T>> sj(A, Eigen::ComputeThinU | Eigen::ComputeThinV);
+      U = sj.matrixU(); s = sj.singularValues(); V = sj.matrixV();
+    }
   }
 }
 
