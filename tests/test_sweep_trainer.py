@@ -239,3 +239,81 @@ def test_curve_summary_and_table():
     scratch = next(r for r in summary if r["kind"] == "scratch")
     assert scratch["gap_pts"] == pytest.approx(15.0)
     assert len(mpo_mnist._curve_table(summary)) == 2 + 2
+
+
+# ----------------------------------------------------------------------------------------------
+# the public hooks of the MPO layers the trainer uses
+# ----------------------------------------------------------------------------------------------
+
+def test_set_cores_replaces_and_validates():
+    layer = _hybrid()[2]
+    x = torch.randn(5, 24, dtype=F64)
+    torch.manual_seed(3)
+    new = [torch.randn(1, 3, 2, 5, dtype=F64), torch.randn(5, 2, 3, 2, dtype=F64), torch.randn(2, 2, 4, 1, dtype=F64)]
+    layer.set_cores(new)
+    assert layer.bond_dims == (5, 2)
+    w = merge_cores(new).reshape(12, 24)
+    assert torch.allclose(layer(x), x @ w.t() + layer.bias, atol=1e-12)
+    p = nn.Parameter(new[0].clone())
+    layer.set_cores([p] + new[1:])
+    assert layer.cores[0] is p  # a parameter is kept as it is
+    good = [c.detach() for c in layer.cores]
+    with pytest.raises(ValueError, match="expected 3 cores"):
+        layer.set_cores(good[:2])
+    with pytest.raises(ValueError, match=r"cores\[1\].*left bond"):
+        layer.set_cores([good[0], torch.randn(4, 2, 3, 2, dtype=F64), good[2]])
+    with pytest.raises(ValueError, match=r"cores\[2\].*modes"):
+        layer.set_cores(good[:2] + [torch.randn(2, 2, 3, 1, dtype=F64)])
+    with pytest.raises(ValueError, match="right bond 1"):
+        layer.set_cores(good[:2] + [torch.randn(2, 2, 4, 2, dtype=F64)])
+    with pytest.raises(ValueError, match="dtype"):
+        layer.set_cores([c.float() for c in good])
+    with pytest.raises(ValueError, match="device"):
+        layer.set_cores([good[0].to("meta")] + good[1:])
+    with pytest.raises(ValueError, match="NaN"):
+        layer.set_cores([good[0] * float("nan")] + good[1:])
+    with pytest.raises(TypeError, match="sequence"):
+        layer.set_cores(good[0])
+    with pytest.raises(TypeError, match="Tensor"):
+        layer.set_cores([good[0], "core", good[2]])
+    assert all(torch.equal(a, b) for a, b in zip(good, layer.cores))  # a refused call changes nothing
+    conv = _conv_model()[0]
+    cc = [c.detach() * 2 for c in conv.cores]
+    conv.set_cores(cc)
+    assert torch.equal(conv.cores[1], cc[1]) and conv.bond_dims == tuple(c.shape[3] for c in cc[:-1])
+    with pytest.raises(ValueError, match="expected 3 cores"):
+        conv.set_cores(cc[:2])
+
+
+def test_forward_with_given_cores_and_merged_runs():
+    model = _hybrid()
+    layer = model[2]
+    x = torch.randn(6, 24, dtype=F64)
+    cores = [c.detach() for c in layer.cores]
+    ref = layer(x).detach()
+    for path in (None, "dense", "sequential"):
+        assert torch.allclose(layer(x, path=path, cores=cores), ref, atol=1e-12)
+    pair = nn.Parameter(merge_cores(cores[1:]))
+    y = layer(x, cores=[cores[0], pair])
+    assert torch.allclose(y, ref, atol=1e-12)
+    y.sum().backward()
+    assert pair.grad is not None and pair.grad.shape == pair.shape
+    assert all(c.grad is None for c in layer.cores)  # the layer's own cores are untouched
+    twice = [cores[0] * 2] + cores[1:]
+    assert torch.allclose(layer(x, cores=twice) - layer.bias, 2 * (ref - layer.bias), atol=1e-12)
+    assert torch.allclose(layer(x[:0], cores=[cores[0], pair]), ref[:0])
+    with pytest.raises(ValueError, match=r"cores\[1\].*modes"):
+        layer(x, cores=[cores[0], torch.randn(3, 3, 5, 1, dtype=F64)])
+    with pytest.raises(ValueError, match="cover"):
+        layer(x, cores=cores[:2])
+    with pytest.raises(ValueError, match="dtype"):
+        layer(x, cores=[c.float() for c in cores])
+    conv = _conv_model()[0]
+    xc = torch.randn(2, 4, 5, 5, dtype=F64)
+    cc = [c.detach() for c in conv.cores]
+    refc = conv(xc).detach()
+    merged = [cc[0], merge_cores(cc[1:])]
+    for path in (None, "dense"):
+        assert torch.allclose(conv(xc, path=path, cores=merged), refc, atol=1e-12)
+    with pytest.raises(ValueError, match="cores"):
+        conv(xc, cores=cc[:1])
