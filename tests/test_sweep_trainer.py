@@ -9,6 +9,7 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
 from tnfast.nn import MPOConv2d, MPOLinear, SweepTrainer, merge_cores  # noqa: E402
+from tnfast.nn._native import native_core  # noqa: E402
 from tnfast.nn.sweep_trainer import (_holder, _right_canonical, bond_entropy, mpo_layers,  # noqa: E402
                                      split_pair)
 
@@ -63,12 +64,15 @@ def test_right_canonical_keeps_the_weight():
         assert torch.allclose(m @ m.t(), torch.eye(c.shape[0], dtype=F64), atol=1e-12)
 
 
+@pytest.mark.parametrize("engine", ["native", "torch"])
 @pytest.mark.parametrize("make", [_hybrid, _conv_model])
-def test_environment_gradient_equals_autograd(make):
+def test_environment_gradient_equals_autograd(make, engine):
+    if engine == "native" and native_core("sweep_env_gradient_f64") is None:
+        pytest.skip("the compiled extension lacks the sweep environments")
     model = make()
     x = torch.randn(20, 6, dtype=F64) if make is _hybrid else torch.randn(20, 4, 5, 5, dtype=F64)
     y = torch.randn(20, 1, dtype=F64)
-    tr = SweepTrainer(model, lr=1e-2)
+    tr = SweepTrainer(model, lr=1e-2, env_engine=engine)
     layer = tr.layers[0][1]
     for k in range(len(_holder(layer).cores)):
         ga = tr.local_gradient(layer, k, x, y, gradient="autograd")
@@ -78,15 +82,16 @@ def test_environment_gradient_equals_autograd(make):
         assert torch.allclose(ga, ge, rtol=0, atol=1e-10)
 
 
+@pytest.mark.parametrize("engine", ["auto", "torch"])
 @pytest.mark.parametrize("sites", [1, 2])
-def test_environment_sweeps_follow_autograd_sweeps(sites):
-    """Cached left environments in both directions (and merged pairs) give the autograd updates."""
+def test_environment_sweeps_follow_autograd_sweeps(sites, engine):
+    """Cached environments in both directions (and merged pairs) give the autograd updates."""
     m1 = _hybrid(2)
     m2 = copy.deepcopy(m1)
     x, y = torch.randn(48, 6, dtype=F64), torch.randn(48, 1, dtype=F64)
     kw = dict(lr=5e-2, sites=sites, max_bond=4, local_steps=2, seed=3)
     t1 = SweepTrainer(m1, gradient="autograd", **kw)
-    t2 = SweepTrainer(m2, gradient="environment", **kw)
+    t2 = SweepTrainer(m2, gradient="environment", env_engine=engine, **kw)
     for _ in range(2):
         r1, r2 = t1.sweep(x, y, batch_size=16), t2.sweep(x, y, batch_size=16)
         assert r1["bonds"] == r2["bonds"]
@@ -199,6 +204,8 @@ def test_bad_arguments():
         SweepTrainer(model, optimizer="lbfgs")
     with pytest.raises(ValueError, match="gradient"):
         SweepTrainer(model, gradient="finite")
+    with pytest.raises(ValueError, match="env_engine"):
+        SweepTrainer(model, gradient="environment", env_engine="cuda")
     with pytest.raises(ValueError, match="dense"):
         SweepTrainer(model, dense="sometimes")
     with pytest.raises(ValueError, match="layers"):
