@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tnfast/cancel.hpp"
+#include "tnfast/linalg.hpp"
 #include "tnfast/parallel.hpp"
 
 namespace tnfast {
@@ -14,7 +15,7 @@ namespace sweep_env {
 namespace {
 
 // Working set aimed at per task (elements of the gathered buffers).
-constexpr Index kChunkElems = Index(1) << 17;
+constexpr Index kChunkElems = Index(1) << 18;
 
 std::string dims(std::initializer_list<Index> d) {
   std::string s = "(";
@@ -52,6 +53,21 @@ Index chunk_of(Index batch, Index per_sample, int threads) {
   return std::min(c, std::max<Index>(batch, 1));
 }
 
+// Row-major C (m x n) = A (m x k) * op(B) + beta C, with B row-major (k x n), or (n x k) when
+// `bt` (then op(B) = B^T).  Through linalg::gemm (the registered BLAS for large products).
+template <class T>
+void rm_gemm(const T* A, const T* B, T* C, Index m, Index n, Index k, bool bt, T beta) {
+  Eigen::Map<const Mat<T>> At(A, k, m);  // A^T, column-major
+  Eigen::Map<Mat<T>> Ct(C, n, m);        // C^T
+  if (bt) {
+    Eigen::Map<const Mat<T>> Bc(B, k, n);  // B^T
+    linalg::gemm<T>('T', 'N', T(1), Bc, At, beta, Ct);
+  } else {
+    Eigen::Map<const Mat<T>> Bt(B, n, k);
+    linalg::gemm<T>('N', 'N', T(1), Bt, At, beta, Ct);
+  }
+}
+
 }  // namespace
 
 int resolve_threads(int num_threads) {
@@ -81,25 +97,14 @@ void advance_left(const T* left, const LeftShape& ls, const T* core, const CoreS
     const Index r0 = t * chunk, r1 = std::min(rows, r0 + chunk), m = r1 - r0;
     if (R == 1) {
       // the blocks are rows: out (m, IC) = S (m, AJ) M^T
-      Eigen::Map<const RowMat<T>> S(left + r0 * AJ, m, AJ);
-      Eigen::Map<RowMat<T>> O(out + r0 * IC, m, IC);
-      O.noalias() = S * M.transpose();
+      rm_gemm<T>(left + r0 * AJ, M.data(), out + r0 * IC, m, IC, AJ, true, T(0));
       return;
     }
-    if (R >= 32) {
-      // wide blocks: one product per block
-      for (Index r = r0; r < r1; ++r) {
-        Eigen::Map<const RowMat<T>> S(left + r * AJ * R, AJ, R);
-        Eigen::Map<RowMat<T>> O(out + r * IC * R, IC, R);
-        O.noalias() = M * S;
-      }
-      return;
-    }
-    // narrow blocks: gather them side by side, one product, scatter back
+    // gather the blocks side by side, one product, scatter back
     RowMat<T> Sg(AJ, m * R), Og(IC, m * R);
     for (Index q = 0; q < m; ++q)
       Sg.middleCols(q * R, R) = Eigen::Map<const RowMat<T>>(left + (r0 + q) * AJ * R, AJ, R);
-    Og.noalias() = M * Sg;
+    rm_gemm<T>(M.data(), Sg.data(), Og.data(), IC, m * R, AJ, false, T(0));
     for (Index q = 0; q < m; ++q)
       Eigen::Map<RowMat<T>>(out + (r0 + q) * IC * R, IC, R) = Og.middleCols(q * R, R);
   });
@@ -164,17 +169,16 @@ void local_gradient(const T* left, const LeftShape& ls, const T* gy, const T* ri
     const Index b0 = t * chunk, b1 = std::min(ls.batch, b0 + chunk), m = b1 - b0;
     const Index cols = m * P * S;
     // Lg[(a, j), (b, p, s)] = left[b, p, a, j, s];  Ug[(i, c), (b, p, s)] = U[b, p, i, c, s]
-    RowMat<T> Lg(AJ, cols), Ug(IC, cols), U(P * I, C * S);
-    for (Index b = b0; b < b1; ++b) {
-      Eigen::Map<const RowMat<T>> Gy(gy + b * out_cols, P * I, Q);
-      U.noalias() = Gy * Rp;  // U[(p, i), (c, s)]
+    RowMat<T> Lg(AJ, cols), Ug(IC, cols), U(m * P * I, C * S);
+    // U[(b, p, i), (c, s)] = sum_q gy[(b, p, i), q] Rp[q, (c, s)]: one product for the chunk
+    rm_gemm<T>(gy + b0 * out_cols, Rp.data(), U.data(), m * P * I, C * S, Q, false, T(0));
+    for (Index b = b0; b < b1; ++b)
       for (Index p = 0; p < P; ++p) {
         const Index col = ((b - b0) * P + p) * S;
         Lg.middleCols(col, S) = Eigen::Map<const RowMat<T>>(left + ((b * P + p) * AJ) * S, AJ, S);
-        Ug.middleCols(col, S) = Eigen::Map<const RowMat<T>>(U.data() + p * I * C * S, IC, S);
+        Ug.middleCols(col, S) = Eigen::Map<const RowMat<T>>(U.data() + ((b - b0) * P + p) * I * C * S, IC, S);
       }
-    }
-    acc[size_t(th)].noalias() += Lg * Ug.transpose();
+    rm_gemm<T>(Lg.data(), Ug.data(), acc[size_t(th)].data(), AJ, IC, cols, true, T(1));
   });
   cancel::check();
   RowMat<T> total = RowMat<T>::Zero(AJ, IC);
