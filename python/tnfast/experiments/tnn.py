@@ -184,13 +184,15 @@ def _tt_svd_start(task, bond, seed, xtr, ytr, steps, batch_size, dense_lr):
 
 def run_task(task, *, n_train=None, epochs=1, batch_size=32, bond=4, start_bond=2, max_bond=8, cutoff=1e-2,
              sweeps=4, lr=1e-2, sweep_lr=1e-2, dense_lr=1e-3, seed=0, methods=METHODS, root=None, out=None,
-             progress=True, init="random", local_steps=None, env_engine="auto", gradient="autograd"):
+             progress=True, init="random", local_steps=None, env_engine="auto", gradient="autograd",
+             canonical=True, sweep_optimizer="adam", keep_optimizer_state=False):
     """Train ``task`` by each method; returns ``{"rows": [...], "entropy": {...}}``.
 
     ``init="tt-svd"`` starts the sweeps from the TT-SVD (bond ``bond``, also for two-site runs) of
     the dense network trained by Adam for the same number of steps first (so the sweeps see the
     data a second time); ``local_steps`` overrides the steps per position (default: the epochs'
-    steps spread evenly over the sweeps); ``gradient``/``env_engine``: see :class:`SweepTrainer`.
+    steps spread evenly over the sweeps); ``gradient``, ``env_engine``, ``canonical`` and
+    ``sweep_optimizer`` (its ``optimizer``), ``keep_optimizer_state``: see :class:`SweepTrainer`.
     """
     import torch
 
@@ -218,8 +220,9 @@ def run_task(task, *, n_train=None, epochs=1, batch_size=32, bond=4, start_bond=
                 pre = 0.0, 0.0
                 model = tnn_model(task, mpo=True, bond=bond if sites == 1 else start_bond, seed=seed)
             tr = SweepTrainer(model, loss_fn=_loss_fn(task), lr=sweep_lr, sites=sites, max_bond=max_bond,
-                              cutoff=cutoff, optimizer="adam", dense="joint", dense_lr=lr, seed=seed,
-                              gradient=gradient, env_engine=env_engine)
+                              cutoff=cutoff, optimizer=sweep_optimizer, dense="joint", dense_lr=lr, seed=seed,
+                              gradient=gradient, env_engine=env_engine, canonical=canonical,
+                              keep_optimizer_state=keep_optimizer_state)
             local = local_steps or max(1, steps // (sweeps * tr.visits_per_sweep()))
             metrics = []
 

@@ -445,6 +445,10 @@ class SweepTrainer:
         threads ``torch.get_num_threads()``, the GIL released, Ctrl-C stops it); "torch": torch
         operations (any device and dtype, e.g. CUDA); "auto" (default): the compiled core
         wherever it serves the tensors, torch elsewhere.
+    keep_optimizer_state : carry the local optimizer's state (Adam's moments) of a position over
+        to the next visit of the same position when the local tensor keeps its shape (default:
+        a fresh optimizer at every visit).  With ``canonical=True`` the gauge of a core changes
+        between visits, so the carried moments are only approximately those of its entries.
     seed : shuffling of tensor data.
 
     Attributes
@@ -456,7 +460,8 @@ class SweepTrainer:
 
     def __init__(self, model, loss_fn=None, lr=1e-2, sites=1, max_bond=None, cutoff=0.0, optimizer="sgd",
                  local_steps=1, gradient="autograd", dense="joint", dense_optimizer="adam", dense_lr=None,
-                 canonical=True, layers=None, env_cache_mb=256, seed=0, env_engine="auto"):
+                 canonical=True, layers=None, env_cache_mb=256, seed=0, env_engine="auto",
+                 keep_optimizer_state=False):
         if not isinstance(model, nn.Module):
             raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
         found = mpo_layers(model)
@@ -496,6 +501,8 @@ class SweepTrainer:
         self.local_steps = _check_count(local_steps, "local_steps")
         self.gradient = gradient
         self.env_engine = env_engine
+        self.keep_optimizer_state = bool(keep_optimizer_state)
+        self._opt_states = {}
         self.dense = dense
         self.canonical = bool(canonical)
         self.env_cache_bytes = int(_check_real(env_cache_mb, "env_cache_mb", 0.0) * 2 ** 20)
@@ -659,6 +666,11 @@ class SweepTrainer:
             local = nn.Parameter(merge_cores(cores[pos:pos + 2]).detach().clone())
             groups = cores[:pos] + [local] + cores[pos + 2:]
         opt = self._make_opt(local)
+        state_key = (id(layer), pos, self.sites)
+        saved = self._opt_states.get(state_key) if self.keep_optimizer_state else None
+        if saved is not None and all(not torch.is_tensor(v) or v.ndim == 0 or v.shape == local.shape
+                                     for v in saved.values()):
+            opt.state[local] = saved  # same shape: the optimizer goes on where it stopped
         handle = self._install(layer, groups, pos)
         try:
             for _ in range(self.local_steps):
@@ -672,6 +684,8 @@ class SweepTrainer:
                     self._dense_opt.step()
                 stats["loss"] += loss
                 stats["steps"] += 1
+            if self.keep_optimizer_state:
+                self._opt_states[state_key] = opt.state[local]
         finally:
             with torch.no_grad():
                 new = self._write_back(cores, local.detach(), pos, direction, stats)
