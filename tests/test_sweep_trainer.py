@@ -324,3 +324,18 @@ def test_forward_with_given_cores_and_merged_runs():
         assert torch.allclose(conv(xc, path=path, cores=merged), refc, atol=1e-12)
     with pytest.raises(ValueError, match="cores"):
         conv(xc, cores=cc[:1])
+
+
+def test_keep_optimizer_state_carries_adam_moments():
+    x, y = _teacher_problem(2)
+    torch.manual_seed(1)
+    student = MPOLinear(16, 8, (2, 2, 2, 2), (2, 2, 2, 1), bond_dim=3, bias=False, dtype=F64)
+    tr = SweepTrainer(student, loss_fn=nn.functional.mse_loss, lr=5e-2, optimizer="adam", local_steps=2,
+                      canonical=False, keep_optimizer_state=True)
+    with torch.no_grad():
+        before = float(nn.functional.mse_loss(student(x), y))
+    tr.fit(x, y, sweeps=2, batch_size=64)
+    steps = {pos: int(st["step"]) for (_, pos, _), st in tr._opt_states.items()}
+    assert steps == {0: 8, 1: 8, 2: 8, 3: 4}  # positions 0-2 are visited twice a sweep, the last once
+    with torch.no_grad():
+        assert float(nn.functional.mse_loss(student(x), y)) < 0.5 * before

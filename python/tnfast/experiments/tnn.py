@@ -329,7 +329,8 @@ def _cmd(args):
         n_train=args.n_train, batch_size=args.batch_size, bond=args.bond, max_bond=args.max_bond,
         cutoff=args.cutoff, sweeps=args.sweeps, lr=args.lr, sweep_lr=args.sweep_lr, dense_lr=args.dense_lr,
         seed=args.seed, methods=tuple(args.methods) if args.methods else None, start_bond=args.start_bond,
-        init=args.init, local_steps=args.local_steps, gradient=args.gradient)
+        init=args.init, local_steps=args.local_steps, gradient=args.gradient, sweep_optimizer=args.sweep_optimizer,
+        canonical=not args.no_canonical, keep_optimizer_state=args.keep_optimizer_state)
     return 0
 
 
@@ -362,6 +363,12 @@ def register_repro(sub):
                    help="mini-batch steps per position (default: the epochs' steps spread over the sweeps)")
     p.add_argument("--gradient", choices=["autograd", "environment"], default=None,
                    help="local gradients of the sweeps (default autograd)")
+    p.add_argument("--sweep-optimizer", choices=["adam", "sgd"], default=None,
+                   help="local optimizer of the sweeps (default adam; sgd keeps two-site splits from cutting "
+                        "the weight that Adam's first steps spread over every direction)")
+    p.add_argument("--no-canonical", action="store_true", help="sweep without the mixed canonical form")
+    p.add_argument("--keep-optimizer-state", action="store_true",
+                   help="carry the local Adam moments of a position to its next visit")
     p.add_argument("--threads", type=positive_int, default=2)
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd)
