@@ -9,6 +9,7 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
 from tnfast.nn import MPOConv2d, MPOLinear, SweepTrainer, merge_cores  # noqa: E402
+from tnfast.nn._native import native_core  # noqa: E402
 from tnfast.nn.sweep_trainer import (_holder, _right_canonical, bond_entropy, mpo_layers,  # noqa: E402
                                      split_pair)
 
@@ -63,12 +64,15 @@ def test_right_canonical_keeps_the_weight():
         assert torch.allclose(m @ m.t(), torch.eye(c.shape[0], dtype=F64), atol=1e-12)
 
 
+@pytest.mark.parametrize("engine", ["native", "torch"])
 @pytest.mark.parametrize("make", [_hybrid, _conv_model])
-def test_environment_gradient_equals_autograd(make):
+def test_environment_gradient_equals_autograd(make, engine):
+    if engine == "native" and native_core("sweep_env_gradient_f64") is None:
+        pytest.skip("the compiled extension lacks the sweep environments")
     model = make()
     x = torch.randn(20, 6, dtype=F64) if make is _hybrid else torch.randn(20, 4, 5, 5, dtype=F64)
     y = torch.randn(20, 1, dtype=F64)
-    tr = SweepTrainer(model, lr=1e-2)
+    tr = SweepTrainer(model, lr=1e-2, env_engine=engine)
     layer = tr.layers[0][1]
     for k in range(len(_holder(layer).cores)):
         ga = tr.local_gradient(layer, k, x, y, gradient="autograd")
@@ -78,15 +82,16 @@ def test_environment_gradient_equals_autograd(make):
         assert torch.allclose(ga, ge, rtol=0, atol=1e-10)
 
 
+@pytest.mark.parametrize("engine", ["auto", "torch"])
 @pytest.mark.parametrize("sites", [1, 2])
-def test_environment_sweeps_follow_autograd_sweeps(sites):
-    """Cached left environments in both directions (and merged pairs) give the autograd updates."""
+def test_environment_sweeps_follow_autograd_sweeps(sites, engine):
+    """Cached environments in both directions (and merged pairs) give the autograd updates."""
     m1 = _hybrid(2)
     m2 = copy.deepcopy(m1)
     x, y = torch.randn(48, 6, dtype=F64), torch.randn(48, 1, dtype=F64)
     kw = dict(lr=5e-2, sites=sites, max_bond=4, local_steps=2, seed=3)
     t1 = SweepTrainer(m1, gradient="autograd", **kw)
-    t2 = SweepTrainer(m2, gradient="environment", **kw)
+    t2 = SweepTrainer(m2, gradient="environment", env_engine=engine, **kw)
     for _ in range(2):
         r1, r2 = t1.sweep(x, y, batch_size=16), t2.sweep(x, y, batch_size=16)
         assert r1["bonds"] == r2["bonds"]
@@ -199,6 +204,8 @@ def test_bad_arguments():
         SweepTrainer(model, optimizer="lbfgs")
     with pytest.raises(ValueError, match="gradient"):
         SweepTrainer(model, gradient="finite")
+    with pytest.raises(ValueError, match="env_engine"):
+        SweepTrainer(model, gradient="environment", env_engine="cuda")
     with pytest.raises(ValueError, match="dense"):
         SweepTrainer(model, dense="sometimes")
     with pytest.raises(ValueError, match="layers"):
@@ -239,3 +246,96 @@ def test_curve_summary_and_table():
     scratch = next(r for r in summary if r["kind"] == "scratch")
     assert scratch["gap_pts"] == pytest.approx(15.0)
     assert len(mpo_mnist._curve_table(summary)) == 2 + 2
+
+
+# ----------------------------------------------------------------------------------------------
+# the public hooks of the MPO layers the trainer uses
+# ----------------------------------------------------------------------------------------------
+
+def test_set_cores_replaces_and_validates():
+    layer = _hybrid()[2]
+    x = torch.randn(5, 24, dtype=F64)
+    torch.manual_seed(3)
+    new = [torch.randn(1, 3, 2, 5, dtype=F64), torch.randn(5, 2, 3, 2, dtype=F64), torch.randn(2, 2, 4, 1, dtype=F64)]
+    layer.set_cores(new)
+    assert layer.bond_dims == (5, 2)
+    w = merge_cores(new).reshape(12, 24)
+    assert torch.allclose(layer(x), x @ w.t() + layer.bias, atol=1e-12)
+    p = nn.Parameter(new[0].clone())
+    layer.set_cores([p] + new[1:])
+    assert layer.cores[0] is p  # a parameter is kept as it is
+    good = [c.detach() for c in layer.cores]
+    with pytest.raises(ValueError, match="expected 3 cores"):
+        layer.set_cores(good[:2])
+    with pytest.raises(ValueError, match=r"cores\[1\].*left bond"):
+        layer.set_cores([good[0], torch.randn(4, 2, 3, 2, dtype=F64), good[2]])
+    with pytest.raises(ValueError, match=r"cores\[2\].*modes"):
+        layer.set_cores(good[:2] + [torch.randn(2, 2, 3, 1, dtype=F64)])
+    with pytest.raises(ValueError, match="right bond 1"):
+        layer.set_cores(good[:2] + [torch.randn(2, 2, 4, 2, dtype=F64)])
+    with pytest.raises(ValueError, match="dtype"):
+        layer.set_cores([c.float() for c in good])
+    with pytest.raises(ValueError, match="device"):
+        layer.set_cores([good[0].to("meta")] + good[1:])
+    with pytest.raises(ValueError, match="NaN"):
+        layer.set_cores([good[0] * float("nan")] + good[1:])
+    with pytest.raises(TypeError, match="sequence"):
+        layer.set_cores(good[0])
+    with pytest.raises(TypeError, match="Tensor"):
+        layer.set_cores([good[0], "core", good[2]])
+    assert all(torch.equal(a, b) for a, b in zip(good, layer.cores))  # a refused call changes nothing
+    conv = _conv_model()[0]
+    cc = [c.detach() * 2 for c in conv.cores]
+    conv.set_cores(cc)
+    assert torch.equal(conv.cores[1], cc[1]) and conv.bond_dims == tuple(c.shape[3] for c in cc[:-1])
+    with pytest.raises(ValueError, match="expected 3 cores"):
+        conv.set_cores(cc[:2])
+
+
+def test_forward_with_given_cores_and_merged_runs():
+    model = _hybrid()
+    layer = model[2]
+    x = torch.randn(6, 24, dtype=F64)
+    cores = [c.detach() for c in layer.cores]
+    ref = layer(x).detach()
+    for path in (None, "dense", "sequential"):
+        assert torch.allclose(layer(x, path=path, cores=cores), ref, atol=1e-12)
+    pair = nn.Parameter(merge_cores(cores[1:]))
+    y = layer(x, cores=[cores[0], pair])
+    assert torch.allclose(y, ref, atol=1e-12)
+    y.sum().backward()
+    assert pair.grad is not None and pair.grad.shape == pair.shape
+    assert all(c.grad is None for c in layer.cores)  # the layer's own cores are untouched
+    twice = [cores[0] * 2] + cores[1:]
+    assert torch.allclose(layer(x, cores=twice) - layer.bias, 2 * (ref - layer.bias), atol=1e-12)
+    assert torch.allclose(layer(x[:0], cores=[cores[0], pair]), ref[:0])
+    with pytest.raises(ValueError, match=r"cores\[1\].*modes"):
+        layer(x, cores=[cores[0], torch.randn(3, 3, 5, 1, dtype=F64)])
+    with pytest.raises(ValueError, match="cover"):
+        layer(x, cores=cores[:2])
+    with pytest.raises(ValueError, match="dtype"):
+        layer(x, cores=[c.float() for c in cores])
+    conv = _conv_model()[0]
+    xc = torch.randn(2, 4, 5, 5, dtype=F64)
+    cc = [c.detach() for c in conv.cores]
+    refc = conv(xc).detach()
+    merged = [cc[0], merge_cores(cc[1:])]
+    for path in (None, "dense"):
+        assert torch.allclose(conv(xc, path=path, cores=merged), refc, atol=1e-12)
+    with pytest.raises(ValueError, match="cores"):
+        conv(xc, cores=cc[:1])
+
+
+def test_keep_optimizer_state_carries_adam_moments():
+    x, y = _teacher_problem(2)
+    torch.manual_seed(1)
+    student = MPOLinear(16, 8, (2, 2, 2, 2), (2, 2, 2, 1), bond_dim=3, bias=False, dtype=F64)
+    tr = SweepTrainer(student, loss_fn=nn.functional.mse_loss, lr=5e-2, optimizer="adam", local_steps=2,
+                      canonical=False, keep_optimizer_state=True)
+    with torch.no_grad():
+        before = float(nn.functional.mse_loss(student(x), y))
+    tr.fit(x, y, sweeps=2, batch_size=64)
+    steps = {pos: int(st["step"]) for (_, pos, _), st in tr._opt_states.items()}
+    assert steps == {0: 8, 1: 8, 2: 8, 3: 4}  # positions 0-2 are visited twice a sweep, the last once
+    with torch.no_grad():
+        assert float(nn.functional.mse_loss(student(x), y)) < 0.5 * before

@@ -3,6 +3,10 @@
 #include "bind_common.hpp"
 #include "tnfast/memory.hpp"
 
+namespace tnfast::bind {
+void register_sweep_env(py::module_& m);  // environments of sweep training
+}
+
 PYBIND11_MODULE(_core, m) {
   m.doc() = "tnfast compiled core (private; use the tnfast package)";
   namespace b = tnfast::bind;
@@ -13,6 +17,7 @@ PYBIND11_MODULE(_core, m) {
   b::register_mps_contract(m);  // MPS classifier contraction
   b::register_cross(m);         // cross interpolation
   b::register_rss(m);           // TT-RSS
+  b::register_sweep_env(m);     // environments of sweep training
   pybind11::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);

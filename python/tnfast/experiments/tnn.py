@@ -164,10 +164,36 @@ def _adam_run(model, task, xtr, ytr, steps, batch_size, lr, seed):
     return None
 
 
+def _tt_svd_start(task, bond, seed, xtr, ytr, steps, batch_size, dense_lr):
+    """The MPO model fitted by TT-SVD (bond ``bond``) to its dense twin trained by Adam for ``steps``."""
+    import torch
+
+    from tnfast.nn import MPOLinear
+    dense = tnn_model(task, mpo=False, seed=seed)
+    _adam_run(dense, task, xtr, ytr, steps, batch_size, dense_lr, seed)
+    model = tnn_model(task, mpo=True, bond=bond, seed=seed)
+    for name, mod in list(model.named_children()):
+        if isinstance(mod, MPOLinear):
+            fitted = MPOLinear.from_dense(dict(dense.named_children())[name], mod.in_modes, mod.out_modes,
+                                          max_bond=bond)
+            setattr(model, name, fitted)
+        elif list(mod.parameters()):
+            dict(model.named_children())[name].load_state_dict(dict(dense.named_children())[name].state_dict())
+    return model
+
+
 def run_task(task, *, n_train=None, epochs=1, batch_size=32, bond=4, start_bond=2, max_bond=8, cutoff=1e-2,
              sweeps=4, lr=1e-2, sweep_lr=1e-2, dense_lr=1e-3, seed=0, methods=METHODS, root=None, out=None,
-             progress=True):
-    """Train ``task`` by each method; returns ``{"rows": [...], "entropy": {...}}``."""
+             progress=True, init="random", local_steps=None, env_engine="auto", gradient="autograd",
+             canonical=True, sweep_optimizer="adam", keep_optimizer_state=False):
+    """Train ``task`` by each method; returns ``{"rows": [...], "entropy": {...}}``.
+
+    ``init="tt-svd"`` starts the sweeps from the TT-SVD (bond ``bond``, also for two-site runs) of
+    the dense network trained by Adam for the same number of steps first (so the sweeps see the
+    data a second time); ``local_steps`` overrides the steps per position (default: the epochs'
+    steps spread evenly over the sweeps); ``gradient``, ``env_engine``, ``canonical`` and
+    ``sweep_optimizer`` (its ``optimizer``), ``keep_optimizer_state``: see :class:`SweepTrainer`.
+    """
     import torch
 
     from tnfast.nn import SweepTrainer
@@ -186,10 +212,18 @@ def run_task(task, *, n_train=None, epochs=1, batch_size=32, bond=4, start_bond=
             _adam_run(model, task, xtr, ytr, steps, batch_size, lr, seed)
         else:
             sites = 1 if method == "sweep-1site" else 2
-            model = tnn_model(task, mpo=True, bond=bond if sites == 1 else start_bond, seed=seed)
+            pre = time.perf_counter(), time.process_time()
+            if init == "tt-svd":
+                model = _tt_svd_start(task, bond, seed, xtr, ytr, steps, batch_size, dense_lr)
+                pre = time.perf_counter() - pre[0], time.process_time() - pre[1]
+            else:
+                pre = 0.0, 0.0
+                model = tnn_model(task, mpo=True, bond=bond if sites == 1 else start_bond, seed=seed)
             tr = SweepTrainer(model, loss_fn=_loss_fn(task), lr=sweep_lr, sites=sites, max_bond=max_bond,
-                              cutoff=cutoff, optimizer="adam", dense="joint", dense_lr=lr, seed=seed)
-            local = max(1, steps // (sweeps * tr.visits_per_sweep()))
+                              cutoff=cutoff, optimizer=sweep_optimizer, dense="joint", dense_lr=lr, seed=seed,
+                              gradient=gradient, env_engine=env_engine, canonical=canonical,
+                              keep_optimizer_state=keep_optimizer_state)
+            local = local_steps or max(1, steps // (sweeps * tr.visits_per_sweep()))
             metrics = []
 
             def cb(trainer, rec, model=model):
@@ -204,6 +238,8 @@ def run_task(task, *, n_train=None, epochs=1, batch_size=32, bond=4, start_bond=
                     for r in tr.history]
             ent_hist[method] = hist
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0  # sweeps: test evaluations included
+        if hist is not None:  # the dense training of a TT-SVD start counts
+            wall, cpu = wall + pre[0], cpu + pre[1]
         m = _metric(task, model, xte, yte)
         from tnfast.nn.sweep_trainer import mpo_layers
         bonds = {n: tuple(int(d) for d in l.bond_dims) for n, l in mpo_layers(model)} if method != "dense" else {}
@@ -292,7 +328,9 @@ def _cmd(args):
     run(tasks=tasks, out=args.out, threads=args.threads, progress=not args.no_progress, epochs=args.epochs,
         n_train=args.n_train, batch_size=args.batch_size, bond=args.bond, max_bond=args.max_bond,
         cutoff=args.cutoff, sweeps=args.sweeps, lr=args.lr, sweep_lr=args.sweep_lr, dense_lr=args.dense_lr,
-        seed=args.seed, methods=tuple(args.methods) if args.methods else None)
+        seed=args.seed, methods=tuple(args.methods) if args.methods else None, start_bond=args.start_bond,
+        init=args.init, local_steps=args.local_steps, gradient=args.gradient, sweep_optimizer=args.sweep_optimizer,
+        canonical=not args.no_canonical, keep_optimizer_state=args.keep_optimizer_state)
     return 0
 
 
@@ -317,6 +355,20 @@ def register_repro(sub):
     p.add_argument("--dense-lr", type=positive_float, default=None,
                    help="the dense baseline (default 1e-2 regression, 1e-3 MNIST)")
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--start-bond", type=positive_int, default=None,
+                   help="bond the two-site runs start from (default 2; 1 for linear)")
+    p.add_argument("--init", choices=["random", "tt-svd"], default=None,
+                   help="sweep start: random cores, or the TT-SVD of the dense net trained first (default random)")
+    p.add_argument("--local-steps", type=positive_int, default=None,
+                   help="mini-batch steps per position (default: the epochs' steps spread over the sweeps)")
+    p.add_argument("--gradient", choices=["autograd", "environment"], default=None,
+                   help="local gradients of the sweeps (default autograd)")
+    p.add_argument("--sweep-optimizer", choices=["adam", "sgd"], default=None,
+                   help="local optimizer of the sweeps (default adam; sgd keeps two-site splits from cutting "
+                        "the weight that Adam's first steps spread over every direction)")
+    p.add_argument("--no-canonical", action="store_true", help="sweep without the mixed canonical form")
+    p.add_argument("--keep-optimizer-state", action="store_true",
+                   help="carry the local Adam moments of a position to its next visit")
     p.add_argument("--threads", type=positive_int, default=2)
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd)

@@ -197,6 +197,26 @@ class MPOLinear(nn.Module):
         self.bond_dims = tuple(int(c.shape[3]) for c in cores[:-1])
         self._plans = {}
 
+    def set_cores(self, cores: Sequence[torch.Tensor]) -> None:
+        """Replace the cores (their bond dimensions may differ from the current ones).
+
+        Parameters
+        ----------
+        cores : sequence of ``n`` tensors ``(D_{k-1}, out_modes[k], in_modes[k], D_k)`` with
+            ``D_0 = D_n = 1``, of the layer's dtype and device, finite.  An ``nn.Parameter`` is
+            kept as it is (an optimizer holding it trains the layer); any other tensor is copied
+            into a new parameter that requires gradients.
+
+        Raises
+        ------
+        TypeError for a non-tensor, ValueError for a wrong count, shape, dtype, device or a NaN/Inf.
+        """
+        cores = _check_cores(cores, self.out_modes, self.in_modes, self.cores[0], exact=True)
+        for k, c in enumerate(cores):
+            self.cores[k] = c if isinstance(c, nn.Parameter) else nn.Parameter(c.detach().clone())
+        self.bond_dims = tuple(int(c.shape[3]) for c in cores[:-1])
+        self._plans = {}
+
     # -- conversion ---------------------------------------------------------------------------
     @classmethod
     def from_dense(cls, linear: nn.Linear | torch.Tensor, in_modes: Sequence[int] | None = None,
@@ -321,8 +341,17 @@ class MPOLinear(nn.Module):
                                f"got {x.device.type} {x.dtype}")
         return ok
 
-    def _contract(self, x2: torch.Tensor, sizes: tuple[int, ...] | None = None) -> torch.Tensor:
+    def _contract(self, x2: torch.Tensor, sizes: tuple[int, ...] | None = None,
+                  groups: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
         native = self._native_for(x2) and x2.dtype == self.cores[0].dtype
+        if groups is not None:
+            # given cores or merged runs of cores: swept as they are (merged into one for "dense")
+            groups, keep = list(groups), ()
+            if sizes is not None and len(sizes) == 1:
+                groups = [merge_cores(groups)]
+            if len(groups) == 1:
+                return F.linear(x2, groups[0].reshape(self.out_features, self.in_features))
+            return self._apply_groups(x2, groups, keep, native)
         if sizes is None:
             sizes, keep, _ = self.plan(x2.shape[0], x2.requires_grad, native)
         else:
@@ -335,17 +364,31 @@ class MPOLinear(nn.Module):
         for s in sizes:
             groups.append(merge_cores(cores[k:k + s]))
             k += s
+        return self._apply_groups(x2, groups, keep, native)
+
+    @staticmethod
+    def _apply_groups(x2, groups, keep, native):
         shapes = [tuple(int(d) for d in g.shape) for g in groups]
         mats = [group_matrix(g) for g in groups]
         if native:
             return apply_native(x2, mats, shapes)
         return apply_sweep(x2, mats, shapes, keep)
 
-    def forward(self, x: torch.Tensor, path: Path | None = None) -> torch.Tensor:
-        """``y = x W^T + b``; ``path`` (group sizes, "dense" or "sequential") overrides the plan."""
+    def forward(self, x: torch.Tensor, path: Path | None = None,
+                cores: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
+        """``y = x W^T + b``; ``path`` (group sizes, "dense" or "sequential") overrides the plan.
+
+        ``cores``: optional tensors used in place of the layer's cores for this call (gradients
+        flow into them): the ``n`` cores, or runs of consecutive cores merged as by
+        :func:`tnfast.nn.merge_cores` (``(D_a, prod out modes, prod in modes, D_b)``, e.g. the
+        merged pair of a two-site update), of the layer's dtype and device; they are swept one
+        by one ("dense" merges them into one weight, other paths are ignored).
+        """
         check_input(x, "layer", self.cores[0].dtype)
         if x.ndim < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"x: expected last dimension {self.in_features}, got shape {tuple(x.shape)}")
+        if cores is not None:
+            cores = _check_cores(cores, self.out_modes, self.in_modes, self.cores[0], exact=False)
         lead = x.shape[:-1]
         x2 = x.reshape(-1, self.in_features)
         sizes = None
@@ -359,9 +402,10 @@ class MPOLinear(nn.Module):
         if x2.shape[0] == 0:
             # no rows: an empty output that still depends on every core, so that backward
             # leaves zero gradients (as nn.Linear does) rather than None
-            y = x2.new_zeros(0, self.out_features) + sum((c * 0).sum() for c in self.cores)
+            used = self.cores if cores is None else cores
+            y = x2.new_zeros(0, self.out_features) + sum((c * 0).sum() for c in used)
         else:
-            y = self._contract(x2, sizes)
+            y = self._contract(x2, sizes, cores)
         if self.bias is not None:
             y = y + self.bias
         return y.reshape(*lead, self.out_features)
@@ -477,9 +521,19 @@ class MPOConv2d(nn.Module):
         """The plan of the MPO applied to ``batch_positions`` patches (see :meth:`MPOLinear.plan`)."""
         return self.mpo.plan(batch_positions)
 
-    def forward(self, x: torch.Tensor, path: Path | None = None) -> torch.Tensor:
-        """The convolution of ``x (B, in_channels, H, W)``; ``path`` overrides the plan as in :class:`MPOLinear`."""
+    def set_cores(self, cores: Sequence[torch.Tensor]) -> None:
+        """Replace the cores of the kernel's MPO (the last one holds the window); see
+        :meth:`MPOLinear.set_cores`."""
+        self.mpo.set_cores(cores)
+
+    def forward(self, x: torch.Tensor, path: Path | None = None,
+                cores: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
+        """The convolution of ``x (B, in_channels, H, W)``; ``path`` overrides the plan as in :class:`MPOLinear`;
+        ``cores`` (cores or merged runs of cores, as in :meth:`MPOLinear.forward`) replace the layer's for
+        this call."""
         check_input(x, "layer", self.mpo.cores[0].dtype)
+        if cores is not None:
+            cores = _check_cores(cores, self.mpo.out_modes, self.mpo.in_modes, self.mpo.cores[0], exact=False)
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"x: expected shape (B, {self.in_channels}, H, W), got {tuple(x.shape)}")
         b, _, h, w = x.shape
@@ -504,8 +558,59 @@ class MPOConv2d(nn.Module):
         else:
             sizes = self.mpo._check_path(path)
         if len(sizes) == 1:
-            return F.conv2d(x, self.to_dense(), self.bias, stride=self.stride, padding=self.padding)
+            kernel = self.to_dense() if cores is None else \
+                merge_cores(cores).reshape(self.out_channels, self.in_channels, *self.kernel_size)
+            return F.conv2d(x, kernel, self.bias, stride=self.stride, padding=self.padding)
         cols = F.unfold(x, self.kernel_size, padding=self.padding, stride=self.stride)  # (B, C kk, L)
         cols = cols.transpose(1, 2).reshape(rows, -1)
-        y = self.mpo(cols, path=sizes)
+        y = self.mpo(cols, path=sizes, cores=cores)
         return y.reshape(b, ho * wo, self.out_channels).transpose(1, 2).reshape(b, self.out_channels, ho, wo)
+
+
+def _check_cores(cores, out_modes, in_modes, like: torch.Tensor, exact: bool) -> list[torch.Tensor]:
+    """Checked cores for an MPO of ``out_modes``/``in_modes``: a list of 4-d finite tensors of
+    ``like``'s dtype and device whose bonds chain from 1 to 1; ``exact``: one core per mode pair,
+    else each tensor may be a merged run of consecutive cores (matched by its mode products)."""
+    if isinstance(cores, torch.Tensor) or not isinstance(cores, (list, tuple, nn.ParameterList)):
+        raise TypeError(f"cores: expected a sequence of tensors, got {type(cores).__name__}")
+    cores = list(cores)
+    n = len(out_modes)
+    if exact and len(cores) != n:
+        raise ValueError(f"cores: expected {n} cores, got {len(cores)}")
+    if not 1 <= len(cores) <= n:
+        raise ValueError(f"cores: expected 1 to {n} tensors (cores or merged runs of cores), got {len(cores)}")
+    k, prev = 0, 1
+    for t, c in enumerate(cores):
+        name = f"cores[{t}]"
+        if not isinstance(c, torch.Tensor):
+            raise TypeError(f"{name}: expected a torch.Tensor, got {type(c).__name__}")
+        if c.dtype != like.dtype:
+            raise ValueError(f"{name}: expected dtype {like.dtype} (the layer's), got {c.dtype}")
+        if c.device != like.device:
+            raise ValueError(f"{name}: expected device {like.device} (the layer's), got {c.device}")
+        if c.ndim != 4:
+            raise ValueError(f"{name}: expected a 4-d tensor (D_left, out mode, in mode, D_right), got shape "
+                             f"{tuple(c.shape)}")
+        if c.shape[0] != prev:
+            raise ValueError(f"{name}: expected left bond {prev}, got shape {tuple(c.shape)}")
+        if k >= n:
+            raise ValueError(f"cores: more modes than the layer's out_modes {tuple(out_modes)} and in_modes "
+                             f"{tuple(in_modes)}")
+        # the run of cores this tensor covers: the shortest whose mode products match
+        oi, ij, e = out_modes[k], in_modes[k], k + 1
+        while not exact and (oi, ij) != (c.shape[1], c.shape[2]) and e < n and oi <= c.shape[1] \
+                and ij <= c.shape[2]:
+            oi, ij, e = oi * out_modes[e], ij * in_modes[e], e + 1
+        if (oi, ij) != (c.shape[1], c.shape[2]):
+            want = f"({out_modes[k]}, {in_modes[k]})" if exact else f"products of consecutive modes from core {k}"
+            raise ValueError(f"{name}: expected modes {want}, got shape {tuple(c.shape)}")
+        if c.shape[3] < 1:
+            raise ValueError(f"{name}: expected a right bond >= 1, got shape {tuple(c.shape)}")
+        if not bool(torch.isfinite(c.detach()).all()):
+            raise ValueError(f"{name}: holds NaN or Inf")
+        k, prev = e, int(c.shape[3])
+    if k != n:
+        raise ValueError(f"cores: cover {k} of the layer's {n} cores")
+    if prev != 1:
+        raise ValueError(f"cores[{len(cores) - 1}]: expected right bond 1, got {prev}")
+    return cores

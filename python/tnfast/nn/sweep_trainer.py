@@ -42,6 +42,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .._truncation import truncation_rank
+from ._native import SUFFIX, native_core, serves
 from .decompose import merge_cores, mpo_bond_spectra
 from .mpo_layers import MPOConv2d, MPOLinear
 
@@ -50,6 +51,8 @@ __all__ = ["SweepTrainer", "split_pair", "mpo_layers", "environment_gradient", "
 _OPTIMIZERS = ("sgd", "adam")
 _DENSE_MODES = ("joint", "between", "frozen")
 _GRADIENTS = ("autograd", "environment")
+_ENGINES = ("auto", "native", "torch")
+_ENV_KERNEL = "sweep_env_gradient_f64"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -75,22 +78,12 @@ def _holder(layer):
 
 
 def _replace_cores(layer, cores, trainable=None):
-    """Reassign the cores of an MPO layer (their bond dimensions may differ from the current ones).
-
-    ``cores``: tensors ``(D_{k-1}, i_k, j_k, D_k)`` with the layer's modes; an ``nn.Parameter``
-    is kept as is, any other tensor becomes a new parameter.  ``trainable``: the indices whose
-    parameters require gradients (default: all).
-    """
-    h = _holder(layer)
-    if len(cores) != len(h.cores):
-        raise ValueError(f"cores: expected {len(h.cores)} cores, got {len(cores)}")
-    for k, c in enumerate(cores):
-        p = c if isinstance(c, nn.Parameter) else nn.Parameter(c.detach().clone())
+    """Reassign the cores of an MPO layer by its :meth:`~tnfast.nn.MPOLinear.set_cores` (their bond
+    dimensions may differ from the current ones); ``trainable``: the indices whose parameters
+    require gradients (default: all)."""
+    layer.set_cores(list(cores))
+    for k, p in enumerate(layer.cores):
         p.requires_grad_(trainable is None or k in trainable)
-        h.cores[k] = p
-    h.bond_dims = tuple(int(c.shape[3]) for c in cores[:-1])
-    if hasattr(h, "_plans"):
-        h._plans = {}
 
 
 def bond_entropy(s):
@@ -115,22 +108,6 @@ def _advance(state, core):
     s = state.reshape(b, p, a, j, r // j)
     out = torch.einsum("bpajr,aijc->bpicr", s, core)
     return out.reshape(b, p * i, c, r // j)
-
-
-def _apply_groups(x2, groups):
-    """``x2 (B, in) @ W^T`` for the weight given by ``groups`` (cores or merged groups of cores)."""
-    s = x2.reshape(x2.shape[0], 1, 1, -1)
-    for g in groups:
-        s = _advance(s, g)
-    return s.reshape(x2.shape[0], -1)
-
-
-def _right_env(cores):
-    """Merge of the cores right of the local tensor: ``(D, I_right, J_right)`` (``(1, 1, 1)`` if none)."""
-    if not cores:
-        return None
-    m = merge_cores(list(cores))
-    return m.reshape(m.shape[0], m.shape[1], m.shape[2])
 
 
 def environment_gradient(left, gy, right, shape):
@@ -270,21 +247,6 @@ def _grad_rows(layer, gy):
     return gy.reshape(-1, layer.out_features)
 
 
-def _forward_groups(layer, groups, x, path=None):
-    """The layer's output computed from ``groups`` (its weight, as cores or merged groups)."""
-    h = _holder(layer)
-    rows = _as_rows(layer, x)
-    y = _apply_groups(rows, groups)
-    if h.bias is not None:
-        y = y + h.bias
-    if isinstance(layer, MPOConv2d):
-        b = x.shape[0]
-        ho = (x.shape[2] + 2 * layer.padding[0] - layer.kernel_size[0]) // layer.stride[0] + 1
-        wo = (x.shape[3] + 2 * layer.padding[1] - layer.kernel_size[1]) // layer.stride[1] + 1
-        return y.reshape(b, ho * wo, layer.out_channels).transpose(1, 2).reshape(b, layer.out_channels, ho, wo)
-    return y.reshape(*x.shape[:-1], layer.out_features)
-
-
 class _Capture:
     """Forward hook that keeps the layer input and the gradient of the layer output."""
 
@@ -303,6 +265,75 @@ class _Capture:
         self.gy = g.detach()
 
 
+class _TorchEnv:
+    """Environment contractions in torch (any device and dtype)."""
+
+    name = "torch"
+
+    @staticmethod
+    def advance(state, core):
+        return _advance(state, core)
+
+    @staticmethod
+    def extend(core, right):
+        a, i, j, c = core.shape
+        if right is None:
+            return core.reshape(a, i, j)
+        _, q, r = right.shape
+        return torch.einsum("aijc,cqr->aiqjr", core, right).reshape(a, i * q, j * r)
+
+    @staticmethod
+    def gradient(left, gy, right, shape):
+        return environment_gradient(left, gy, right, shape)
+
+
+class _NativeEnv:
+    """Environment contractions in the compiled core (CPU float32/float64; the GIL released,
+    Ctrl-C stops them)."""
+
+    name = "native"
+
+    @staticmethod
+    def _fn(kind, t):
+        return getattr(native_core(_ENV_KERNEL), f"sweep_env_{kind}_{SUFFIX[t.dtype]}")
+
+    @staticmethod
+    def _np(t):
+        return t.detach().contiguous().numpy()
+
+    @classmethod
+    def advance(cls, state, core):
+        out = cls._fn("advance_left", state)(cls._np(state), cls._np(core.to(state.dtype)),
+                                             int(torch.get_num_threads()))
+        return torch.from_numpy(out)
+
+    @classmethod
+    def extend(cls, core, right):
+        a, i, j, c = core.shape
+        if right is None:
+            return core.reshape(a, i, j)
+        return torch.from_numpy(cls._fn("extend_right", core)(cls._np(core), cls._np(right.to(core.dtype))))
+
+    @classmethod
+    def gradient(cls, left, gy, right, shape):
+        r = None if right is None else cls._np(right.to(left.dtype))
+        g = cls._fn("gradient", left)(cls._np(left), cls._np(gy.to(left.dtype)), r, tuple(int(d) for d in shape),
+                                      int(torch.get_num_threads()))
+        return torch.from_numpy(g)
+
+
+def _env_engine(t, engine="auto"):
+    """The environment engine for tensors like ``t``: the compiled one on CPU float32/float64
+    (``engine`` "auto" or "native"), torch elsewhere (or with ``engine="torch"``)."""
+    if engine == "torch":
+        return _TorchEnv
+    ok = serves(t, _ENV_KERNEL)
+    if engine == "native" and not ok:
+        raise RuntimeError("env_engine='native' needs CPU float32/float64 tensors and the compiled extension; "
+                           f"got {t.device.type} {t.dtype}")
+    return _NativeEnv if ok else _TorchEnv
+
+
 class _LeftStates:
     """Left environments of the batches of one pass, advanced core by core as the sweep moves.
 
@@ -315,7 +346,7 @@ class _LeftStates:
         self.used = 0
         self.states = {}
 
-    def get(self, key, x2, cores, pos):
+    def get(self, key, x2, cores, pos, env=_TorchEnv):
         hit = self.states.get(key) if key is not None else None
         if hit is not None and hit[1] <= pos and hit[0].shape == x2.shape and torch.equal(hit[0], x2):
             state, at = hit[2], hit[1]
@@ -326,7 +357,7 @@ class _LeftStates:
                 self.states.pop(key)
             state, at = x2.reshape(x2.shape[0], 1, 1, -1), 0
         for c in cores[at:pos]:
-            state = _advance(state, c)
+            state = env.advance(state, c)
         size = state.numel() * state.element_size()
         if key is not None and self.used + size <= self.budget:
             self.states[key] = (x2, pos, state)
@@ -334,6 +365,27 @@ class _LeftStates:
         else:
             self.states.pop(key, None)
         return state
+
+
+class _RightEnvs:
+    """Right environments of one pass: the merge of the cores right of the local tensor, kept per
+    start position with the cores it came from and extended by one core as the sweep moves (the
+    cores right of the local tensor change only next to it, where the moving center lands)."""
+
+    def __init__(self):
+        self.envs = {}
+
+    def get(self, cores, start, env=_TorchEnv):
+        """The merge of ``cores[start:]`` as ``(D, I_right, J_right)`` (None if empty)."""
+        if start >= len(cores):
+            return None
+        hit = self.envs.get(start)
+        if hit is not None and len(hit[0]) == len(cores) - start and all(
+                a.shape == b.shape and torch.equal(a, b) for a, b in zip(hit[0], cores[start:])):
+            return hit[1]
+        right = env.extend(cores[start], self.get(cores, start + 1, env))
+        self.envs[start] = (list(cores[start:]), right)
+        return right
 
 
 # ----------------------------------------------------------------------------------------------
@@ -388,6 +440,15 @@ class SweepTrainer:
     canonical : keep each layer in mixed canonical form with the center at the local tensor.
     layers : optional list of names (from ``model.named_modules()``) of the MPO layers to sweep.
     env_cache_mb : memory budget of the cached left environments (``gradient="environment"``).
+    env_engine : "auto", "native" or "torch": who contracts the environments of
+        ``gradient="environment"``.  "native": the compiled core (CPU float32/float64 tensors;
+        threads ``torch.get_num_threads()``, the GIL released, Ctrl-C stops it); "torch": torch
+        operations (any device and dtype, e.g. CUDA); "auto" (default): the compiled core
+        wherever it serves the tensors, torch elsewhere.
+    keep_optimizer_state : carry the local optimizer's state (Adam's moments) of a position over
+        to the next visit of the same position when the local tensor keeps its shape (default:
+        a fresh optimizer at every visit).  With ``canonical=True`` the gauge of a core changes
+        between visits, so the carried moments are only approximately those of its entries.
     seed : shuffling of tensor data.
 
     Attributes
@@ -399,7 +460,8 @@ class SweepTrainer:
 
     def __init__(self, model, loss_fn=None, lr=1e-2, sites=1, max_bond=None, cutoff=0.0, optimizer="sgd",
                  local_steps=1, gradient="autograd", dense="joint", dense_optimizer="adam", dense_lr=None,
-                 canonical=True, layers=None, env_cache_mb=256, seed=0):
+                 canonical=True, layers=None, env_cache_mb=256, seed=0, env_engine="auto",
+                 keep_optimizer_state=False):
         if not isinstance(model, nn.Module):
             raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
         found = mpo_layers(model)
@@ -424,6 +486,8 @@ class SweepTrainer:
             raise ValueError(f"dense_optimizer: expected 'sgd' or 'adam', got {dense_optimizer!r}")
         if gradient not in _GRADIENTS:
             raise ValueError(f"gradient: expected 'autograd' or 'environment', got {gradient!r}")
+        if env_engine not in _ENGINES:
+            raise ValueError(f"env_engine: expected 'auto', 'native' or 'torch', got {env_engine!r}")
         if dense not in _DENSE_MODES:
             raise ValueError(f"dense: expected 'joint', 'between' or 'frozen', got {dense!r}")
         self.model = model
@@ -436,6 +500,9 @@ class SweepTrainer:
         self.optimizer = optimizer
         self.local_steps = _check_count(local_steps, "local_steps")
         self.gradient = gradient
+        self.env_engine = env_engine
+        self.keep_optimizer_state = bool(keep_optimizer_state)
+        self._opt_states = {}
         self.dense = dense
         self.canonical = bool(canonical)
         self.env_cache_bytes = int(_check_real(env_cache_mb, "env_cache_mb", 0.0) * 2 ** 20)
@@ -499,7 +566,7 @@ class SweepTrainer:
         loss.backward()
         return float(loss.detach())
 
-    def _local_grad(self, layer, groups, pos, local, key, xb, yb, left_cache, reverse):
+    def _local_grad(self, layer, groups, pos, local, key, xb, yb, caches, reverse):
         """Loss and gradient of the local tensor ``groups[pos]`` (a leaf ``local``)."""
         if self.gradient == "autograd":
             local.grad = None
@@ -526,9 +593,10 @@ class SweepTrainer:
                 gs, rpos = _reverse_groups(gs, pos, sites, h.out_modes, h.in_modes)
             else:
                 rpos = pos
-            left = left_cache.get(key, x2, gs, rpos)
-            right = _right_env(gs[rpos + 1:])
-            g = environment_gradient(left, gy, right, tuple(gs[rpos].shape))
+            env = _env_engine(x2, self.env_engine)
+            left = caches[0].get(key, x2, gs, rpos, env)
+            right = caches[1].get(gs, rpos + 1, env)
+            g = env.gradient(left, gy, right, tuple(gs[rpos].shape))
             if reverse:
                 g = _flip_group(g, tuple(h.out_modes[pos:pos + sites])[::-1], tuple(h.in_modes[pos:pos + sites])[::-1])
         return loss, g.contiguous()
@@ -546,12 +614,12 @@ class SweepTrainer:
             cores = [c.detach() for c in _holder(layer).cores]
             local = nn.Parameter(cores[pos].clone())
             groups = cores[:pos] + [local] + cores[pos + 1:]
-            self._install(layer, groups, pos)
+            handle = self._install(layer, groups, pos)
             try:
                 _, g = self._local_grad(layer, groups, pos, local, None, xb, yb,
-                                        _LeftStates(0), reverse=False)
+                                        (_LeftStates(0), _RightEnvs()), reverse=False)
             finally:
-                self._uninstall(layer, [c.detach() for c in groups])
+                self._uninstall(layer, [c.detach() for c in groups], handle)
         finally:
             self.gradient = saved
         for p in self.dense_params:
@@ -565,24 +633,29 @@ class SweepTrainer:
         raise ValueError(f"layer: expected one of the swept MPO layers {[n for n, _ in self.layers]}, got {layer!r}")
 
     def _install(self, layer, groups, pos):
-        """Make the layer compute with ``groups`` while its local tensor trains."""
-        if self.sites == 1 and len(groups) == len(_holder(layer).cores):
+        """Make the layer compute with ``groups`` while its local tensor trains; returns the hook
+        handle to remove afterwards (or None).  Single cores become the layer's cores (its planned
+        forward runs); a merged pair is passed to ``layer.forward(x, cores=...)`` by a pre-hook."""
+        if self.sites == 1 and len(groups) == len(layer.cores):
             _replace_cores(layer, groups, trainable={pos} if self.gradient == "autograd" else set())
-        else:
-            detach = self.gradient != "autograd"
-            layer.forward = lambda x, path=None: _forward_groups(
-                layer, [g.detach() if detach else g for g in groups], x)
+            return None
+        detach = self.gradient != "autograd"
+        used = [g.detach() if detach else g for g in groups]
 
-    def _uninstall(self, layer, cores):
-        if "forward" in layer.__dict__:
-            del layer.forward
+        def with_groups(module, args, kwargs):
+            return args, {**kwargs, "cores": used}
+        return layer.register_forward_pre_hook(with_groups, with_kwargs=True)
+
+    def _uninstall(self, layer, cores, handle):
+        if handle is not None:
+            handle.remove()
         _replace_cores(layer, cores)
 
     def _make_opt(self, p):
         return torch.optim.Adam([p], lr=self.lr) if self.optimizer == "adam" else torch.optim.SGD([p], lr=self.lr)
 
     # -- a position ------------------------------------------------------------------------------
-    def _visit(self, layer, pos, direction, reverse, batches, left_cache, stats):
+    def _visit(self, layer, pos, direction, reverse, batches, caches, stats):
         h = _holder(layer)
         cores = [c.detach() for c in h.cores]
         n = len(cores)
@@ -593,23 +666,30 @@ class SweepTrainer:
             local = nn.Parameter(merge_cores(cores[pos:pos + 2]).detach().clone())
             groups = cores[:pos] + [local] + cores[pos + 2:]
         opt = self._make_opt(local)
-        self._install(layer, groups, pos)
+        state_key = (id(layer), pos, self.sites)
+        saved = self._opt_states.get(state_key) if self.keep_optimizer_state else None
+        if saved is not None and all(not torch.is_tensor(v) or v.ndim == 0 or v.shape == local.shape
+                                     for v in saved.values()):
+            opt.state[local] = saved  # same shape: the optimizer goes on where it stopped
+        handle = self._install(layer, groups, pos)
         try:
             for _ in range(self.local_steps):
                 key, xb, yb = next(batches)
                 if self._dense_opt is not None:
                     self._dense_opt.zero_grad(set_to_none=True)
-                loss, g = self._local_grad(layer, groups, pos, local, key, xb, yb, left_cache, reverse)
+                loss, g = self._local_grad(layer, groups, pos, local, key, xb, yb, caches, reverse)
                 local.grad = g
                 opt.step()
                 if self._dense_opt is not None and self.dense == "joint":
                     self._dense_opt.step()
                 stats["loss"] += loss
                 stats["steps"] += 1
+            if self.keep_optimizer_state:
+                self._opt_states[state_key] = opt.state[local]
         finally:
             with torch.no_grad():
                 new = self._write_back(cores, local.detach(), pos, direction, stats)
-            self._uninstall(layer, new)
+            self._uninstall(layer, new, handle)
         if self._dense_opt is not None:
             self._dense_opt.zero_grad(set_to_none=True)
 
@@ -671,7 +751,7 @@ class SweepTrainer:
                         _replace_cores(layer, _right_canonical([c.detach() for c in h.cores]))
                 right, left = self._positions(len(h.cores))
                 for run, reverse in ((right, False), (left, True)):
-                    cache = _LeftStates(self.env_cache_bytes)
+                    cache = (_LeftStates(self.env_cache_bytes), _RightEnvs())
                     for pos, move in run:
                         self._visit(layer, pos, move, reverse, batches, cache, stats)
             if self.dense == "between" and self._dense_opt is not None:
