@@ -4,7 +4,7 @@ A small network is trained on real images (MNIST resized to 12 x 12 when the dat
 scikit-learn's 8 x 8 digits otherwise), tensorized into a matrix product state with TT-RSS from
 a hundred training images, fine-tuned on the network's classes of unlabeled images (distillation
 to hard labels, :func:`tnfast.nn.distill`), compressed (an SVD truncation weighted by the data,
-:func:`~tnfast.experiments._work1.compress_on_data`) and fine-tuned again, and compared with the
+:meth:`MPSModel.compress(weights=X) <tnfast.nn.MPSModel.compress>`) and fine-tuned again, and compared with the
 network and with an MPO-compressed copy of it: accuracy, agreement with the network, parameters,
 operations and inference time.  ``--plot FILE`` draws the entanglement profile of
 the tensorized model and the accuracy / size trade-off.
@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from ._work1 import accuracy, compress_on_data, distill, fit_classifier, load_images, mlp, pyplot
+from ._work1 import accuracy, distill, fit_classifier, load_images, mlp, pyplot
 
 __all__ = ["register", "run_demo"]
 
@@ -155,7 +155,8 @@ def run_demo(args) -> int:
     # 4. compress the fine-tuned model, and fine-tune it again the same way
     t0 = time.perf_counter()
     small_rank = max(2, args.rank // 2)
-    small, cinfo = compress_on_data(mps, Xtr[:ft_images], small_rank)
+    small = copy.deepcopy(mps)
+    cinfo = small.compress(max_rank=small_rank, weights=Xtr[:ft_images])
     acc2a = accuracy(small, Xte, yte)
     distill(small, net, Xtr[:ft_images], loss="ce", epochs=ft_epochs, lr=FT_LR, batch_size=32, grad_clip=1.0,
             seed=args.seed, desc="fine-tune (compressed)")
