@@ -10,6 +10,9 @@ from tnfast.cli import build_parser, main  # noqa: E402
 
 
 def test_demo_quick_on_digits(capsys, tmp_path):
+    import torch
+
+    threads = torch.get_num_threads()
     plot = tmp_path / "demo.png"
     assert main(["demo", "--dataset", "digits", "--quick", "--samples", "20", "--rank", "4",
                  "--plot", str(plot)]) == 0
@@ -18,6 +21,8 @@ def test_demo_quick_on_digits(capsys, tmp_path):
                  "5. MPO-compressed network", "MPS (TT-RSS)"):
         assert step in out
     assert "nan" not in out.lower()
+    assert "time per step: data" in out
+    assert torch.get_num_threads() == threads  # the demo's thread setting does not leak
     assert plot.stat().st_size > 10_000
     args = build_parser().parse_args(["demo"])
     assert args.samples == 100 and args.rank == 10 and args.dataset == "auto"
@@ -26,6 +31,8 @@ def test_demo_quick_on_digits(capsys, tmp_path):
 def test_demo_rejects_bad_values(capsys):
     assert main(["demo", "--dataset", "digits", "--samples", "0"]) == 2
     assert "--samples" in capsys.readouterr().out
+    assert main(["demo", "--dataset", "digits", "--threads", "0"]) == 2
+    assert "--threads" in capsys.readouterr().out
 
 
 def test_repro_init_smoke(tmp_path):

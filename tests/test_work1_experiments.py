@@ -163,20 +163,20 @@ def test_distill_rejects_bad_input(digits_pair):
         distill(mps, net, Xtr[:0], progress=False)
 
 
-def test_compress_on_data(digits_pair):
+def test_data_weighted_compression_of_a_tensorized_network(digits_pair):
     import copy
-
-    from tnfast.experiments._work1 import compress_on_data
 
     net, mps, Xtr, Xte = digits_pair
     x = torch.as_tensor(Xte, dtype=torch.float64)
     with torch.no_grad():
         ref = mps(x)
-        same, info = compress_on_data(mps, Xtr, max(mps.bond_dims))
-        # no truncation: the same function, a new model (the input left alone)
+        same = copy.deepcopy(mps)
+        info = same.compress(max_rank=max(mps.bond_dims), weights=Xtr)
+        # no truncation: the same function
         assert info.discarded_weight < 1e-20
         torch.testing.assert_close(same(x), ref, rtol=1e-8, atol=1e-8 * float(ref.abs().max()))
-        small, info = compress_on_data(mps, Xtr, 2)
+        small = copy.deepcopy(mps)
+        info = small.compress(max_rank=2, weights=Xtr)
         plain = copy.deepcopy(mps)
         plain.compress(max_rank=2)
         assert max(small.bond_dims) <= 2 and max(mps.bond_dims) > 2
@@ -184,5 +184,3 @@ def test_compress_on_data(digits_pair):
         err_w = float(((small(x) - ref) ** 2).mean())
         err_p = float(((plain(x) - ref) ** 2).mean())
         assert err_w < err_p, (err_w, err_p)
-    with pytest.raises(ValueError, match="max_rank"):
-        compress_on_data(mps, Xtr, 0)

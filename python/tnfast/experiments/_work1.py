@@ -8,7 +8,7 @@ import pathlib
 
 import numpy as np
 
-__all__ = ["load_images", "mlp", "fit_classifier", "accuracy", "distill", "compress_on_data", "write_results", "pyplot",
+__all__ = ["load_images", "mlp", "fit_classifier", "accuracy", "distill", "write_results", "pyplot",
            "save_figure"]
 
 
@@ -107,49 +107,6 @@ def distill(student, teacher, X, **kwargs):
     from ..nn.training import distill as _distill
 
     return _distill(student, teacher, X, **kwargs)
-
-
-def compress_on_data(mps, X, max_rank: int, eps: float = 1e-4):
-    """A copy of the :class:`~tnfast.nn.MPSModel` ``mps`` with bonds at most ``max_rank``,
-    truncated in the norm of the data rather than of the coefficients.
-
-    :meth:`MPSModel.compress` truncates in the Frobenius norm of the coefficient tensor, which
-    weighs every corner of the feature space alike; a tensorized network takes its largest
-    values far from the data, so that norm is spent where no input lies (on 12 px MNIST a bond-5
-    truncation of a bond-10 MPS discarded 85 % of it and broke the classifier).  Here every
-    input site's core is first multiplied, on its feature index, by ``G^(1/2)`` where ``G =
-    mean(phi(x) phi(x)^T)`` over the rows of ``X`` (eigenvalues floored at ``eps`` times the
-    largest), the train is rounded (SVD truncation), and ``G^(-1/2)`` is applied back: the error
-    is then measured in the mean square over the product of the data's per-site feature
-    distributions.  Returns ``(model, info)`` with ``info`` the
-    :class:`~tnfast.TruncationInfo` of the weighted train.
-    """
-    import copy
-
-    import torch
-
-    from ..tensortrain import TensorTrain
-
-    if int(max_rank) < 1:
-        raise ValueError(f"max_rank: expected an integer >= 1, got {max_rank}")
-    if not (np.isfinite(eps) and 0 < eps < 1):
-        raise ValueError(f"eps: expected a number in (0, 1), got {eps}")
-    with torch.no_grad():
-        feats = mps.features(torch.as_tensor(np.asarray(X))).double().cpu().numpy()
-    if len(feats) == 0:
-        raise ValueError("X: expected at least one input")
-    cores = [c.detach().double().cpu().numpy() for c in mps.cores]
-    sites = [k for k in range(len(cores)) if k != mps.out_position]
-    up, down = {}, {}
-    for j, k in enumerate(sites):
-        w, V = np.linalg.eigh(feats[:, j, :].T @ feats[:, j, :] / len(feats))
-        w = np.maximum(w, eps * max(float(w.max()), 1e-300))
-        up[k], down[k] = (V * np.sqrt(w)) @ V.T, (V / np.sqrt(w)) @ V.T
-    weighted = [np.einsum("ij,ajb->aib", up[k], c) if k in up else c for k, c in enumerate(cores)]
-    tt, info = TensorTrain(weighted).round(max_rank=int(max_rank), return_info=True)
-    out = copy.deepcopy(mps)
-    out._set_cores([np.einsum("ij,ajb->aib", down[k], c) if k in down else c for k, c in enumerate(tt.cores)])
-    return out, info
 
 
 def write_results(out, name: str, obj) -> pathlib.Path:

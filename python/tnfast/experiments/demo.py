@@ -4,7 +4,7 @@ A small network is trained on real images (MNIST resized to 12 x 12 when the dat
 scikit-learn's 8 x 8 digits otherwise), tensorized into a matrix product state with TT-RSS from
 a hundred training images, fine-tuned on the network's classes of unlabeled images (distillation
 to hard labels, :func:`tnfast.nn.distill`), compressed (an SVD truncation weighted by the data,
-:func:`~tnfast.experiments._work1.compress_on_data`) and fine-tuned again, and compared with the
+:meth:`MPSModel.compress(weights=X) <tnfast.nn.MPSModel.compress>`) and fine-tuned again, and compared with the
 network and with an MPO-compressed copy of it: accuracy, agreement with the network, parameters,
 operations and inference time.  ``--plot FILE`` draws the entanglement profile of
 the tensorized model and the accuracy / size trade-off.
@@ -13,12 +13,13 @@ the tensorized model and the accuracy / size trade-off.
 from __future__ import annotations
 
 import copy
+import os
 import time
 
 import numpy as np
 
 from ._ui import progress
-from ._work1 import accuracy, compress_on_data, distill, fit_classifier, load_images, mlp, pyplot
+from ._work1 import accuracy, distill, fit_classifier, load_images, mlp, pyplot
 
 __all__ = ["register", "run_demo"]
 
@@ -34,6 +35,9 @@ def register(subparsers) -> None:
     p.add_argument("--rank", type=int, default=10, help="bond dimension of the tensorized model (default 10)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--plot", default=None, metavar="FILE", help="save a figure (entanglement, accuracy vs size)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads (default 1: these small networks gain little from more, and on a "
+                        "busy machine two threads were 10-100x slower than one)")
     p.add_argument("--quick", action="store_true", help="smallest sizes (a smoke run of a few seconds)")
     p.set_defaults(func=run_demo)
 
@@ -64,6 +68,21 @@ def argmax_disagreement_models(a, b, X, batch_size: int = 4096) -> float:
 def run_demo(args) -> int:
     import torch
 
+    threads = getattr(args, "threads", 1)
+    if threads is None or threads < 1:
+        print("error: --threads must be >= 1")
+        return 2
+    before = torch.get_num_threads()
+    torch.set_num_threads(int(threads))
+    try:
+        return _run_demo(args)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _run_demo(args) -> int:
+    import torch
+
     import tnfast
     from tnfast import datasets
     from tnfast.nn import argmax_disagreement, compress, tensorize
@@ -81,6 +100,12 @@ def run_demo(args) -> int:
             return self.net(x)
 
     t_start = time.perf_counter()
+    steps, mark = {}, [t_start]
+
+    def lap(name):  # wall time of each step, printed at the end
+        now = time.perf_counter()
+        steps[name] = now - mark[0]
+        mark[0] = now
     torch.manual_seed(args.seed)
     if args.samples < 2 or args.rank < 1:
         print("error: --samples must be >= 2 and --rank >= 1")
@@ -103,6 +128,7 @@ def run_demo(args) -> int:
         Xtr, ytr, Xte, yte, side = load_images("digits")
         label = "scikit-learn digits, 8 x 8 px"
     n = Xtr.shape[1]
+    lap("data")
     # epochs of the network (digits: 1,257 images, so more passes), of the fine-tunes
     epochs = 1 if quick else (4 if dataset == "mnist" else 30)
     ft_epochs = 1 if quick else (2 if dataset == "mnist" else 6)
@@ -119,6 +145,7 @@ def run_demo(args) -> int:
     n_par_net = sum(p.numel() for p in net.parameters())
     print(f"1. network {n}-{hidden[0]}-{hidden[1]}-10 trained in {time.perf_counter() - t0:.1f} s: "
           f"test accuracy {100 * acc_net:.2f} %, {n_par_net:,} parameters")
+    lap("1 network")
 
     # 2. TT-RSS
     N = min(args.samples, len(Xtr))
@@ -136,6 +163,7 @@ def run_demo(args) -> int:
     for note in info.notes:
         print(f"   note: {note}")
     print(f"   the MPS disagrees with the network on {dis0:.1f} % of test images; test accuracy {100 * acc0:.2f} %")
+    lap("2 TT-RSS")
 
     # 3. fine-tune on the network's own classes (distillation to hard labels: no true labels used)
     raw = copy.deepcopy(mps)
@@ -147,11 +175,13 @@ def run_demo(args) -> int:
     print(f"3. fine-tuned on the network's classes of {ft_images} unlabeled images x {ft_epochs} epochs "
           f"(cross-entropy, Adam {FT_LR:g}; {time.perf_counter() - t0:.1f} s): disagreement {dis1:.1f} %, "
           f"test accuracy {100 * acc1:.2f} %")
+    lap("3 fine-tune")
 
     # 4. compress the fine-tuned model, and fine-tune it again the same way
     t0 = time.perf_counter()
     small_rank = max(2, args.rank // 2)
-    small, cinfo = compress_on_data(mps, Xtr[:ft_images], small_rank)
+    small = copy.deepcopy(mps)
+    cinfo = small.compress(max_rank=small_rank, weights=Xtr[:ft_images])
     acc2a = accuracy(small, Xte, yte)
     distill(small, net, Xtr[:ft_images], loss="ce", epochs=ft_epochs, lr=FT_LR, batch_size=32, grad_clip=1.0,
             seed=args.seed, desc="fine-tune (compressed)")
@@ -162,6 +192,7 @@ def run_demo(args) -> int:
           f"after the same fine-tune "
           f"{100 * acc2:.2f} %, disagreement {dis2:.1f} % ({time.perf_counter() - t0:.1f} s), "
           f"{small.num_parameters():,} parameters")
+    lap("4 compress")
 
     # 5. the MPO-Net copy of the network
     t0 = time.perf_counter()
@@ -174,6 +205,7 @@ def run_demo(args) -> int:
     n_par_mpo = sum(p.numel() for p in mpo_net.parameters())
     print(f"5. MPO-compressed network (bond 4, TT-SVD of every weight): test accuracy {100 * acc3a:.2f} %, after "
           f"fine-tuning {100 * acc3:.2f} % ({time.perf_counter() - t0:.1f} s), {n_par_mpo:,} parameters")
+    lap("5 MPO network")
 
     # 6. the comparison
     xt = torch.as_tensor(Xte)
@@ -195,6 +227,7 @@ def run_demo(args) -> int:
               f"{us:>10.2f}")
     print("(disagree: test images where the model's class differs from the network's; the MPS rows run in "
           "float64;\n flops: multiply and add counted apart; time: whole test set, one call)")
+    lap("6 comparison")
 
     if args.plot:
         plt = pyplot("the --plot figure is not drawn")
@@ -217,5 +250,8 @@ def run_demo(args) -> int:
             fig.savefig(args.plot, dpi=120)
             plt.close(fig)
             print(f"wrote {args.plot}")
-    print(f"\ndone in {time.perf_counter() - t_start:.1f} s")
+        lap("plot")
+    load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
+    print("\ntime per step: " + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items()))
+    print(f"done in {time.perf_counter() - t_start:.1f} s{load}")
     return 0

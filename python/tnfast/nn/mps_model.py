@@ -333,23 +333,72 @@ class MPSModel(nn.Module):
         self._set_cores(self.to_tensor_train().canonicalize(center).cores)
         return self
 
-    def compress(self, max_rank: int | None = None, cutoff: float | None = None) -> TruncationInfo:
+    def compress(self, max_rank: int | None = None, cutoff: float | None = None, weights=None, *,
+                 eps: float = 1e-4) -> TruncationInfo:
         """Round the train in place (SVD truncation of every bond, see :meth:`TensorTrain.round`).
 
-        ``max_rank`` caps every bond; ``cutoff`` bounds the relative Frobenius error of the whole
-        coefficient tensor, ``||A - A'|| <= cutoff ||A||`` when the cap does not bind.  For any
-        input, the output vector moves by at most ``||A - A'|| prod_k ||phi(x_k)||`` (equal to
-        ``||A - A'||`` for the unit embedding, whose features have norm 1).  The core parameters
-        are replaced: build optimizers after this call.
+        ``max_rank`` caps every bond; ``cutoff`` bounds the relative error of the whole
+        coefficient tensor, ``||A - A'|| <= cutoff ||A||`` when the cap does not bind.  The core
+        parameters are replaced: build optimizers after this call.
+
+        ``weights=None`` (plain truncation): the error is the Frobenius norm of the coefficients.
+        For any input, the output vector moves by at most ``||A - A'|| prod_k ||phi(x_k)||``
+        (equal to ``||A - A'||`` for the unit embedding, whose features have norm 1).  That norm
+        weighs every corner of the feature space alike; a tensorized network takes its largest
+        values far from the data, where plain truncation spends its budget (on 12 px MNIST a
+        bond 10 -> 5 truncation discarded 85 % of the norm and broke the classifier).
+
+        ``weights=X`` (inputs ``(B, n)`` or ``(B, *input_shape)``): truncation in the norm of the
+        data.  Every input site's core is multiplied, on its feature index, by ``G_j^(1/2)``
+        with ``G_j = mean_b phi(X_bj) phi(X_bj)^T`` (eigenvalues floored at ``eps`` times the
+        largest), the train is rounded, and ``G_j^(-1/2)`` is applied back.  The squared norm
+        of the weighted train is then the mean squared output over inputs whose features are
+        drawn independently site by site from the data's per-site distributions, and
+        ``cutoff`` bounds the relative error in that norm.  With no truncation the function
+        is unchanged.
 
         Returns
         -------
         TruncationInfo
-            ``discarded_weight = ||A - A'||^2 / ||A||^2``, ``norm = ||A||``, the new ranks.
+            ``discarded_weight = ||A - A'||^2 / ||A||^2``, ``norm = ||A||``, the new ranks (in
+            the data's norm when ``weights`` is given).
         """
-        tt, info = self.to_tensor_train().round(max_rank=max_rank, rel_tol=cutoff, return_info=True)
-        self._set_cores(tt.cores)
+        tt = self.to_tensor_train()
+        if weights is None:
+            tt, info = tt.round(max_rank=max_rank, rel_tol=cutoff, return_info=True)
+            self._set_cores(tt.cores)
+            return info
+        if not (isinstance(eps, (int, float)) and np.isfinite(eps) and 0 < eps < 1):
+            raise ValueError(f"eps: expected a number in (0, 1), got {eps!r}")
+        up, down = self._feature_metric(weights, float(eps))
+        cores = [np.asarray(c, dtype=np.float64) for c in tt.cores]
+        cores = [np.einsum("ij,ajb->aib", up[k], c) if k in up else c for k, c in enumerate(cores)]
+        tt, info = TensorTrain(cores, copy=False).round(max_rank=max_rank, rel_tol=cutoff, return_info=True)
+        self._set_cores([np.einsum("ij,ajb->aib", down[k], c) if k in down else c for k, c in enumerate(tt.cores)])
         return info
+
+    def _feature_metric(self, X, eps: float, batch_size: int = 4096):
+        """``{site: G^(1/2)}, {site: G^(-1/2)}`` of the per-site feature second moments of ``X``."""
+        try:
+            x = self._prepare(X)
+        except (TypeError, ValueError) as exc:
+            msg = str(exc)
+            raise type(exc)("weights: " + (msg[3:] if msg.startswith("x: ") else msg)) from None
+        if x.shape[0] == 0:
+            raise ValueError("weights: expected at least one input")
+        gram = 0.0
+        with torch.no_grad():
+            for i in range(0, x.shape[0], batch_size):
+                f = embed(self.embedding, x[i:i + batch_size]).double()
+                gram = gram + torch.einsum("bnd,bne->nde", f, f).cpu().numpy()
+        gram = gram / x.shape[0]
+        sites = [k for k in range(len(self.cores)) if k != self.out_position]
+        up, down = {}, {}
+        for j, k in enumerate(sites):
+            w, V = np.linalg.eigh(gram[j])
+            w = np.maximum(w, eps * max(float(w.max()), 1e-300))
+            up[k], down[k] = (V * np.sqrt(w)) @ V.T, (V / np.sqrt(w)) @ V.T
+        return up, down
 
     def entropy(self) -> np.ndarray:
         """Entanglement entropy ``-sum p ln p`` (``p = s^2 / sum s^2``) at every bond of the train."""
