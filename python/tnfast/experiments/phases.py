@@ -508,7 +508,10 @@ def _cmd(args):
         bond_dim=args.bond_dim, sweeps=args.sweeps, n_samples=args.samples, blas_threads=args.blas_threads,
         progress=not args.no_progress, tensorize_sizes=_ints(args.tensorize_sizes) if args.tensorize_sizes else None,
         edge_rows=args.edge_rows, network=args.network, network_options=net_opts, source=args.source,
-        diagram_network_options={"train_samples": args.train_samples, "epochs": args.epochs, "hidden": args.hidden})
+        diagram_network_options={"train_samples": args.train_samples, "epochs": args.epochs, "hidden": args.hidden,
+                                 "magnetization": None if args.magnetization.lower() == "none" else
+                                 float(args.magnetization), "fresh_samples": args.fresh_samples,
+                                 "amplitudes": args.amplitude_loss, "batch": args.batch})
     return 0
 
 
@@ -541,6 +544,12 @@ def register_repro(sub):
     p.add_argument("--train-samples", type=int, default=20000, help="samples of |psi|^2 the networks learn from")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--hidden", type=int, default=48, help="GRU width")
+    p.add_argument("--magnetization", default="none", help="--diagram --source network: the total S^z built into "
+                   "the network (masked conditionals; 0 for the diagram's ground states) or none")
+    p.add_argument("--fresh-samples", action="store_true", help="--diagram --source network: new samples every epoch")
+    p.add_argument("--amplitude-loss", action="store_true", help="--diagram --source network: the loss adds the "
+                   "squared error of the log-probabilities against the state's at the samples")
+    p.add_argument("--batch", type=int, default=64, help="--diagram --source network: minibatch size")
     p.add_argument("--network-pivots", type=int, default=200, help="TT-RSS pivots for the networks")
     p.add_argument("--blas-threads", type=int, default=1)
     p.add_argument("--no-progress", action="store_true")
