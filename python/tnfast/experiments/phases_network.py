@@ -268,7 +268,8 @@ def train_on_state(psi, train_samples=10000, epochs=10, hidden=48, seed=0, fidel
     overfitting of a fixed set).  ``amplitudes``: the loss adds the squared error of the
     log-probabilities at the samples (supervised on the state's log-amplitudes); ``batch``, ``lr``:
     Adam's minibatch and (cosine-annealed) learning rate; ``magnetization``: the network's total
-    ``S^z`` (:func:`AutoregressiveState`; 0 for the ground states of the diagram).  Returns
+    ``S^z`` (:func:`AutoregressiveState`; 0 for the ground states of the diagram), or ``"auto"``:
+    that of the training samples when they all share one (else none).  Returns
     (black box ``f``, record): the record holds the network's Monte Carlo fidelity with ``psi``
     (and its standard error), the final training NLL and the training time."""
     from tnfast import phases as P
@@ -280,8 +281,11 @@ def train_on_state(psi, train_samples=10000, epochs=10, hidden=48, seed=0, fidel
         x = P.sample(psi, int(train_samples), seed=seed + 11 + 104729 * epoch)
         return x, (np.log(psi.evaluate(x) ** 2) if amplitudes else None)
 
-    net = AutoregressiveState(n, hidden=hidden, seed=seed, magnetization=magnetization)
     x0, lp0 = data(0)
+    if isinstance(magnetization, str) and magnetization == "auto":  # the state's sector, when its samples share one
+        m = np.unique((psi.shape[0] - 1) / 2 * n - np.asarray(x0).sum(1))
+        magnetization = float(m[0]) if len(m) == 1 else None
+    net = AutoregressiveState(n, hidden=hidden, seed=seed, magnetization=magnetization)
     hist = train_autoregressive(net, x0, log_p=lp0, epochs=int(epochs), batch=int(batch), lr=float(lr), seed=seed,
                                 progress=progress, resample=data if fresh_samples else None)
     t_train = time.perf_counter() - t0
