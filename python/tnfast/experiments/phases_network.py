@@ -46,6 +46,18 @@ MPS): mlp-amplitudes 0.0006 / 0.0010 / 0.0065 (AKLT / D = 0 / D = 1.5); ar-posit
 ar-marshall-logamp 0.971 / 0.833 / 0.857.  The remaining gap of ar-marshall is the model's
 own (its fidelity before tensorization is 0.984 / 0.916 / 0.936): the Kullback-Leibler
 divergence of a maximum-likelihood fit from 10^4 samples.
+
+Where the diagram's fidelity was lost (n = 16, D = 0.9, the network trained on 20,000 samples,
+30 epochs, GRU width 48, TT-RSS from 200 pivots plus edge completions, rank 32): the network
+itself has fidelity 0.9934 with the DMRG state (exact: its amplitudes summed against the MPS
+over the 853,467 configurations of the ``S^z = 0`` sector, where the state lives; Monte Carlo
+0.9931 +- 0.0019) and puts 0.24 % of its weight outside the sector, while its tensor train had
+fidelity 0.80 with the state and 0.81 with the network.  TT-RSS queries spliced
+configurations, mostly outside the sector, where the network's small nonzero values replace the
+state's exact zeros; with those values set to zero the tensor train has fidelity 0.991 with the
+state and 0.994 with the network.  ``AutoregressiveState(magnetization=0)`` builds the sector in.
+The order parameter moved by less than 1e-3 between the two tensor trains (0.2418 / 0.2426,
+DMRG 0.2240): its error of 0.018 there is the network's own.
 """
 
 from __future__ import annotations
