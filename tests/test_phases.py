@@ -383,3 +383,30 @@ def test_diagram_from_tensorized_networks(tmp_path):
         assert p["tt_spt_order"] == pytest.approx(p["spt_order"], abs=0.15)  # 0.07 / 0.02
     assert pts[0]["tt_spt_order"] < pts[1]["tt_spt_order"] - 0.2
     assert (tmp_path / "diagram.png").exists()
+
+
+def test_autoregressive_state_with_a_fixed_magnetization_is_exact_zero_outside_the_sector():
+    """With ``magnetization=0`` the masked conditionals give p = 0 off the S^z = 0 sector and a
+    distribution normalized inside it (by enumeration), its samples stay in the sector, and
+    training on them has finite gradients; without it p is normalized over all 3^n."""
+    torch = pytest.importorskip("torch")
+    import itertools
+
+    from tnfast.experiments.phases_network import AutoregressiveState, train_autoregressive
+
+    n = 6
+    x = torch.as_tensor(np.array(list(itertools.product(range(3), repeat=n))))
+    inside = (1 - x).sum(1) == 0
+    net = AutoregressiveState(n, hidden=8, seed=1, magnetization=0)
+    with torch.no_grad():
+        p = net.log_prob(x).double().exp()
+    assert float(p.sum()) == pytest.approx(1.0, abs=1e-5)
+    assert float(p[inside].sum()) == pytest.approx(1.0, abs=1e-5) and bool(torch.all(p[~inside] == 0))
+    xs = net.sample(500, seed=2)
+    assert bool(torch.all((1 - xs).sum(1) == 0))
+    hist = train_autoregressive(net, xs.numpy(), epochs=2, batch=100)
+    assert np.all(np.isfinite(hist))
+    assert all(bool(torch.isfinite(q).all()) for q in net.parameters())
+    free = AutoregressiveState(n, hidden=8, seed=1)
+    with torch.no_grad():
+        assert float(free.log_prob(x).double().exp().sum()) == pytest.approx(1.0, abs=1e-5)

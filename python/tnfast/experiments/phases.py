@@ -30,7 +30,13 @@ but an ``ar-marshall`` network (:func:`tnfast.experiments.phases_network.train_o
 trained by maximum likelihood on ``--train-samples`` exact samples of it (``--epochs``,
 ``--hidden``); the pivots are drawn from the DMRG state as before, the draw is not repeated,
 and each point also records the network's Monte Carlo fidelity with the state.  The
-crossings of the tensorized-network curves are extrapolated like the DMRG ones.
+crossings of the tensorized-network curves are extrapolated like the DMRG ones.  The network
+has the state's total ``S^z`` built in (``--magnetization auto``: masked conditionals, so its
+amplitudes vanish outside the sector): TT-RSS evaluates the black box on spliced
+configurations (the prefix of one pivot, the suffix of another), almost all outside the
+sector, where an unconstrained network returns small nonzero values instead of the state's
+zeros; at n = 16, D = 0.9 those values took the tensor train's fidelity from the network's
+0.993 down to 0.80, and zeroing them gives 0.991.
 
 ``--network``: networks trained on samples of the AKLT state and of DMRG ground states, then
 tensorized (:mod:`tnfast.experiments.phases_network`).
@@ -507,7 +513,10 @@ def _cmd(args):
         bond_dim=args.bond_dim, sweeps=args.sweeps, n_samples=args.samples, blas_threads=args.blas_threads,
         progress=not args.no_progress, tensorize_sizes=_ints(args.tensorize_sizes) if args.tensorize_sizes else None,
         edge_rows=args.edge_rows, network=args.network, network_options=net_opts, source=args.source,
-        diagram_network_options={"train_samples": args.train_samples, "epochs": args.epochs, "hidden": args.hidden})
+        diagram_network_options={"train_samples": args.train_samples, "epochs": args.epochs, "hidden": args.hidden,
+                                 "magnetization": {"none": None, "auto": "auto"}.get(args.magnetization.lower())
+                                 if args.magnetization.lower() in ("none", "auto") else float(args.magnetization), "fresh_samples": args.fresh_samples,
+                                 "amplitudes": args.amplitude_loss, "batch": args.batch})
     return 0
 
 
@@ -540,6 +549,13 @@ def register_repro(sub):
     p.add_argument("--train-samples", type=int, default=20000, help="samples of |psi|^2 the networks learn from")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--hidden", type=int, default=48, help="GRU width")
+    p.add_argument("--magnetization", default="auto", help="--diagram --source network: the total S^z built into "
+                   "the network (masked conditionals), 'auto' (that of the state's samples when they share one) or "
+                   "'none'")
+    p.add_argument("--fresh-samples", action="store_true", help="--diagram --source network: new samples every epoch")
+    p.add_argument("--amplitude-loss", action="store_true", help="--diagram --source network: the loss adds the "
+                   "squared error of the log-probabilities against the state's at the samples")
+    p.add_argument("--batch", type=int, default=64, help="--diagram --source network: minibatch size")
     p.add_argument("--network-pivots", type=int, default=200, help="TT-RSS pivots for the networks")
     p.add_argument("--blas-threads", type=int, default=1)
     p.add_argument("--no-progress", action="store_true")
