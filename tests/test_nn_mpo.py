@@ -513,3 +513,18 @@ def test_public_names_stay_importable():
     assert set(names) <= set(tn.__all__)
     assert all(callable(getattr(tn, n)) for n in tn.__all__)
     assert ml.MPOLinear is tn.MPOLinear and ml.merge_cores is tn.merge_cores and ml.tt_svd is tn.tt_svd
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_from_dense_half_precision_weight_is_factorized(dtype):
+    # torch has no half-precision SVD: the weight is factorized in float32 and the layer keeps its dtype
+    torch.manual_seed(0)
+    lin = torch.nn.Linear(12, 6).to(dtype)
+    layer = MPOLinear.from_dense(lin)
+    assert all(p.dtype == dtype for p in layer.parameters())
+    x = torch.randn(5, 12)
+    with torch.no_grad():
+        ref = lin.float()(x)
+        out = layer(x.to(dtype)).float()
+    tol = 1e-2 if dtype == torch.float16 else 5e-2
+    assert torch.allclose(out, ref, atol=tol * float(ref.abs().max()) + tol)

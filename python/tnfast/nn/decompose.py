@@ -102,6 +102,10 @@ def decompose_weight(weight: torch.Tensor, in_modes: Sequence[int], out_modes: S
         maxes = list(resolve_bond_dims(max_bond, in_modes, out_modes, name="max_bond"))
     with torch.no_grad():
         w = weight.detach()
+        # half precision has no SVD in torch: factorize in float32, return cores in the weight's dtype
+        out_dtype = w.dtype
+        if w.dtype in (torch.float16, torch.bfloat16):
+            w = w.to(torch.float32)
         budget = None
         if cutoff is not None and cutoff > 0 and n > 1:
             total = float(torch.linalg.vector_norm(w.to(torch.float64)) ** 2)
@@ -120,7 +124,7 @@ def decompose_weight(weight: torch.Tensor, in_modes: Sequence[int], out_modes: S
             cores.append(u.reshape(r, out_modes[k], in_modes[k], kk).contiguous())
             r = kk
         cores.append(rem.reshape(r, out_modes[-1], in_modes[-1], 1).contiguous())
-    return cores
+    return [c.to(out_dtype) for c in cores]
 
 
 def mpo_bond_spectra(cores: Sequence[torch.Tensor]) -> list[torch.Tensor]:
