@@ -20,7 +20,7 @@ CXX_BIN=${CXX:-g++}
 ASAN_LIB=$("$CXX_BIN" -print-file-name=libasan.so)
 UBSAN_LIB=$("$CXX_BIN" -print-file-name=libubsan.so)
 if [ "$#" -eq 0 ]; then
-  set -- tests/test_tensortrain.py tests/test_tensortrain_demo.py tests/test_linalg.py tests/test_maxvol.py \
+  set -- tests/test_tensortrain.py tests/test_sweep_env.py tests/test_linalg.py tests/test_maxvol.py \
     tests/test_mpo.py tests/test_prrlu.py tests/test_cross.py tests/test_rss.py tests/test_grids.py \
     tests/test_robustness.py tests/test_interrupt.py tests/test_fuzz.py tests/test_nn_mpo.py
 fi
