@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from tnfast.experiments import _ui
+from tnfast import _ui
 
 
 @pytest.fixture
@@ -53,7 +53,8 @@ def test_the_rule_is_written_once():
     import tnfast
 
     root = pathlib.Path(tnfast.__file__).parent
-    files = sorted((root / "experiments").glob("*.py")) + [root / "nn" / "training.py"]
+    files = sorted((root / "experiments").glob("*.py")) + [root / "nn" / "training.py", root / "dmrg.py",
+                                                             root / "nn" / "sweep_trainer.py"]
     own = [f.relative_to(root).as_posix() for f in files
            if f.name != "_ui.py" and ("from tqdm" in f.read_text() or "matplotlib.use" in f.read_text())]
     assert own == []
@@ -126,3 +127,18 @@ def test_compression_smoke_without_matplotlib(fresh, monkeypatch, capsys, tmp_pa
     assert (out / "results.json").exists() and not list(out.glob("*.png"))
     err = capsys.readouterr().err
     assert err.count("matplotlib is not installed") == 1 and err.count("tqdm is not installed") == 1
+
+
+def test_library_progress_and_plots_degrade_loudly(fresh, monkeypatch, capsys):
+    import numpy as np
+
+    import tnfast
+    from tnfast.nn import sweep_trainer
+
+    _hide(monkeypatch, "tqdm", "matplotlib")
+    e, _ = tnfast.dmrg(tnfast.phases.spin1_chain(4), bond_dim=4, sweeps=2, seed=0, progress=True)
+    assert np.isfinite(e)
+    assert capsys.readouterr().err.count("tqdm is not installed") == 1
+    trainer = sweep_trainer.SweepTrainer.__new__(sweep_trainer.SweepTrainer)
+    with pytest.raises(ImportError, match="plot_entropy needs matplotlib"):
+        trainer.plot_entropy()

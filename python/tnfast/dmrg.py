@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._truncation import truncation_rank
+from ._ui import progress as _progress
 from ._validate import as_float, as_int
 from .mpo import MPO
 from .tensortrain import TensorTrain
@@ -202,7 +203,7 @@ def dmrg(H: MPO, bond_dim: int = 32, sweeps: int = 10, cutoff: float = 1e-10, to
     maxiter : int, optional
         Local problems: at most this many Lanczos restarts (of 24 steps; default 8).
     progress : bool
-        A tqdm bar over the sweeps.
+        A progress bar over the sweeps (tqdm; without it, a notice says once that none is shown).
     return_info : bool
 
     Returns
@@ -244,11 +245,7 @@ def dmrg(H: MPO, bond_dim: int = 32, sweeps: int = 10, cutoff: float = 1e-10, to
         Rs[k] = _right_env(Rs[k + 1], cores[k], W[k])
     info = DMRGInfo()
     energy = np.inf
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=sweeps, desc="dmrg", leave=False)
+    bar = _progress(total=sweeps, desc="dmrg", leave=False) if progress else None
     for sweep in range(sweeps):
         max_disc = 0.0
         e = energy

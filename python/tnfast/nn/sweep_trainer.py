@@ -808,10 +808,11 @@ class SweepTrainer:
     def plot_entropy(self, path=None):
         """Entanglement entropy per bond over the sweeps (one panel per MPO layer); returns the figure
         (saved to ``path`` when given; needs matplotlib)."""
-        import matplotlib
-        if path is not None:
-            matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError:
+            raise ImportError("SweepTrainer.plot_entropy needs matplotlib: pip install matplotlib "
+                              "(or pip install 'tnfast[nn]'); the entropies are in trainer.history") from None
         if not self.history:
             raise ValueError("plot_entropy: no sweep recorded yet")
         names = [n for n, _ in self.layers]

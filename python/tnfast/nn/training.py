@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..experiments._ui import progress as _progress
+from .._ui import progress as _progress
 
 __all__ = ["TensorLoader", "train", "fine_tune", "evaluate", "random_crop_flip", "random_shift", "distill",
            "DISTILL_LOSSES"]
