@@ -85,6 +85,24 @@ Trimmed<T> trim(const Mat<T>& C, Index cap, double cutoff, double amplification)
   return t;
 }
 
+// The adaptive sketch's check where f is approximated: the space the trim keeps from all but
+// the last `held` columns of C, against those held-out columns.  True when the share of their
+// weight it leaves out is at most (1 + tol) times the share it leaves out of its own columns
+// (or at most `floor`): more suffixes would hardly change what the trim keeps.
+template <class T>
+bool captures_held_out(const Mat<T>& C, Index held, Index cap, double cutoff, double amplification, double tol,
+                       double floor) {
+  const Index fit = C.cols() - held;
+  if (held < 1 || fit < 1) return false;
+  const Trimmed<T> t = trim<T>(Mat<T>(C.leftCols(fit)), cap, cutoff, amplification);
+  const Mat<T> X = C.rightCols(held);
+  const double total = double(X.squaredNorm());
+  if (!(total > 0)) return true;
+  const Mat<T> R = X - t.B * (t.B.transpose() * X);
+  const double out = std::sqrt(double(R.squaredNorm()) / total);
+  return out <= std::max(floor, (1.0 + tol) * t.discarded);
+}
+
 // (rows * dk) x D, row (a * dk + q), reshaped to rows x (dk * D), column (q * D + j).
 template <class T>
 Mat<T> fold_rows(const Mat<T>& B, Index rows, Index dk) {
@@ -533,6 +551,9 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
   Mat<T> A = Mat<T>::Ones(1, 1);  // left factor on the unique prefixes
   Index Dprev = 1;                // the latest bond found
   bool approximated = false;      // adaptive: the latest trim cut more than tail_tol
+  Index last_cols = 0;            // adaptive: suffixes in the latest site's sketch
+  // adaptive, where f is approximated: suffixes added per step, the held-out batch of the check
+  const Index step = std::max<Index>(over, (std::max<Index>(opt.rank, 1) + 1) / 2);
   if (!adaptive) {
     for (Index k = 0; k < m; ++k) {
       std::vector<Index> all(cl.suf[size_t(k + 1)].rep.size());
@@ -549,10 +570,15 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
       double guess = std::min(left, L.rest(j));
       guess = std::min(guess, double(opt.rank > 0 ? opt.rank : Dprev));
       if (j == m - 1) guess = 1;
-      if (approximated) guess = 1e18;  // f is approximated here: every suffix, as in the samples sketch
+      Index target = Index(guess) + over;
+      if (approximated) {
+        // f is approximated here: every suffix (as in the samples sketch), or about as many as
+        // the latest site held, one step fewer so that the count can also shrink
+        target = opt.capture_tol > 0 ? std::max<Index>(target, last_cols - step)
+                                     : std::numeric_limits<Index>::max() / 2;
+      }
       static const std::vector<Index> none;
-      return choose_columns(cl, j, j > 0 ? sketcher.columns(j - 1) : none,
-                            guess >= 1e17 ? std::numeric_limits<Index>::max() / 2 : Index(guess) + over, rng);
+      return choose_columns(cl, j, j > 0 ? sketcher.columns(j - 1) : none, target, rng);
     });
   }
 
@@ -580,16 +606,24 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
       Trimmed<T> tr = trim<T>(Cm, cap, opt.cutoff, cond);
       res.times.trim += seconds_since(t0);
       // The sketch is short while the rank it keeps comes within `oversample` of its columns
-      // (the rank may not be revealed), or while the trim cuts more than `tail_tol` of its
-      // weight (f is approximated here, and the kept space depends on the suffixes chosen).
-      auto is_short = [&](const Trimmed<T>& t) {
-        return Phi.cols() < nT && (t.rank + over > Phi.cols() || t.discarded > opt.tail_tol);
-      };
-      while (adaptive && is_short(tr)) {
+      // (the rank may not be revealed), or, where the trim cuts more than `tail_tol` of its
+      // weight (f is approximated here, and the kept space depends on the suffixes chosen),
+      // while the space kept from all but the latest `step` columns does not capture those as
+      // well as its own (capture_tol; every suffix when capture_tol <= 0).
+      auto more = [&](const Trimmed<T>& t) -> Index {
+        if (Phi.cols() >= nT) return 0;
+        if (t.rank + over > Phi.cols()) return std::max<Index>({over, Phi.cols() / 2, t.rank + over - Phi.cols(), 1});
+        if (!(t.discarded > opt.tail_tol)) return 0;
+        if (opt.capture_tol <= 0) return nT;
         t0 = clock_type::now();
-        const Index add = tr.discarded > opt.tail_tol
-                              ? nT
-                              : std::max<Index>({over, Phi.cols() / 2, tr.rank + over - Phi.cols(), 1});
+        const bool done = captures_held_out<T>(Cm, std::min(step, Phi.cols() - 1), cap, opt.cutoff, cond,
+                                               opt.capture_tol, opt.tail_tol);
+        res.times.trim += seconds_since(t0);
+        return done ? 0 : step;
+      };
+      Index add = 0;
+      while (adaptive && (add = more(tr)) > 0) {
+        t0 = clock_type::now();
         const Mat<T> extra = sketcher.extend(k, more_columns(cl, k, sketcher.columns(k), add, rng));
         Mat<T> grown(Phi.rows(), Phi.cols() + extra.cols());
         grown << Phi, extra;
@@ -603,6 +637,7 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
         res.times.trim += seconds_since(t0);
       }
       approximated = tr.discarded > opt.tail_tol;
+      last_cols = Index(Phi.cols());
       Dk = tr.rank;
       B = std::move(tr.B);
       res.bonds.push_back(Dk);

@@ -190,7 +190,8 @@ def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1
            labels=None, out_position=None, batch_size: int = 4096, seed=None, dtype=np.float64,
            verbose: bool = False, dim: int | None = None, recursion: str = "sketch", reuse: bool = True,
            executor=None, chunk_size=None, retries: int = 2,
-           sketch: str = "samples", oversample: int = 4, tail_tol: float = 1e-8):
+           sketch: str = "samples", oversample: int = 4, tail_tol: float = 1e-8,
+           capture_tol: float = 0.5):
     r"""Tensorize a black-box function into a tensor train from samples (TT-RSS).
 
     One left-to-right pass.  At site k, with S the distinct sample prefixes ``x_{1:k-1}`` and T
@@ -341,6 +342,7 @@ def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1
         raise ValueError(f"sketch: expected 'samples' or 'adaptive', got {sketch!r}")
     oversample = as_int(oversample, "oversample", minimum=1)
     tail_tol = as_float(tail_tol, "tail_tol", minimum=0.0)
+    capture_tol = as_float(capture_tol, "capture_tol", minimum=0.0)
     suffix = core_suffix(dtype)
     if suffix not in ("f32", "f64"):
         raise TypeError(f"dtype: expected float32 or float64, got {np.dtype(dtype)}")
@@ -397,6 +399,7 @@ def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1
     opt.sketch = sketch
     opt.oversample = int(oversample)
     opt.tail_tol = float(tail_tol)
+    opt.capture_tol = float(capture_tol)
     if sketch == "adaptive":
         opt.seed = int(rng.integers(0, 2 ** 63))
     progress, close = _progress(n + (1 if C > 1 else 0), N) if verbose else (None, None)
