@@ -116,22 +116,14 @@ def _call_f(f, x: np.ndarray, batch_size: int, n_out: int | None):
 
 
 def _progress(sites: int, n_start: int):
-    """A per-site progress report (callback, close) with the running count of evaluations:
-    a tqdm bar when tqdm is installed, else one printed line per site."""
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        tqdm = None
-    if tqdm is None:
-        def report(site, total, bond, columns, n_evals):
-            print(f"tt_rss: site {site}/{total}  bond={bond}  suffixes={columns}  evals={n_evals + n_start}",
-                  flush=True)
-        return report, None
-    bar = tqdm(total=sites, desc="tt_rss", unit="site", leave=False, mininterval=0.2)
+    """A per-site progress bar (callback, close) with the running count of evaluations, from the
+    package's shared progress helper (without tqdm: no bar, and one notice on stderr)."""
+    from .experiments._ui import progress
+    bar = progress(total=sites, desc="tt_rss", unit="site", leave=False, mininterval=0.2)
 
     def report(site, total, bond, columns, n_evals):
-        bar.set_postfix(evals=n_evals + n_start, bond=bond, refresh=False)
-        bar.update(site - bar.n)
+        bar.set_postfix_str(f"evals={n_evals + n_start}, bond={bond}, suffixes={columns}")
+        bar.update(1)
     return report, bar.close
 
 
