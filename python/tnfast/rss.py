@@ -183,7 +183,7 @@ def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1
            verbose: bool = False, dim: int | None = None, recursion: str = "sketch", reuse: bool = True,
            executor=None, chunk_size=None, retries: int = 2,
            sketch: str = "samples", oversample: int = 4, tail_tol: float = 1e-8,
-           capture_tol: float = 0.5):
+           capture_tol: float = 0.5, all_outputs: bool | None = None):
     r"""Tensorize a black-box function into a tensor train from samples (TT-RSS).
 
     One left-to-right pass.  At site k, with S the distinct sample prefixes ``x_{1:k-1}`` and T
@@ -392,6 +392,7 @@ def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1
     opt.oversample = int(oversample)
     opt.tail_tol = float(tail_tol)
     opt.capture_tol = float(capture_tol)
+    opt.all_outputs = bool(sketch == "adaptive" if all_outputs is None else all_outputs)
     if sketch == "adaptive":
         opt.seed = int(rng.integers(0, 2 ** 63))
     progress, close = _progress(n + (1 if C > 1 else 0), N) if verbose else (None, None)

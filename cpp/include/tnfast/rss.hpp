@@ -57,6 +57,8 @@ struct Options {
   double capture_tol = 0.5;     // adaptive, where f is approximated: grow until the kept space leaves
                                 // out of held-out suffixes at most (1 + capture_tol) times the weight it
                                 // leaves out of its own (<= 0: every suffix there)
+  bool all_outputs = false;     // before the label site, one sketch column per output of f and suffix
+                                // (default: the output of the suffix's label only, as published)
   std::uint64_t seed = 0;       // adaptive: random choice of the suffixes added
   std::function<void(const SiteReport&)> progress;  // called after each site (optional)
 };
