@@ -156,6 +156,8 @@ def test_bad_sketch_arguments():
         tt_rss(f, samples, rank=2, sketch="adaptive", tail_tol=-1.0)
     with pytest.raises(ValueError, match="capture_tol"):
         tt_rss(f, samples, rank=2, sketch="adaptive", capture_tol=-0.5)
+    with pytest.raises(TypeError, match="all_outputs"):
+        tt_rss(f, samples, rank=2, sketch="adaptive", all_outputs="yes")
 
 
 def test_verbose_progress_counts_evaluations(capfd, monkeypatch):
@@ -188,3 +190,27 @@ def test_progress_callback_error_propagates():
             tt_rss(f, samples, rank=2, verbose=True)
     finally:
         rss._progress = orig
+
+
+def test_all_outputs_exact_and_counted_per_suffix():
+    """Before the label site every output of f may be a sketch column: a vector-valued tensor
+    train is still recovered exactly (by both sketches), with the same points passed to f by
+    the published sketch, and the record counts suffixes, not columns."""
+    rng = np.random.default_rng(9)
+    n, C, pos = 16, 4, 8
+    cores = random_tt(n, 2, 4, rng, out_dim=C, out_position=pos)
+    f = tt_function(cores, Basis(2), out_position=pos)
+    samples = rng.integers(0, 2, size=(30, n)).astype(float)
+    labels = rng.integers(0, C, 30)
+    test = rng.integers(0, 2, size=(300, n)).astype(float)
+    kw = dict(embedding="poly", domain=[0.0, 1.0], rank=4, labels=labels, out_position=pos, seed=0)
+    a, ia = tt_rss(f, samples, **kw)
+    b, ib = tt_rss(f, samples, all_outputs=True, **kw)
+    c, ic = tt_rss(f, samples, sketch="adaptive", **kw)  # all_outputs by default
+    for t in (a, b, c):
+        assert rel_err(tt_evaluate(t, test, "poly", pos), f(test)) < 1e-10
+    assert ib.n_evals == ia.n_evals and ib.site_columns == ia.site_columns and ib.grid_sizes == ia.grid_sizes
+    assert ic.n_evals < ia.n_evals
+    # before the label site the adaptive sketch needs fewer suffixes than with one output each
+    _, id_ = tt_rss(f, samples, sketch="adaptive", all_outputs=False, **kw)
+    assert sum(ic.site_columns[2:pos]) <= sum(id_.site_columns[2:pos])

@@ -203,32 +203,43 @@ def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1
     memory is ``O(batch_size * n + N^2 * max|X_k|)`` besides f's own; at most
     ``sum_k |S_k| |X_k| |T_k| <= n |X| N^2`` evaluations (plus N on the samples).
 
-    The adaptive sketch (``sketch="adaptive"``) evaluates the same grids on far fewer suffixes
-    where f is (numerically) a tensor train of the bond it finds: ``|T| = r + oversample``
-    instead of all N distinct ones, where r is the expected bond (``rank`` when given, else the
-    latest bond found).  The suffixes of site k are the tails ``t`` of the suffixes
-    ``(x_t, t)`` of site k - 1, so that the points ``(s, x_t, t)`` are copies (about
-    ``1/|X_k|`` of the grid), topped up with suffixes drawn at random (``seed``) among the
-    samples'.  After the trim the sketch is short, and grows, when (a) the rank it keeps comes
-    within ``oversample`` of the number of suffixes (the rank may not be revealed): more
-    suffixes are evaluated and the site trimmed again until the rank is revealed; or (b) the
-    trim discards more than ``tail_tol`` of the sketch's weight (f is approximated at this
-    bond): the site takes every suffix, and so do the next sites until a trim discards less.
+    The adaptive sketch (``sketch="adaptive"``) evaluates the same grids on fewer suffixes:
+    ``|T| = r + oversample`` to start with instead of all N distinct ones, where r is the
+    expected bond (``rank`` when given, else the latest bond found).  The suffixes of site k are
+    the tails ``t`` of the suffixes ``(x_t, t)`` of site k - 1, so that the points
+    ``(s, x_t, t)`` are copies (about ``1/|X_k|`` of the grid), topped up with suffixes drawn at
+    random (``seed``) among the samples', spread over the labels for a vector-valued f.  Before
+    the label site of a vector-valued f every output of f is a column (``all_outputs``, on by
+    default here): f returns all C outputs of each point anyway, and the published sketch keeps
+    only the one of the suffix's label; so ``ceil((r + oversample) / C)`` suffixes (at least
+    ``step + 1``, see below) start such a site.  After the trim the sketch grows when
+    (a) the rank it keeps comes within ``oversample`` of the number of columns (the rank may
+    not be revealed): more suffixes are evaluated and the site trimmed again; or (b) the trim
+    discards more than ``tail_tol`` of the sketch's weight (f is approximated at this bond) and
+    the kept space does not yet capture new suffixes as well as its own: the space the trim
+    keeps from all but the latest ``step = max(oversample, ceil(rank / 2))`` suffixes leaves out
+    more than ``(1 + capture_tol)`` times the share of their weight that it leaves out of its
+    own columns; ``step`` suffixes more are then evaluated, until the check passes or every
+    suffix is in.  The next approximated site starts with ``step`` suffixes fewer than this
+    one ended with, so the count can shrink as well as grow.
 
     Why it keeps the error: the trim uses only the column space of the sketch ``C_k`` (its
     leading left singular vectors).  When the full sketch has rank r and the chosen suffixes
     span its column space, the kept space is the same, so a function that is exactly a tensor
     train of bond <= rank is recovered as exactly as by the published sketch, with about
     ``N |X| (r + oversample) / 2`` evaluations per site instead of ``N^2 |X| / 2``.  Where f is
-    approximated (rule b), the leading space estimated from a few random suffixes differs from
-    the full sketch's (tried on a tensorized MNIST network, N=30: 34 % argmax disagreement with
-    14 of 30 suffixes against 22.5 % with all; N=100 with ``tail_tol=1e-4``: 19.3 % against
-    18.2 %), so those sites use every suffix: the published sketch's result, with no saving
-    there.  When it saves nothing: f approximated everywhere (a network) or noisy above
-    ``tail_tol``.  A larger ``tail_tol`` keeps the sketch short on noisy values at the price of
-    a larger error, since a short sketch's smallest kept singular value is smaller and
-    amplifies the noise more: on a random TT with relative noise 1e-6, ``tail_tol=1e-4`` takes
-    0.48x the published sketch's evaluations at 2.4x its error (bench/bench_rss.py).
+    approximated at a capped rank, what matters is whether the kept space captures the
+    function's columns as the full sketch's would, not whether the tail is small: check (b)
+    measures exactly that on suffixes the space was not fitted to.  With a gap after the kept
+    rank a few suffixes pass it (a bond-3 train plus 1e-3 of a bond-4 one, rank 3: about half
+    the evaluations at 1.1-1.2x the error).  Without a gap (a network: singular values
+    1, .15, .09, .05, ... , .01 at rank 10) the top-r space of a subset keeps moving until
+    nearly every suffix is in, and the error grows as ``capture_tol`` does; on a tensorized
+    MNIST network the extra columns of ``all_outputs`` more than pay for that (see
+    bench/README.md, tt_rss rows, and ``bench/bench_rss.py --curve``).  When it saves little:
+    after the label site (no output columns to add), on few samples, or on noisy values above
+    ``tail_tol`` (a short sketch's smallest kept singular value is smaller and amplifies the
+    noise more).
 
     Parameters
     ----------
@@ -294,12 +305,22 @@ def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1
         ``f`` is called in-process.
     sketch : {"samples", "adaptive"}
         ``"samples"`` (default): every distinct sample suffix, the published algorithm.
-        ``"adaptive"``: few suffixes, grown until the trim's rank is revealed (see above).
+        ``"adaptive"``: few suffixes, grown until the trim's rank is revealed and, where f is
+        approximated, until the kept space captures held-out suffixes (see above).
     oversample : int
         Adaptive sketch: suffixes kept beyond the expected bond (>= 1).
     tail_tol : float
         Adaptive sketch: a site whose trim discards more than this relative weight
-        (``info.discarded``) takes every suffix, as the published sketch does (see above).
+        (``info.discarded``) counts as approximated and grows by the capture check (see above).
+    capture_tol : float
+        Adaptive sketch, approximated sites: the held-out suffixes may lose up to
+        ``1 + capture_tol`` times the share of weight the fitted ones lose (see above); larger
+        takes fewer evaluations at a larger error.  ``0``: every suffix at those sites (the
+        published sketch's columns).
+    all_outputs : bool, optional
+        Before the label site of a vector-valued f, one sketch column per output of f and
+        suffix instead of the output of the suffix's label only (same points, C times the
+        columns).  Default: on for the adaptive sketch, off for the published one.
 
     Returns
     -------
@@ -335,6 +356,8 @@ def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1
     oversample = as_int(oversample, "oversample", minimum=1)
     tail_tol = as_float(tail_tol, "tail_tol", minimum=0.0)
     capture_tol = as_float(capture_tol, "capture_tol", minimum=0.0)
+    if all_outputs is not None and not isinstance(all_outputs, (bool, np.bool_)):
+        raise TypeError(f"all_outputs: expected True, False or None, got {type(all_outputs).__name__}")
     suffix = core_suffix(dtype)
     if suffix not in ("f32", "f64"):
         raise TypeError(f"dtype: expected float32 or float64, got {np.dtype(dtype)}")
