@@ -459,7 +459,7 @@ def _plot_curve(rows, path):
             ax.annotate(f"N={N}", (x, y), textcoords="offset points", xytext=(3, 3), fontsize=7)
     ax.set_xscale("log")
     ax.set_xlabel("evaluations of f")
-    ax.set_ylabel("argmax disagreement with the network, % (mean, min-max over seeds)")
+    ax.set_ylabel("argmax disagreement, % (mean; bars: min-max)")
     ax.set_title("TT-RSS of the MNIST 12x12 MLP, rank 10")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
@@ -505,7 +505,7 @@ def main(argv=None):
                     "uses --sizes, --seeds, --settings")
     ap.add_argument("--sizes", nargs="*", type=int, default=[30, 100], help="--curve: numbers of samples N")
     ap.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2], help="--curve: seeds")
-    ap.add_argument("--settings", default='[{"capture_tol": 0.5}]',
+    ap.add_argument("--settings", default='[{"capture_tol": 0.1}]',
                     help="--curve: JSON list of keyword arguments of the adaptive runs")
     ap.add_argument("--worker", nargs=2, metavar=("METHOD", "CASE"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)

@@ -108,15 +108,17 @@ def test_adaptive_capture_check_where_f_is_approximated(seed):
     f, samples, test = _gapped_case(seed)
     kw = dict(embedding="poly", domain=[0.0, 1.0], rank=3, seed=0)
     a, ia = tt_rss(f, samples, **kw)
-    b, ib = tt_rss(f, samples, sketch="adaptive", **kw)
-    c, ic = tt_rss(f, samples, sketch="adaptive", capture_tol=4.0, **kw)
+    b, ib = tt_rss(f, samples, sketch="adaptive", **kw)  # capture_tol 0.1
+    c, ic = tt_rss(f, samples, sketch="adaptive", capture_tol=0.5, **kw)
+    d, id_ = tt_rss(f, samples, sketch="adaptive", capture_tol=4.0, **kw)
     assert min(ia.discarded[3:-3]) > 1e-8  # f is approximated at every inner bond
-    ea, eb, ec = (rel_err(tt_evaluate(t, test, "poly"), f(test)) for t in (a, b, c))
+    ea, eb, ec, ed = (rel_err(tt_evaluate(t, test, "poly"), f(test)) for t in (a, b, c, d))
     assert ea < 2e-3
-    assert ib.n_evals < 0.7 * ia.n_evals and eb < 1.5 * ea
-    # a looser check takes fewer suffixes (never more), at an error that stays close
-    assert ic.n_evals <= ib.n_evals and ec < 2 * ea
+    assert ib.n_evals < 0.95 * ia.n_evals and eb < 1.3 * ea
     assert max(ib.site_columns[3:-3]) < len(samples)
+    # a looser check takes fewer suffixes (never more), at an error that stays close
+    assert ic.n_evals < 0.7 * ia.n_evals and ec < 1.5 * ea
+    assert id_.n_evals <= ic.n_evals and ed < 2 * ea
 
 
 def test_adaptive_reproducible_with_a_seed():

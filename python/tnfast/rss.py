@@ -183,7 +183,7 @@ def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1
            verbose: bool = False, dim: int | None = None, recursion: str = "sketch", reuse: bool = True,
            executor=None, chunk_size=None, retries: int = 2,
            sketch: str = "samples", oversample: int = 4, tail_tol: float = 1e-8,
-           capture_tol: float = 0.5, all_outputs: bool | None = None):
+           capture_tol: float = 0.1, all_outputs: bool | None = None):
     r"""Tensorize a black-box function into a tensor train from samples (TT-RSS).
 
     One left-to-right pass.  At site k, with S the distinct sample prefixes ``x_{1:k-1}`` and T

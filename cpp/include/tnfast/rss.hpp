@@ -54,7 +54,7 @@ struct Options {
   Sketch sketch = Sketch::samples;
   Index oversample = 4;         // adaptive: suffixes kept beyond the bond dimension
   double tail_tol = 1e-8;       // adaptive: where the trim cuts more (relative) weight, f is approximated
-  double capture_tol = 0.5;     // adaptive, where f is approximated: grow until the kept space leaves
+  double capture_tol = 0.1;     // adaptive, where f is approximated: grow until the kept space leaves
                                 // out of held-out suffixes at most (1 + capture_tol) times the weight it
                                 // leaves out of its own (<= 0: every suffix there)
   bool all_outputs = false;     // before the label site, one sketch column per output of f and suffix
