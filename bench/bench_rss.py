@@ -25,6 +25,9 @@ blocks >= 64 KiB mmapped so that freed memory leaves the resident set.
   python bench/bench_rss.py --table --methods tnfast tnfast-adaptive tensorkrowch \
       --cases tt-100-30 tt-500-35 mlp-30 mlp-100 noisy-100-30
   python bench/bench_rss.py --table --methods tnfast-base tnfast --baseline /tmp/base/python
+  python bench/bench_rss.py --curve bench/results/rss_curve.json --sizes 30 100 --seeds 0 1 2 \
+      --settings '[{"capture_tol": 0.1}, {"capture_tol": 0.5}]'   # evaluations vs disagreement
+  (case mlp-<N>-<seed>: the MLP case with samples, labels and adaptive draws from that seed)
   pytest bench/bench_rss.py                    # pytest-benchmark, n=100 case
 """
 
