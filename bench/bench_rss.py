@@ -25,6 +25,9 @@ blocks >= 64 KiB mmapped so that freed memory leaves the resident set.
   python bench/bench_rss.py --table --methods tnfast tnfast-adaptive tensorkrowch \
       --cases tt-100-30 tt-500-35 mlp-30 mlp-100 noisy-100-30
   python bench/bench_rss.py --table --methods tnfast-base tnfast --baseline /tmp/base/python
+  python bench/bench_rss.py --curve bench/results/rss_curve.json --sizes 30 100 --seeds 0 1 2 \
+      --settings '[{"capture_tol": 0.1}, {"capture_tol": 0.5}]'   # evaluations vs disagreement
+  (case mlp-<N>-<seed>: the MLP case with samples, labels and adaptive draws from that seed)
   pytest bench/bench_rss.py                    # pytest-benchmark, n=100 case
 """
 
@@ -181,8 +184,10 @@ def build_case(name):
         return random_tt_case(int(rest[0]), int(rest[1]), compiled_f=True)
     if kind == "noisy":
         return random_tt_case(int(rest[0]), int(rest[1]), noise=1e-6)
-    if kind == "mlp":
-        return mlp_case(int(rest[0]))
+    if kind == "mlp":  # mlp-<N> or mlp-<N>-<seed> (the seed picks the samples, labels and adaptive suffixes)
+        case = mlp_case(int(rest[0]), seed=int(rest[1]) if len(rest) > 1 else 0)
+        case["seed"] = int(rest[1]) if len(rest) > 1 else 0
+        return case
     raise ValueError(name)
 
 
@@ -216,7 +221,8 @@ def run_tnfast(case, batch_size=4096, sketch="samples", oversample=4):
         t_in_f[0] += time.perf_counter() - t0
         t_in_f[1] += x.shape[0]
         return out
-    kw = dict(embedding="poly", domain=case["domain"], rank=case["rank"], batch_size=batch_size, seed=0)
+    kw = dict(embedding="poly", domain=case["domain"], rank=case["rank"], batch_size=batch_size,
+              seed=case.get("seed", 0))
     if sketch != "samples":
         kw.update(sketch=sketch, oversample=oversample, **EXTRA)
     if case["vector"]:
@@ -316,8 +322,10 @@ EXTRA = json.loads(os.environ.get("BENCH_RSS_EXTRA", "{}"))  # more keyword argu
 PHASES = {}  # info.times of the latest tnfast run
 
 
-def _subprocess(method, case_name, repeats, memory_mode):
+def _subprocess(method, case_name, repeats, memory_mode, extra=None):
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    if extra is not None:
+        env["BENCH_RSS_EXTRA"] = json.dumps(extra)
     if method == "tnfast-base":
         if BASELINE is None:
             return dict(method=method, case=case_name, error="tnfast-base needs --baseline DIR")
@@ -387,6 +395,81 @@ def table(cases, repeats, methods=("tnfast", "tnfast-adaptive", "tnfast-b1024", 
         print(f"MLP test accuracy (MNIST 12x12 binarised): {nn[0]['nn_acc']:.3f}")
 
 
+def curve(sizes, seeds, settings, out, methods=("tnfast", "tensorkrowch")):
+    """Evaluations against argmax disagreement on the MNIST MLP: the published sketch and
+    tensorkrowch at each number of samples N, the adaptive sketch at each setting (keyword
+    arguments of tt_rss), each on every seed (samples, labels and the adaptive choice).  Writes
+    the rows to `out` (JSON) and a plot next to it (PNG)."""
+    rows = []
+    runs = [(m, None) for m in methods] + [("tnfast-adaptive", dict(st)) for st in settings]
+    for N in sizes:
+        for seed in seeds:
+            name = f"mlp-{N}-{seed}"
+            for method, extra in runs:
+                r = _subprocess(method, name, 1, memory_mode=False, extra=extra if extra is not None else {})
+                r.update(N=N, seed=seed, setting=extra)
+                rows.append(r)
+                print(json.dumps({k: r.get(k) for k in ("case", "method", "setting", "evals", "disagree_pct",
+                                                        "test_error", "time", "error")}), file=sys.stderr)
+    out = pathlib.Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    meta = dict(command=" ".join([os.path.basename(sys.executable)] + sys.argv), sizes=list(sizes), seeds=list(seeds),
+                settings=list(settings), date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                load=os.getloadavg())
+    out.write_text(json.dumps(dict(meta=meta, rows=rows), indent=1))
+    _plot_curve(rows, out.with_suffix(".png"))
+    _print_curve(rows)
+
+
+def _curve_groups(rows):
+    """(label, N) -> [evals, disagreement %] of each seed."""
+    groups = {}
+    for r in rows:
+        if "error" in r:
+            continue
+        label = r["method"] if r.get("setting") is None else "adaptive " + ",".join(
+            f"{k}={v}" for k, v in sorted(r["setting"].items()))
+        groups.setdefault((label, r["N"]), []).append((r["evals"], r["disagree_pct"]))
+    return groups
+
+
+def _print_curve(rows):
+    print(f"{'method':<34} {'N':>4} {'evals (mean)':>13} {'disagree % (mean, min-max)':>28}")
+    for (label, N), v in sorted(_curve_groups(rows).items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        e, d = np.array(v).T
+        print(f"{label:<34} {N:>4} {e.mean():13.0f} {d.mean():10.1f} ({d.min():.1f}-{d.max():.1f}) x{len(v)}")
+
+
+def _plot_curve(rows, path):
+    sys.path.insert(0, str(ROOT / "python"))
+    try:
+        from tnfast.experiments._ui import pyplot
+    except ImportError:
+        return
+    plt = pyplot("the curve is not drawn")
+    if plt is None:
+        return
+    by_label = {}
+    for (label, N), v in _curve_groups(rows).items():
+        e, d = np.array(v).T
+        by_label.setdefault(label, []).append((e.mean(), d.mean(), d.min(), d.max(), N))
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for label, pts in sorted(by_label.items()):
+        pts.sort()
+        e, d, lo, hi, Ns = map(np.array, zip(*pts))
+        ax.errorbar(e, d, yerr=[d - lo, hi - d], marker="o", capsize=3, label=label)
+        for x, y, N in zip(e, d, Ns):
+            ax.annotate(f"N={N}", (x, y), textcoords="offset points", xytext=(3, 3), fontsize=7)
+    ax.set_xscale("log")
+    ax.set_xlabel("evaluations of f")
+    ax.set_ylabel("argmax disagreement, % (mean; bars: min-max)")
+    ax.set_title("TT-RSS of the MNIST 12x12 MLP, rank 10")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
 # ---- pytest-benchmark ---------------------------------------------------------------------
 
 def _pytest_case():
@@ -421,10 +504,20 @@ def main(argv=None):
     ap.add_argument("--baseline", help="package tree (holding tnfast/) of the tnfast-base method")
     ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory run")
     ap.add_argument("--extra", help="JSON keyword arguments added to the adaptive runs, e.g. '{\"tail_tol\": 1e-4}'")
+    ap.add_argument("--curve", metavar="OUT.json", help="evaluations vs disagreement on the MLP (see curve()); "
+                    "uses --sizes, --seeds, --settings")
+    ap.add_argument("--sizes", nargs="*", type=int, default=[30, 100], help="--curve: numbers of samples N")
+    ap.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2], help="--curve: seeds")
+    ap.add_argument("--settings", default='[{"capture_tol": 0.1}]',
+                    help="--curve: JSON list of keyword arguments of the adaptive runs")
     ap.add_argument("--worker", nargs=2, metavar=("METHOD", "CASE"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
         worker(args.worker[0], args.worker[1], args.repeats)
+        return
+    if args.curve:
+        curve(args.sizes, args.seeds, json.loads(args.settings), args.curve,
+              *([tuple(args.methods)] if args.methods else []))
         return
     cases = args.cases or (["tt-100-30", "ttc-100-30", "mlp-30"] if args.quick else
                            ["tt-100-30", "ttc-100-30", "tt-500-35", "ttc-500-35", "mlp-30", "mlp-100"])

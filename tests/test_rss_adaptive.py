@@ -72,20 +72,53 @@ def test_adaptive_grows_when_the_sketch_is_short():
     assert max(info.site_columns) >= 9
 
 
-def test_adaptive_takes_every_suffix_where_f_is_approximated():
-    """A rank cap below f's bond: every trim discards weight, so every site takes all suffixes
-    and the result is the published sketch's; with tail_tol above the discarded weight the
-    sketch stays short (fewer evaluations, a different approximation)."""
+def test_adaptive_takes_every_suffix_where_f_is_approximated_with_capture_tol_0():
+    """A rank cap below f's bond: every trim discards weight; with capture_tol=0 every site then
+    takes all suffixes and the result is the published sketch's; with tail_tol above the
+    discarded weight the sketch stays short (fewer evaluations, a different approximation)."""
     f, samples, test = _case(n=20, bond=8, N=30, seed=4)
     kw = dict(embedding="poly", domain=[0.0, 1.0], rank=3, seed=0)
     a, ia = tt_rss(f, samples, **kw)
-    b, ib = tt_rss(f, samples, sketch="adaptive", **kw)
+    b, ib = tt_rss(f, samples, sketch="adaptive", capture_tol=0, **kw)
     assert max(ia.discarded) > 1e-4
     ea, eb = rel_err(tt_evaluate(a, test, "poly"), f(test)), rel_err(tt_evaluate(b, test, "poly"), f(test))
     assert abs(ea - eb) < 1e-8 * max(1.0, ea)
     assert ib.site_columns[5:-3] == ia.site_columns[5:-3]
     _, ic = tt_rss(f, samples, sketch="adaptive", tail_tol=1.0, **kw)
     assert ic.n_evals < 0.6 * ia.n_evals
+
+
+def _gapped_case(seed):
+    """A bond-3 TT plus 1e-3 times a bond-4 one: fitted at rank 3, the kept space is well
+    separated from the rest (a gap in the sketch's singular values)."""
+    rng = np.random.default_rng(seed)
+    n = 30
+    f1 = tt_function(random_tt(n, 2, 3, rng), Basis(2))
+    f2 = tt_function(random_tt(n, 2, 4, rng), Basis(2))
+    samples = rng.integers(0, 2, size=(40, n)).astype(float)
+    test = rng.integers(0, 2, size=(500, n)).astype(float)
+    return (lambda x: f1(x) + 1e-3 * f2(x)), samples, test
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_adaptive_capture_check_where_f_is_approximated(seed):
+    """Where the trim discards weight, the sketch grows only until the space it keeps captures
+    held-out suffixes about as well as its own: with a gap after the kept rank, a few suffixes
+    do, at close to the published sketch's error."""
+    f, samples, test = _gapped_case(seed)
+    kw = dict(embedding="poly", domain=[0.0, 1.0], rank=3, seed=0)
+    a, ia = tt_rss(f, samples, **kw)
+    b, ib = tt_rss(f, samples, sketch="adaptive", **kw)  # capture_tol 0.1
+    c, ic = tt_rss(f, samples, sketch="adaptive", capture_tol=0.5, **kw)
+    d, id_ = tt_rss(f, samples, sketch="adaptive", capture_tol=4.0, **kw)
+    assert min(ia.discarded[3:-3]) > 1e-8  # f is approximated at every inner bond
+    ea, eb, ec, ed = (rel_err(tt_evaluate(t, test, "poly"), f(test)) for t in (a, b, c, d))
+    assert ea < 2e-3
+    assert ib.n_evals < 0.95 * ia.n_evals and eb < 1.3 * ea
+    assert max(ib.site_columns[3:-3]) < len(samples)
+    # a looser check takes fewer suffixes (never more), at an error that stays close
+    assert ic.n_evals < 0.7 * ia.n_evals and ec < 1.5 * ea
+    assert id_.n_evals <= ic.n_evals and ed < 2 * ea
 
 
 def test_adaptive_reproducible_with_a_seed():
@@ -123,20 +156,27 @@ def test_bad_sketch_arguments():
         tt_rss(f, samples, rank=2, sketch="adaptive", oversample=0)
     with pytest.raises(ValueError, match="tail_tol"):
         tt_rss(f, samples, rank=2, sketch="adaptive", tail_tol=-1.0)
+    with pytest.raises(ValueError, match="capture_tol"):
+        tt_rss(f, samples, rank=2, sketch="adaptive", capture_tol=-0.5)
+    with pytest.raises(TypeError, match="all_outputs"):
+        tt_rss(f, samples, rank=2, sketch="adaptive", all_outputs="yes")
 
 
 def test_verbose_progress_counts_evaluations(capfd, monkeypatch):
+    pytest.importorskip("tqdm")
     f, samples, _ = _case(n=8, bond=2, N=6)
-    tt_rss(f, samples, rank=2, verbose=True, sketch="adaptive")
-    out = capfd.readouterr()
-    assert "tt_rss" in out.out + out.err
-    # without tqdm: one line per site with the running count
-    import sys
-    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
     _, info = tt_rss(f, samples, rank=2, verbose=True, sketch="adaptive", seed=0)
-    lines = [ln for ln in capfd.readouterr().out.splitlines() if ln.startswith("tt_rss: site")]
-    assert len(lines) == 8 and "site 8/8" in lines[-1]
-    assert lines[-1].endswith(f"evals={info.n_evals}")
+    err = capfd.readouterr().err
+    assert "tt_rss" in err and f"evals={info.n_evals}" in err
+    # without tqdm: the shared helper's stand-in, and one notice on stderr (as for every command)
+    import sys
+    from tnfast.experiments import _ui
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    monkeypatch.setattr(_ui, "_told", set())
+    _, info2 = tt_rss(f, samples, rank=2, verbose=True, sketch="adaptive", seed=0)
+    out = capfd.readouterr()
+    assert "tqdm is not installed" in out.err and "evals=" not in out.err + out.out
+    assert info2.n_evals == info.n_evals
 
 
 def test_progress_callback_error_propagates():
@@ -152,3 +192,27 @@ def test_progress_callback_error_propagates():
             tt_rss(f, samples, rank=2, verbose=True)
     finally:
         rss._progress = orig
+
+
+def test_all_outputs_exact_and_counted_per_suffix():
+    """Before the label site every output of f may be a sketch column: a vector-valued tensor
+    train is still recovered exactly (by both sketches), with the same points passed to f by
+    the published sketch, and the record counts suffixes, not columns."""
+    rng = np.random.default_rng(9)
+    n, C, pos = 16, 4, 8
+    cores = random_tt(n, 2, 4, rng, out_dim=C, out_position=pos)
+    f = tt_function(cores, Basis(2), out_position=pos)
+    samples = rng.integers(0, 2, size=(30, n)).astype(float)
+    labels = rng.integers(0, C, 30)
+    test = rng.integers(0, 2, size=(300, n)).astype(float)
+    kw = dict(embedding="poly", domain=[0.0, 1.0], rank=4, labels=labels, out_position=pos, seed=0)
+    a, ia = tt_rss(f, samples, **kw)
+    b, ib = tt_rss(f, samples, all_outputs=True, **kw)
+    c, ic = tt_rss(f, samples, sketch="adaptive", **kw)  # all_outputs by default
+    for t in (a, b, c):
+        assert rel_err(tt_evaluate(t, test, "poly", pos), f(test)) < 1e-10
+    assert ib.n_evals == ia.n_evals and ib.site_columns == ia.site_columns and ib.grid_sizes == ia.grid_sizes
+    assert ic.n_evals < ia.n_evals
+    # before the label site the adaptive sketch needs fewer suffixes than with one output each
+    _, id_ = tt_rss(f, samples, sketch="adaptive", all_outputs=False, **kw)
+    assert sum(ic.site_columns[2:pos]) <= sum(id_.site_columns[2:pos])

@@ -176,6 +176,8 @@ void register_rss(py::module_& m) {
       .def_readwrite("reuse", &O::reuse)
       .def_readwrite("oversample", &O::oversample)
       .def_readwrite("tail_tol", &O::tail_tol)
+      .def_readwrite("capture_tol", &O::capture_tol)
+      .def_readwrite("all_outputs", &O::all_outputs)
       .def_readwrite("seed", &O::seed)
       .def_property(
           "sketch", [](const O& o) { return std::string(o.sketch == rss::Sketch::adaptive ? "adaptive" : "samples"); },

@@ -85,6 +85,24 @@ Trimmed<T> trim(const Mat<T>& C, Index cap, double cutoff, double amplification)
   return t;
 }
 
+// The adaptive sketch's check where f is approximated: the space the trim keeps from all but
+// the last `held` columns of C, against those held-out columns.  True when the share of their
+// weight it leaves out is at most (1 + tol) times the share it leaves out of its own columns
+// (or at most `floor`): more suffixes would hardly change what the trim keeps.
+template <class T>
+bool captures_held_out(const Mat<T>& C, Index held, Index cap, double cutoff, double amplification, double tol,
+                       double floor) {
+  const Index fit = C.cols() - held;
+  if (held < 1 || fit < 1) return false;
+  const Trimmed<T> t = trim<T>(Mat<T>(C.leftCols(fit)), cap, cutoff, amplification);
+  const Mat<T> X = C.rightCols(held);
+  const double total = double(X.squaredNorm());
+  if (!(total > 0)) return true;
+  const Mat<T> R = X - t.B * (t.B.transpose() * X);
+  const double out = std::sqrt(double(R.squaredNorm()) / total);
+  return out <= std::max(floor, (1.0 + tol) * t.discarded);
+}
+
 // (rows * dk) x D, row (a * dk + q), reshaped to rows x (dk * D), column (q * D + j).
 template <class T>
 Mat<T> fold_rows(const Mat<T>& B, Index rows, Index dk) {
@@ -242,12 +260,17 @@ class Sketcher {
     return Phi;
   }
 
+  // Columns of site j's sketch per suffix class: C (every output of f) before the label site
+  // when Options::all_outputs is set, else 1 (the output of the suffix's label).
+  Index per(Index j) const { return opt_.all_outputs && L_.vec_out && j < L_.out ? L_.C : 1; }
+
   // The complete sketch of site j, kept for copies into the next site's grid.
   void keep(Mat<T> phi) { prev_ = std::move(phi); }
 
  private:
   struct Grid {
     Index nS = 0, nX = 0, nT = 0, ck = 0;
+    Index per = 1;                               // columns per suffix class (C: every output)
     bool is_out = false;
     const std::vector<double>* X = nullptr;
     std::vector<Index> cols;                     // suffix classes of z[:, j+1:]
@@ -268,7 +291,8 @@ class Sketcher {
     G.ck = G.is_out ? L_.out : L_.col_of(j);
     G.X = G.is_out ? nullptr : &p.domains[size_t(L_.col_of(j))];
     G.nX = L_.domain_size(j);
-    G.Phi.resize(G.nS * G.nX, G.nT);
+    G.per = per(j);
+    G.Phi.resize(G.nS * G.nX, G.nT * G.per);
     const Index total = G.is_out ? G.nS * G.nT : G.nS * G.nX * G.nT;
     std::vector<Index> prev_row, prev_col;
     const bool try_reuse = opt_.reuse && j > 0 && !G.is_out;
@@ -382,6 +406,9 @@ class Sketcher {
       if (G.is_out) {
         const Index a = q / G.nT, b = q % G.nT;
         for (Index y = 0; y < p.n_out; ++y) G.Phi(a * G.nX + y, b) = T(v[y]);
+      } else if (G.per > 1) {
+        const Index a = q / (G.nX * G.nT), x = (q / G.nT) % G.nX, b = q % G.nT;
+        for (Index y = 0; y < G.per; ++y) G.Phi(a * G.nX + x, b * G.per + y) = T(v[y]);
       } else {
         const Index a = q / (G.nX * G.nT), x = (q / G.nT) % G.nX, b = q % G.nT;
         Index y = 0;
@@ -399,7 +426,7 @@ class Sketcher {
     Grid& G = grids_.front();
     for (const auto& c : G.copies) {
       const Index q = c[0], a = q / (G.nX * G.nT), x = (q / G.nT) % G.nX, b = q % G.nT;
-      G.Phi(a * G.nX + x, b) = prev_(c[1], c[2]);
+      for (Index y = 0; y < G.per; ++y) G.Phi(a * G.nX + x, b * G.per + y) = prev_(c[1], c[2] * G.per + y);
     }
     res_.n_reused += Index(G.copies.size());
     Mat<T> Phi = std::move(G.Phi);
@@ -468,11 +495,30 @@ Mat<T> recurse(const Layout& L, const Classes& cl, Index k, const Mat<T>& AG, In
 
 // ---- the adaptive sketch's columns ---------------------------------------------------------
 
+// Classes drawn at random for site k's sketch, in place: `rest` shuffled.  Before the label
+// site of a vector-valued f each column reads the output of its suffix's label, so the draw is
+// spread over the labels: the classes of the labels that `cols` holds least come first (a
+// random subset could leave a class's output out of the sketch).
+void draw(const Layout& L, const Classes& cl, Index k, const std::vector<Index>& cols, std::vector<Index>& rest,
+          std::mt19937_64& rng) {
+  std::shuffle(rest.begin(), rest.end(), rng);
+  if (!L.vec_out || k >= L.out) return;
+  const Partition& T = cl.suf[size_t(k + 1)];
+  std::vector<Index> seen(size_t(L.C), 0);
+  for (Index t : cols) ++seen[size_t(L.p.labels[T.rep[size_t(t)]])];
+  std::vector<std::pair<Index, Index>> order;  // (place in its label's queue, class)
+  order.reserve(rest.size());
+  for (Index t : rest) order.emplace_back(seen[size_t(L.p.labels[T.rep[size_t(t)]])]++, t);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const std::pair<Index, Index>& a, const std::pair<Index, Index>& b) { return a.first < b.first; });
+  for (size_t i = 0; i < rest.size(); ++i) rest[i] = order[i].second;
+}
+
 // Suffix classes of z[:, k+1:] for site k: the tails of the previous site's columns (so that
 // the points (s, x, t) with x the value the sample behind t holds at k are copies), then
 // classes drawn at random; `target` in all (every class when fewer).
-std::vector<Index> choose_columns(const Classes& cl, Index k, const std::vector<Index>& prev_cols, Index target,
-                                  std::mt19937_64& rng) {
+std::vector<Index> choose_columns(const Layout& L, const Classes& cl, Index k, const std::vector<Index>& prev_cols,
+                                  Index target, std::mt19937_64& rng) {
   const Index nT = Index(cl.suf[size_t(k + 1)].rep.size());
   target = std::min(target, nT);
   std::vector<char> used(size_t(nT), 0);
@@ -488,7 +534,7 @@ std::vector<Index> choose_columns(const Classes& cl, Index k, const std::vector<
   std::vector<Index> rest;
   for (Index t = 0; t < nT; ++t)
     if (!used[size_t(t)]) rest.push_back(t);
-  std::shuffle(rest.begin(), rest.end(), rng);
+  draw(L, cl, k, cols, rest, rng);
   for (Index t : rest) {
     if (Index(cols.size()) >= target) break;
     cols.push_back(t);
@@ -497,15 +543,15 @@ std::vector<Index> choose_columns(const Classes& cl, Index k, const std::vector<
 }
 
 // Suffix classes of z[:, k+1:] not yet in `cols`, `count` of them drawn at random.
-std::vector<Index> more_columns(const Classes& cl, Index k, const std::vector<Index>& cols, Index count,
-                                std::mt19937_64& rng) {
+std::vector<Index> more_columns(const Layout& L, const Classes& cl, Index k, const std::vector<Index>& cols,
+                                Index count, std::mt19937_64& rng) {
   const Index nT = Index(cl.suf[size_t(k + 1)].rep.size());
   std::vector<char> used(size_t(nT), 0);
   for (Index t : cols) used[size_t(t)] = 1;
   std::vector<Index> rest;
   for (Index t = 0; t < nT; ++t)
     if (!used[size_t(t)]) rest.push_back(t);
-  std::shuffle(rest.begin(), rest.end(), rng);
+  draw(L, cl, k, cols, rest, rng);
   if (Index(rest.size()) > count) rest.resize(size_t(count));
   return rest;
 }
@@ -533,6 +579,9 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
   Mat<T> A = Mat<T>::Ones(1, 1);  // left factor on the unique prefixes
   Index Dprev = 1;                // the latest bond found
   bool approximated = false;      // adaptive: the latest trim cut more than tail_tol
+  Index last_cols = 0;            // adaptive: suffixes in the latest site's sketch
+  // adaptive, where f is approximated: suffixes added per step, the held-out batch of the check
+  const Index step = std::max<Index>(over, (std::max<Index>(opt.rank, 1) + 1) / 2);
   if (!adaptive) {
     for (Index k = 0; k < m; ++k) {
       std::vector<Index> all(cl.suf[size_t(k + 1)].rep.size());
@@ -549,10 +598,19 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
       double guess = std::min(left, L.rest(j));
       guess = std::min(guess, double(opt.rank > 0 ? opt.rank : Dprev));
       if (j == m - 1) guess = 1;
-      if (approximated) guess = 1e18;  // f is approximated here: every suffix, as in the samples sketch
+      Index target = Index(guess) + over;
+      // every output of f gives a column: fewer suffixes reach as many columns (one more than
+      // the capture check holds out)
+      const Index per_j = sketcher.per(j);
+      if (per_j > 1) target = std::max<Index>(step + 1, (target + per_j - 1) / per_j);
+      if (approximated) {
+        // f is approximated here: every suffix (as in the samples sketch), or about as many as
+        // the latest site held, one step fewer so that the count can also shrink
+        target = opt.capture_tol > 0 ? std::max<Index>(target, last_cols - step)
+                                     : std::numeric_limits<Index>::max() / 2;
+      }
       static const std::vector<Index> none;
-      return choose_columns(cl, j, j > 0 ? sketcher.columns(j - 1) : none,
-                            guess >= 1e17 ? std::numeric_limits<Index>::max() / 2 : Index(guess) + over, rng);
+      return choose_columns(L, cl, j, j > 0 ? sketcher.columns(j - 1) : none, target, rng);
     });
   }
 
@@ -562,6 +620,7 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
     const Index dk = L.phys(k);
     const bool last = k == m - 1;
     const Index cap = last ? 1 : bond_cap(Dprev, dk, L.rest(k), opt.rank);
+    const Index per = sketcher.per(k);  // sketch columns per suffix class
 
     // 1. sketch
     auto t0 = clock_type::now();
@@ -580,17 +639,27 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
       Trimmed<T> tr = trim<T>(Cm, cap, opt.cutoff, cond);
       res.times.trim += seconds_since(t0);
       // The sketch is short while the rank it keeps comes within `oversample` of its columns
-      // (the rank may not be revealed), or while the trim cuts more than `tail_tol` of its
-      // weight (f is approximated here, and the kept space depends on the suffixes chosen).
-      auto is_short = [&](const Trimmed<T>& t) {
-        return Phi.cols() < nT && (t.rank + over > Phi.cols() || t.discarded > opt.tail_tol);
-      };
-      while (adaptive && is_short(tr)) {
+      // (the rank may not be revealed), or, where the trim cuts more than `tail_tol` of its
+      // weight (f is approximated here, and the kept space depends on the suffixes chosen),
+      // while the space kept from all but the latest `step` columns does not capture those as
+      // well as its own (capture_tol; every suffix when capture_tol <= 0).
+      auto more = [&](const Trimmed<T>& t) -> Index {
+        const Index have = Phi.cols() / per;  // suffix classes in the sketch
+        if (have >= nT) return 0;
+        if (t.rank + over > Phi.cols())
+          return std::max<Index>({over, have / 2, (t.rank + over - Phi.cols() + per - 1) / per, 1});
+        if (!(t.discarded > opt.tail_tol)) return 0;
+        if (opt.capture_tol <= 0) return nT;
         t0 = clock_type::now();
-        const Index add = tr.discarded > opt.tail_tol
-                              ? nT
-                              : std::max<Index>({over, Phi.cols() / 2, tr.rank + over - Phi.cols(), 1});
-        const Mat<T> extra = sketcher.extend(k, more_columns(cl, k, sketcher.columns(k), add, rng));
+        const bool done = captures_held_out<T>(Cm, std::min(step, have - 1) * per, cap, opt.cutoff, cond,
+                                               opt.capture_tol, opt.tail_tol);
+        res.times.trim += seconds_since(t0);
+        return done ? 0 : step;
+      };
+      Index add = 0;
+      while (adaptive && (add = more(tr)) > 0) {
+        t0 = clock_type::now();
+        const Mat<T> extra = sketcher.extend(k, more_columns(L, cl, k, sketcher.columns(k), add, rng));
         Mat<T> grown(Phi.rows(), Phi.cols() + extra.cols());
         grown << Phi, extra;
         Phi = std::move(grown);
@@ -603,6 +672,7 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
         res.times.trim += seconds_since(t0);
       }
       approximated = tr.discarded > opt.tail_tol;
+      last_cols = Index(Phi.cols()) / per;
       Dk = tr.rank;
       B = std::move(tr.B);
       res.bonds.push_back(Dk);
@@ -610,8 +680,8 @@ Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f) {
     } else {
       B = std::move(Cm);
     }
-    res.grid_sizes.push_back(Index(Phi.size()));
-    res.site_columns.push_back(Index(Phi.cols()));
+    res.grid_sizes.push_back(Index(Phi.size()) / per);
+    res.site_columns.push_back(Index(Phi.cols()) / per);
 
     // 4. solve A G = B (B folded to nS x (dk * Dk))
     t0 = clock_type::now();

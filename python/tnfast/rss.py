@@ -116,22 +116,14 @@ def _call_f(f, x: np.ndarray, batch_size: int, n_out: int | None):
 
 
 def _progress(sites: int, n_start: int):
-    """A per-site progress report (callback, close) with the running count of evaluations:
-    a tqdm bar when tqdm is installed, else one printed line per site."""
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        tqdm = None
-    if tqdm is None:
-        def report(site, total, bond, columns, n_evals):
-            print(f"tt_rss: site {site}/{total}  bond={bond}  suffixes={columns}  evals={n_evals + n_start}",
-                  flush=True)
-        return report, None
-    bar = tqdm(total=sites, desc="tt_rss", unit="site", leave=False, mininterval=0.2)
+    """A per-site progress bar (callback, close) with the running count of evaluations, from the
+    package's shared progress helper (without tqdm: no bar, and one notice on stderr)."""
+    from .experiments._ui import progress
+    bar = progress(total=sites, desc="tt_rss", unit="site", leave=False, mininterval=0.2)
 
     def report(site, total, bond, columns, n_evals):
-        bar.set_postfix(evals=n_evals + n_start, bond=bond, refresh=False)
-        bar.update(site - bar.n)
+        bar.set_postfix_str(f"evals={n_evals + n_start}, bond={bond}, suffixes={columns}")
+        bar.update(1)
     return report, bar.close
 
 
@@ -190,7 +182,8 @@ def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1
            labels=None, out_position=None, batch_size: int = 4096, seed=None, dtype=np.float64,
            verbose: bool = False, dim: int | None = None, recursion: str = "sketch", reuse: bool = True,
            executor=None, chunk_size=None, retries: int = 2,
-           sketch: str = "samples", oversample: int = 4, tail_tol: float = 1e-8):
+           sketch: str = "samples", oversample: int = 4, tail_tol: float = 1e-8,
+           capture_tol: float = 0.1, all_outputs: bool | None = None):
     r"""Tensorize a black-box function into a tensor train from samples (TT-RSS).
 
     One left-to-right pass.  At site k, with S the distinct sample prefixes ``x_{1:k-1}`` and T
@@ -210,32 +203,46 @@ def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1
     memory is ``O(batch_size * n + N^2 * max|X_k|)`` besides f's own; at most
     ``sum_k |S_k| |X_k| |T_k| <= n |X| N^2`` evaluations (plus N on the samples).
 
-    The adaptive sketch (``sketch="adaptive"``) evaluates the same grids on far fewer suffixes
-    where f is (numerically) a tensor train of the bond it finds: ``|T| = r + oversample``
-    instead of all N distinct ones, where r is the expected bond (``rank`` when given, else the
-    latest bond found).  The suffixes of site k are the tails ``t`` of the suffixes
-    ``(x_t, t)`` of site k - 1, so that the points ``(s, x_t, t)`` are copies (about
-    ``1/|X_k|`` of the grid), topped up with suffixes drawn at random (``seed``) among the
-    samples'.  After the trim the sketch is short, and grows, when (a) the rank it keeps comes
-    within ``oversample`` of the number of suffixes (the rank may not be revealed): more
-    suffixes are evaluated and the site trimmed again until the rank is revealed; or (b) the
-    trim discards more than ``tail_tol`` of the sketch's weight (f is approximated at this
-    bond): the site takes every suffix, and so do the next sites until a trim discards less.
+    The adaptive sketch (``sketch="adaptive"``) evaluates the same grids on fewer suffixes:
+    ``|T| = r + oversample`` to start with instead of all N distinct ones, where r is the
+    expected bond (``rank`` when given, else the latest bond found).  The suffixes of site k are
+    the tails ``t`` of the suffixes ``(x_t, t)`` of site k - 1, so that the points
+    ``(s, x_t, t)`` are copies (about ``1/|X_k|`` of the grid), topped up with suffixes drawn at
+    random (``seed``) among the samples', spread over the labels for a vector-valued f.  Before
+    the label site of a vector-valued f every output of f is a column (``all_outputs``, on by
+    default here): f returns all C outputs of each point anyway, and the published sketch keeps
+    only the one of the suffix's label; so ``ceil((r + oversample) / C)`` suffixes (at least
+    ``step + 1``, see below) start such a site.  After the trim the sketch grows when
+    (a) the rank it keeps comes within ``oversample`` of the number of columns (the rank may
+    not be revealed): more suffixes are evaluated and the site trimmed again; or (b) the trim
+    discards more than ``tail_tol`` of the sketch's weight (f is approximated at this bond) and
+    the kept space does not yet capture new suffixes as well as its own: the space the trim
+    keeps from all but the latest ``step = max(oversample, ceil(rank / 2))`` suffixes leaves out
+    more than ``(1 + capture_tol)`` times the share of their weight that it leaves out of its
+    own columns; ``step`` suffixes more are then evaluated, until the check passes or every
+    suffix is in.  The next approximated site starts with ``step`` suffixes fewer than this
+    one ended with, so the count can shrink as well as grow.
 
     Why it keeps the error: the trim uses only the column space of the sketch ``C_k`` (its
     leading left singular vectors).  When the full sketch has rank r and the chosen suffixes
     span its column space, the kept space is the same, so a function that is exactly a tensor
     train of bond <= rank is recovered as exactly as by the published sketch, with about
     ``N |X| (r + oversample) / 2`` evaluations per site instead of ``N^2 |X| / 2``.  Where f is
-    approximated (rule b), the leading space estimated from a few random suffixes differs from
-    the full sketch's (tried on a tensorized MNIST network, N=30: 34 % argmax disagreement with
-    14 of 30 suffixes against 22.5 % with all; N=100 with ``tail_tol=1e-4``: 19.3 % against
-    18.2 %), so those sites use every suffix: the published sketch's result, with no saving
-    there.  When it saves nothing: f approximated everywhere (a network) or noisy above
-    ``tail_tol``.  A larger ``tail_tol`` keeps the sketch short on noisy values at the price of
-    a larger error, since a short sketch's smallest kept singular value is smaller and
-    amplifies the noise more: on a random TT with relative noise 1e-6, ``tail_tol=1e-4`` takes
-    0.48x the published sketch's evaluations at 2.4x its error (bench/bench_rss.py).
+    approximated at a capped rank, what matters is whether the kept space captures the
+    function's columns as the full sketch's would, not whether the tail is small: check (b)
+    measures exactly that on suffixes the space was not fitted to.  With a gap after the kept
+    rank fewer suffixes pass it (a bond-3 train plus 1e-3 of a bond-4 one, rank 3: 0.81-0.89x
+    the published sketch's evaluations at 1.03-1.14x its error; ``capture_tol=0.5``: 0.55x at
+    1.07-1.25x).  Without a gap (a network: singular values 1, .15, .09, .05, ... , .01 at
+    rank 10) the top-r space of a subset keeps moving until nearly every suffix is in, and the
+    error grows with ``capture_tol``.  On a tensorized MNIST MLP (rank 10, 3 seeds) the extra
+    columns of ``all_outputs`` more than pay for the shorter sketch: N=100 samples, 0.73x the
+    published sketch's evaluations at 15.8 % mean argmax disagreement against its 17.6 %;
+    N=30, all but a few suffixes at 21.9 % against 27.9 % (bench/README.md, tt_rss rows;
+    ``bench/bench_rss.py --curve``).  When it saves little:
+    after the label site (no output columns to add), on few samples, or on noisy values above
+    ``tail_tol`` (a short sketch's smallest kept singular value is smaller and amplifies the
+    noise more).
 
     Parameters
     ----------
@@ -301,12 +308,22 @@ def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1
         ``f`` is called in-process.
     sketch : {"samples", "adaptive"}
         ``"samples"`` (default): every distinct sample suffix, the published algorithm.
-        ``"adaptive"``: few suffixes, grown until the trim's rank is revealed (see above).
+        ``"adaptive"``: few suffixes, grown until the trim's rank is revealed and, where f is
+        approximated, until the kept space captures held-out suffixes (see above).
     oversample : int
         Adaptive sketch: suffixes kept beyond the expected bond (>= 1).
     tail_tol : float
         Adaptive sketch: a site whose trim discards more than this relative weight
-        (``info.discarded``) takes every suffix, as the published sketch does (see above).
+        (``info.discarded``) counts as approximated and grows by the capture check (see above).
+    capture_tol : float
+        Adaptive sketch, approximated sites: the held-out suffixes may lose up to
+        ``1 + capture_tol`` times the share of weight the fitted ones lose (see above); larger
+        takes fewer evaluations at a larger error.  ``0``: every suffix at those sites (the
+        published sketch's columns).
+    all_outputs : bool, optional
+        Before the label site of a vector-valued f, one sketch column per output of f and
+        suffix instead of the output of the suffix's label only (same points, C times the
+        columns).  Default: on for the adaptive sketch, off for the published one.
 
     Returns
     -------
@@ -341,6 +358,9 @@ def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1
         raise ValueError(f"sketch: expected 'samples' or 'adaptive', got {sketch!r}")
     oversample = as_int(oversample, "oversample", minimum=1)
     tail_tol = as_float(tail_tol, "tail_tol", minimum=0.0)
+    capture_tol = as_float(capture_tol, "capture_tol", minimum=0.0)
+    if all_outputs is not None and not isinstance(all_outputs, (bool, np.bool_)):
+        raise TypeError(f"all_outputs: expected True, False or None, got {type(all_outputs).__name__}")
     suffix = core_suffix(dtype)
     if suffix not in ("f32", "f64"):
         raise TypeError(f"dtype: expected float32 or float64, got {np.dtype(dtype)}")
@@ -397,6 +417,8 @@ def tt_rss(f, samples, embedding="poly", domain=None, domain_multiplier: int = 1
     opt.sketch = sketch
     opt.oversample = int(oversample)
     opt.tail_tol = float(tail_tol)
+    opt.capture_tol = float(capture_tol)
+    opt.all_outputs = bool(sketch == "adaptive" if all_outputs is None else all_outputs)
     if sketch == "adaptive":
         opt.seed = int(rng.integers(0, 2 ** 63))
     progress, close = _progress(n + (1 if C > 1 else 0), N) if verbose else (None, None)

@@ -53,7 +53,12 @@ struct Options {
   bool reuse = true;            // copy values of grid points already evaluated at the previous site
   Sketch sketch = Sketch::samples;
   Index oversample = 4;         // adaptive: suffixes kept beyond the bond dimension
-  double tail_tol = 1e-8;       // adaptive: all suffixes where the trim cuts more (relative) weight
+  double tail_tol = 1e-8;       // adaptive: where the trim cuts more (relative) weight, f is approximated
+  double capture_tol = 0.1;     // adaptive, where f is approximated: grow until the kept space leaves
+                                // out of held-out suffixes at most (1 + capture_tol) times the weight it
+                                // leaves out of its own (<= 0: every suffix there)
+  bool all_outputs = false;     // before the label site, one sketch column per output of f and suffix
+                                // (default: the output of the suffix's label only, as published)
   std::uint64_t seed = 0;       // adaptive: random choice of the suffixes added
   std::function<void(const SiteReport&)> progress;  // called after each site (optional)
 };
@@ -80,8 +85,9 @@ struct Result {
 // Each site: 1. sketch (f on the grid, batched; copies from the previous site), 2. embedding
 // fit, 3. trim (shared with TT-RS), 4. core solve (shared with TT-RS), 5. recursion.  With
 // Sketch::adaptive a site's sketch holds r + oversample suffixes (r: the rank, or the latest
-// bond), more while the trim's rank comes within `oversample` of them, and every suffix where
-// the trim discards more than `tail_tol` (see tnfast.tt_rss).
+// bond), more while the trim's rank comes within `oversample` of them, and, where the trim
+// discards more than `tail_tol`, more until the kept space captures held-out suffixes as well as
+// its own within `capture_tol` (see tnfast.tt_rss).
 template <class T>
 Result<T> tt_rss(const Problem& p, const Options& opt, const BatchFn& f);
 
