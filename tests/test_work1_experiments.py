@@ -184,3 +184,24 @@ def test_data_weighted_compression_of_a_tensorized_network(digits_pair):
         err_w = float(((small(x) - ref) ** 2).mean())
         err_p = float(((plain(x) - ref) ** 2).mean())
         assert err_w < err_p, (err_w, err_p)
+
+
+@pytest.mark.parametrize("command", ["agreement", "compression"])
+def test_repro_commands_default_to_one_thread_and_restore_it(command, tmp_path, monkeypatch):
+    from tnfast.cli import build_parser
+    from tnfast.experiments import tt_agreement as A
+
+    assert build_parser().parse_args(["repro", command]).threads == 1
+    module = A if command == "agreement" else C
+    seen = []
+    # the run's body sees the requested number of threads; the caller's number comes back after
+    monkeypatch.setattr(module, "write_results", lambda *a, **k: seen.append(torch.get_num_threads()) or
+                        (_ for _ in ()).throw(RuntimeError("stop")))
+    before = torch.get_num_threads()
+    want = 1 if before != 1 else 2
+    with pytest.raises(RuntimeError, match="stop"):
+        main(["repro", command, "--smoke", "--out", str(tmp_path), "--no-progress", "--threads", str(want)])
+    assert seen == [want]
+    assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="threads"):
+        module.run(dataset="digits", threads=0, out=str(tmp_path))

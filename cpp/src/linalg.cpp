@@ -164,15 +164,16 @@ void qr(const CMatRef<T>& A, Mat<T>& Q, Mat<T>& R) {
 }
 
 template <class T>
-Mat<T> lstsq(const CMatRef<T>& A, const CMatRef<T>& B) {
+Mat<T> lstsq(const CMatRef<T>& A, const CMatRef<T>& B, double rcond) {
   Mat<T> U, V;
   Vec<real_t<T>> s;
   svd<T>(A, U, s, V);
   Mat<T> X = Mat<T>::Zero(A.cols(), B.cols());
   if (s.size() == 0 || !(s(0) > 0)) return X;
-  // the numerical rank: values above the rounding floor max(rows, cols) eps s_1
+  // the numerical rank: values above the rounding floor max(rows, cols) eps s_1 (or rcond s_1)
   TruncationRule rule;
-  rule.rel_floor = double(std::max(A.rows(), A.cols())) * double(Eigen::NumTraits<real_t<T>>::epsilon());
+  const double eps = double(Eigen::NumTraits<real_t<T>>::epsilon());
+  rule.rel_floor = std::max(rcond, double(std::max(A.rows(), A.cols())) * eps);
   const Index r = truncation_rank<real_t<T>>(s, rule);
   Mat<T> UtB = matmul<T>(U.leftCols(r), B, 'C', 'N');
   for (Index i = 0; i < r; ++i) UtB.row(i) /= T(s(i));
@@ -223,7 +224,7 @@ Index truncation_rank(const Vec<R>& s, const TruncationRule& rule, double* disca
   template void gemm<T>(char, char, T, const CMatRef<T>&, const CMatRef<T>&, T, MatRef<T>);          \
   template Mat<T> matmul<T>(const CMatRef<T>&, const CMatRef<T>&, char, char);                       \
   template void qr<T>(const CMatRef<T>&, Mat<T>&, Mat<T>&);                                          \
-  template Mat<T> lstsq<T>(const CMatRef<T>&, const CMatRef<T>&);
+  template Mat<T> lstsq<T>(const CMatRef<T>&, const CMatRef<T>&, double);
 TNFAST_INST(float)
 TNFAST_INST(double)
 TNFAST_INST(cfloat)

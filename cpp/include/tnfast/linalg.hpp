@@ -77,10 +77,10 @@ template <class T>
 void qr(const CMatRef<T>& A, Mat<T>& Q, Mat<T>& R);
 
 // Least-squares solution X (A.cols() x B.cols()) of A X = B of minimum norm: the pseudo-inverse
-// by SVD, with singular values at or below max(rows, cols) * eps * s_1 treated as zero (X = 0 when
-// A is zero or empty).
+// by SVD, with singular values at or below max(max(rows, cols) * eps, rcond) * s_1 treated as zero
+// (X = 0 when A is zero or empty).
 template <class T>
-Mat<T> lstsq(const CMatRef<T>& A, const CMatRef<T>& B);
+Mat<T> lstsq(const CMatRef<T>& A, const CMatRef<T>& B, double rcond = 0.0);
 
 // In-place LU with partial pivoting of the m x nc column-major block `a` (leading dimension lda,
 // m >= nc) by recursion (the scheme of LAPACK's getrf2; narrow panels unblocked, vectorized for the

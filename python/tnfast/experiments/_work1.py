@@ -3,13 +3,16 @@ networks of the paper, training, distillation of a tensorized model, and result 
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import inspect
 import json
 import pathlib
 
 import numpy as np
 
 __all__ = ["load_images", "mlp", "fit_classifier", "accuracy", "distill", "write_results", "pyplot",
-           "save_figure"]
+           "save_figure", "torch_threads", "in_threads"]
 
 
 def load_images(dataset: str = "mnist", size: int | None = None, n_train: int | None = None,
@@ -145,3 +148,34 @@ def given_options(args, names, smoke: dict | None = None) -> dict:
         if v is not None:
             kw[name] = tuple(v) if isinstance(v, list) else v
     return kw
+
+
+@contextlib.contextmanager
+def torch_threads(threads):
+    """Run the block with ``threads`` torch threads (a positive integer), restoring the former
+    number afterwards.  The experiments default to one: their networks are small, and on a
+    shared 2-core machine two contending threads were 10-100x slower than one."""
+    import torch
+
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise ValueError(f"threads: expected a positive integer, got {threads!r}")
+    before = torch.get_num_threads()
+    torch.set_num_threads(int(threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def in_threads(fn):
+    """Decorator: ``fn`` (which takes a ``threads`` argument) runs inside :func:`torch_threads`."""
+    sig = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        bound = sig.bind(*args, **kwargs)
+        bound.apply_defaults()
+        with torch_threads(bound.arguments["threads"]):
+            return fn(*args, **kwargs)
+
+    return wrapper

@@ -31,8 +31,8 @@ import time
 import numpy as np
 
 from ._tt_common import parse_config, progress_bar, trained_mlp
-from ._work1 import (accuracy, distill, fit_classifier, given_options, load_images, mlp, pyplot, save_figure,
-                     write_results)
+from ._work1 import (accuracy, distill, fit_classifier, given_options, in_threads, load_images, mlp, pyplot,
+                     save_figure, write_results)
 
 __all__ = ["run", "register_repro"]
 
@@ -102,10 +102,12 @@ def _aggregate(recs, key="disagreement_pct"):
     return {n: _mean_std(v) for n, v in sorted(out.items())}
 
 
+@in_threads
 def run(dataset="mnist", sizes=(12, 16, 20), n_list=(30, 50, 100, 150), levers=LEVERS, base="poly:2",
         embeddings=DEFAULT_EMBEDDINGS, embedding_n=None, combined_n=None, lever_sizes=None, distill_epochs=2,
         distill_n=5000, distill_lr=3e-4, distill_batch=32, distill_losses=("ce",), rank=10, train_size=None,
-        test_size=None, epochs=10, seeds=(0,), out="results/tt-agreement", root=None, cache=None, threads=2, progress=True):
+        test_size=None, epochs=10, seeds=(0,), out="results/tt-agreement", root=None, cache=None, threads=1,
+        progress=True):
     """Run the study; returns the results dict (also written to ``out/results.json``).
 
     ``sizes``: image sides (``None`` entries or the native side keep the images as they are);
@@ -119,11 +121,11 @@ def run(dataset="mnist", sizes=(12, 16, 20), n_list=(30, 50, 100, 150), levers=L
     run from the same TT-RSS MPS;
     ``train_size``/``test_size``: subsets (default: all); ``epochs``: of the network (Adam,
     cosine schedule); ``seeds``: one pivot permutation each; ``cache``: folder of trained
-    networks (default ``out/nets``).
+    networks (default ``out/nets``); ``threads``: torch threads during the run (default 1,
+    the former number restored after).
     """
     import torch
 
-    torch.set_num_threads(int(threads))
     levers = tuple(levers)
     bad = [lv for lv in levers if lv not in LEVERS]
     if bad:
@@ -425,7 +427,9 @@ def register_repro(sub):
     p.add_argument("--seeds", type=int, nargs="+", default=None, help="pivot permutations (default 0)")
     p.add_argument("--out", default="results/tt-agreement")
     p.add_argument("--cache", default=None, help="folder of trained networks (default OUT/nets)")
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads (default 1: two contending threads on a busy 2-core machine were "
+                        "10-100x slower)")
     p.add_argument("--smoke", action="store_true", help="digits, two small N, one epoch of distillation (seconds)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd)

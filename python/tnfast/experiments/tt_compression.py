@@ -43,7 +43,8 @@ import time
 import numpy as np
 
 from ._tt_common import progress_bar, trained_mlp
-from ._work1 import accuracy, distill, fit_classifier, given_options, mlp, pyplot, save_figure, write_results
+from ._work1 import (accuracy, distill, fit_classifier, given_options, in_threads, mlp, pyplot, save_figure,
+                     write_results)
 
 __all__ = ["run", "register_repro", "load_cropped", "dense_flops", "mpo_flops", "network_flops"]
 
@@ -138,10 +139,11 @@ def _mpo_modes(n_in, h, n_out):
     return None  # other inputs (e.g. the 64 pixels of digits): balanced modes
 
 
+@in_threads
 def run(dataset="mnist", nets=tuple(HIDDEN), bonds=(2, 5, 10), n_pivots=100, embedding="poly", dim=2,
         epochs=10, lr=1e-3, retrain_epochs=10, retrain_size=10000, mps_lr=1e-4, mpo_lr=1e-3, batch_size=128,
         distill_epochs=2, distill_lr=3e-4, grad_clip=1.0, train_size=None, test_size=None, seed=0,
-        out="results/tt-compression", root=None, cache=None, threads=2, progress=True, curve=False):
+        out="results/tt-compression", root=None, cache=None, threads=1, progress=True, curve=False):
     """Run the comparison; returns the results dict (also written to ``out/results.json``).
 
     ``nets``: keys of ``HIDDEN``; ``bonds``: D of the MPS and of the MPO layers; ``n_pivots``:
@@ -150,14 +152,14 @@ def run(dataset="mnist", nets=tuple(HIDDEN), bonds=(2, 5, 10), n_pivots=100, emb
     models) with ``mps_lr`` / ``mpo_lr``, after ``distill_epochs`` of distillation of the MPS
     on the network's classes of the same images (``distill_lr``; 0 skips it); ``grad_clip``:
     maximum gradient norm of every step (None: no clipping); ``curve``: test accuracy after
-    every retraining epoch too; ``cache``: folder of trained networks (default ``out/nets``).
+    every retraining epoch too; ``cache``: folder of trained networks (default ``out/nets``);
+    ``threads``: torch threads during the run (default 1, the former number restored after).
     """
     import torch
 
     from ..nn import compress
     from ..nn.tensorize import tensorize
 
-    torch.set_num_threads(int(threads))
     bad = [k for k in nets if k not in HIDDEN]
     if bad:
         raise ValueError(f"nets: expected some of {tuple(HIDDEN)}, got {bad}")
@@ -343,7 +345,9 @@ def register_repro(sub):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="results/tt-compression")
     p.add_argument("--cache", default=None, help="folder of trained networks (default OUT/nets)")
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads (default 1: two contending threads on a busy 2-core machine were "
+                        "10-100x slower)")
     p.add_argument("--smoke", action="store_true", help="digits, the 25k network, D = 2 and 5, one epoch (seconds)")
     p.add_argument("--curve", action="store_true", help="test accuracy after every retraining epoch (slower)")
     p.add_argument("--no-progress", action="store_true")
