@@ -378,6 +378,8 @@ def test_privacy_study_smoke():
         torch.set_num_threads(threads)
     (row,) = res["per_p"]
     assert row["models_per_value"] == 4 and row["gauge_max_output_change"] < 1e-8
+    assert row["gauge_output_change"]["mps_obfuscated"]["max"] < 1e-10
+    assert set(row["white_box_stats"]) == set(KINDS) | {"function_slice_norms"}
     for kind in KINDS:
         for mode in ("sorted", "flat"):
             assert 0.0 <= row["white_box"][kind][mode]["accuracy"] <= 1.0
