@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from tnfast import MPO, TensorTrain
-from tnfast.privacy import (attack_accuracy, black_box_features, canonical_gauge, haar_unitary, random_gauge,
-                            white_box_features)
+from tnfast.privacy import (attack_accuracy, black_box_features, canonical_gauge, haar_unitary, obfuscate,
+                            random_gauge, white_box_features)
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
 
@@ -200,6 +200,52 @@ def test_gauges_on_a_numpy_mpo():
     _same_cores(canonical_gauge(g).as_tensor_train(), canonical_gauge(W).as_tensor_train(), atol=1e-10)
 
 
+def _graded(big=1e8, seed=0):
+    """Two sites, bond 2 with Schmidt values (big, 1); on the rows 2, 3 of the first site only the
+    small Schmidt direction lives, while every column excites the large one: there the entries
+    are O(1) and a rotation that mixes the two directions costs eps * big."""
+    rng = np.random.default_rng(seed)
+    U = np.zeros((4, 2))
+    U[:2, 0], U[2:, 1] = rng.standard_normal(2), rng.standard_normal(2)
+    U /= np.linalg.norm(U, axis=0)
+    V = haar_unitary(4, seed=rng)[:, :2]
+    return TensorTrain([U[None], (np.diag([big, 1.0]) @ V.T)[:, :, None]])
+
+
+def test_obfuscate_keeps_a_graded_function_where_it_is_small():
+    tt = _graded()
+    ref = tt.full()[2:]
+    for seed in range(3):
+        for g in (obfuscate(tt, seed=seed), random_gauge(tt, seed=seed, canonical=True)):
+            assert _rel(g.full()[2:], ref) < 1e-10
+    # the same rotation of the plain canonical form loses eps * 1e8 there
+    assert max(_rel(random_gauge(canonical_gauge(tt), seed=s).full()[2:], ref) for s in range(3)) > 1e-10
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_obfuscate_depends_on_the_function_alone(dtype):
+    tt = TensorTrain.random((3, 2, 4, 2, 3), [2, 4, 5, 3], dtype=dtype, seed=1)
+    ref = obfuscate(tt, seed=5)
+    assert _rel(ref.full(), tt.full()) < 1e-12
+    for other in (random_gauge(tt, seed=2), _general_gauge(tt, seed=3)):
+        _same_cores(obfuscate(other, seed=5), ref, atol=1e-9)  # same function, same seed: same cores
+    assert _rel(obfuscate(tt, seed=6).cores[2], ref.cores[2]) > 0.1
+    # balanced: on every bond the left part's and the right part's Gram matrices are both diag(s)
+    b = canonical_gauge(tt, 2, balanced=True)
+    s_ref = tt.singular_values()
+    cores = b.cores
+    for k in range(len(cores) - 1):
+        left = cores[0].reshape(-1, cores[0].shape[2])
+        for c in cores[1:k + 1]:
+            left = (left @ c.reshape(c.shape[0], -1)).reshape(-1, c.shape[2])
+        right = cores[-1].reshape(cores[-1].shape[0], -1)
+        for c in cores[k + 1:-1][::-1]:
+            right = (c.reshape(-1, c.shape[2]) @ right).reshape(c.shape[0], -1)
+        s = s_ref[k][:left.shape[1]]
+        np.testing.assert_allclose(left.conj().T @ left, np.diag(s), atol=1e-10 * s[0])
+        np.testing.assert_allclose(right @ right.conj().T, np.diag(s), atol=1e-10 * s[0])
+
+
 # ------------------------------------------------------------------------------------------------
 def test_feature_builders():
     sets = [[np.array([[3.0, 1.0], [2.0, 0.0]]), np.array([5.0, 4.0])],
@@ -279,6 +325,21 @@ def test_gauges_on_an_mps_model_keep_its_function():
         assert all(p.requires_grad for p in gr.parameters())
 
 
+def test_obfuscate_on_an_mps_model():
+    from tnfast.nn import MPSModel
+
+    m = MPSModel(7, 3, embedding="poly", dim=2, bond_dim=4, init="random", dtype=torch.float64, seed=1)
+    x = torch.as_tensor(np.random.default_rng(0).random((50, 7)))
+    with torch.no_grad():
+        y = m(x)
+        g = obfuscate(m, seed=3)
+        assert isinstance(g, MPSModel) and g.domains is None
+        assert float(torch.linalg.norm(g(x) - y) / torch.linalg.norm(y)) < 1e-10
+        g2 = obfuscate(random_gauge(m, seed=4), seed=3)
+        for a, b in zip(g.cores, g2.cores):
+            assert float((a - b).abs().max()) < 1e-9 * float(b.abs().max())
+
+
 def test_gauges_on_mpo_layers_keep_their_maps():
     from tnfast.nn import MPOConv2d, MPOLinear
 
@@ -317,6 +378,8 @@ def test_privacy_study_smoke():
         torch.set_num_threads(threads)
     (row,) = res["per_p"]
     assert row["models_per_value"] == 4 and row["gauge_max_output_change"] < 1e-8
+    assert row["gauge_output_change"]["mps_obfuscated"]["max"] < 1e-10
+    assert set(row["white_box_stats"]) == set(KINDS) | {"function_slice_norms"}
     for kind in KINDS:
         for mode in ("sorted", "flat"):
             assert 0.0 <= row["white_box"][kind][mode]["accuracy"] <= 1.0

@@ -10,12 +10,22 @@ Every model is an MLP classifier (10 classes) on images resized to ``--size`` px
 by TT-RSS (:func:`tnfast.nn.tensorize`, ``--samples`` of its own training images as pivots, rank
 ``--rank``), distilled on the network's own classes of its training images
 (:func:`tnfast.nn.distill`, ``--distill-epochs``), retrained on the true labels of the same set
-(cross-entropy, ``--retrain-epochs``, clipped gradients), then obfuscated three ways:
+(cross-entropy, ``--retrain-epochs``, clipped gradients), then gauged four ways (all leave the
+function unchanged; checked on the queries, per form):
 :func:`tnfast.privacy.random_gauge` (Haar orthogonal matrices on the bonds, the paper's private TT),
-:func:`tnfast.privacy.canonical_gauge` (the form fixed by the function alone) and the canonical form
-followed by a random gauge (all leave the function unchanged; checked).  A random orthogonal gauge
+:func:`tnfast.privacy.canonical_gauge` (the form fixed by the function alone), the canonical form
+followed by a random gauge, and :func:`tnfast.privacy.obfuscate` (the balanced canonical form
+followed by a random gauge: the form the library offers for release).  A random orthogonal gauge
 keeps every core's Frobenius norm, so on its own it still shows how training scaled each core; the
-canonical form first makes those norms a function of the function.
+canonical step makes those norms a function of the function.  Rotating the plain canonical form
+loses digits where the data excite bond directions of small Schmidt value; the balanced form does
+not (the largest output change per form is reported).
+
+Besides the attacker on the raw parameters, the study fits it on one statistic at a time, each
+kept by any orthogonal gauge: the norm of every part (layer or core), the norms of every core's
+slices ``G[:, i, :]``, and the shape of each part's entry distribution (sorted entries over the
+part's norm).  And on the slice norms of the canonical cores, a function of the model's function:
+no gauge hides it, so it bounds what any obfuscated form can reach from below.
 
 The attacker (:func:`tnfast.privacy.attack_accuracy`): standardized features, logistic regression,
 ``--folds``-fold cross-validation over the ``2 * --models`` models of each ``p``.  White box: the
@@ -39,11 +49,13 @@ from ._work1 import accuracy, distill, fit_classifier, load_images, mlp, pyplot,
 
 __all__ = ["register_repro", "run", "run_study", "KINDS"]
 
-KINDS = ("nn", "mps", "mps_random_gauge", "mps_canonical_gauge", "mps_canonical_random_gauge")
+KINDS = ("nn", "mps", "mps_random_gauge", "mps_canonical_gauge", "mps_canonical_random_gauge", "mps_obfuscated")
+GAUGED = KINDS[2:]
 DEFAULTS = {"distill_epochs": 10, "distill_lr": 1e-3, "retrain_epochs": 3, "retrain_lr": 3e-4, "grad_clip": 1.0}
 LABELS = {"nn": "network", "mps": "MPS (TT-RSS + retrained)", "mps_random_gauge": "MPS, random gauge",
           "mps_canonical_gauge": "MPS, canonical gauge",
-          "mps_canonical_random_gauge": "MPS, canonical then random gauge"}
+          "mps_canonical_random_gauge": "MPS, canonical then random gauge",
+          "mps_obfuscated": "MPS, obfuscate() (balanced canonical, random)"}
 
 
 def register_repro(subparsers) -> None:
@@ -89,6 +101,31 @@ def _params(model):
     return [p.detach().cpu().numpy().copy() for p in model.parameters()]
 
 
+def _core_norms(params):
+    """Frobenius norm of every part (layer weight and bias, or core): kept by any orthogonal gauge."""
+    return np.array([np.linalg.norm(p) for p in params])
+
+
+def _slice_norms(params):
+    """Norms of every core's slices ``G[:, i, :]`` (one per embedding feature or class): kept by any
+    orthogonal gauge.  Of the canonical cores they are a function of the model's function (how
+    strongly each input enters it)."""
+    return np.concatenate([np.linalg.norm(p, axis=(0, 2)) if p.ndim == 3 else [np.linalg.norm(p)] for p in params])
+
+
+def _entry_shape(params):
+    """Each part's sorted entries divided by its norm: the distribution within a part, without its scale."""
+    return np.concatenate([np.sort(p.ravel()) / max(np.linalg.norm(p), 1e-300) for p in params])
+
+
+STATS = {"part_norms": _core_norms, "slice_norms": _slice_norms, "entry_shape": _entry_shape}
+
+
+def _stack(rows):
+    width = max(len(r) for r in rows)
+    return np.array([np.pad(np.asarray(r, dtype=np.float64), (0, width - len(r))) for r in rows])
+
+
 def _outputs(model, Q):
     import torch
 
@@ -106,12 +143,12 @@ def _train_family(share, n_models, seed0, data, cfg, bar):
     import torch
 
     from ..nn import tensorize
-    from ..privacy import canonical_gauge, random_gauge
+    from ..privacy import canonical_gauge, obfuscate, random_gauge
 
     Xtr, ytr, Xte, yte, Q, bold_idx, thin_idx = data
     rec = {k: [] for k in ("params_" + k for k in KINDS)}
-    rec.update(out_nn=[], out_mps=[], acc_nn=[], acc_tt=[], acc_distilled=[], acc_mps=[], gauge_change=[],
-               pivot_error=[])
+    rec.update(out_nn=[], out_mps=[], acc_nn=[], acc_tt=[], acc_distilled=[], acc_mps=[],
+               gauge_change={k: [] for k in GAUGED}, pivot_error=[], function_stats=[])
     n_bold = int(round(share * cfg["train_size"]))
     for m in range(n_models):
         seed = seed0 + m
@@ -139,13 +176,13 @@ def _train_family(share, n_models, seed0, data, cfg, bar):
         out = _outputs(mps, Q)
         rec["out_mps"].append(out)
         rec["params_mps"].append(_params(mps))
-        change = 0.0
         can = canonical_gauge(mps)
         for kind, g in (("mps_random_gauge", random_gauge(mps, seed=seed)), ("mps_canonical_gauge", can),
-                        ("mps_canonical_random_gauge", random_gauge(mps, seed=seed + 1, canonical=True))):
+                        ("mps_canonical_random_gauge", random_gauge(can, seed=seed + 1)),
+                        ("mps_obfuscated", obfuscate(mps, seed=seed + 1))):
             rec["params_" + kind].append(_params(g))
-            change = max(change, float(np.linalg.norm(_outputs(g, Q) - out) / np.linalg.norm(out)))
-        rec["gauge_change"].append(change)
+            rec["gauge_change"][kind].append(float(np.linalg.norm(_outputs(g, Q) - out) / np.linalg.norm(out)))
+        rec["function_stats"].append(_slice_norms(_params(can)))
         if bar is not None:
             bar.update(1)
     return rec
@@ -198,6 +235,15 @@ def run_study(*, dataset="mnist", data=None, size=8, pool=20000, n_test=2000, ps
             row["white_box"][kind] = {mode: attack_accuracy(white_box_features(sets, mode), y, folds=folds, seed=seed)
                                       for mode in ("sorted", "flat")}
             row["white_box"][kind]["features"] = int(white_box_features(sets, "flat").shape[1])
+        # which gauge-invariant statistics carry the property: the attacker on each one alone
+        row["white_box_stats"] = {kind: {name: attack_accuracy(_stack([f(ps) for ps in fams[0]["params_" + kind]
+                                                                       + fams[1]["params_" + kind]]), y,
+                                                               folds=folds, seed=seed)["accuracy"]
+                                         for name, f in STATS.items()} for kind in KINDS}
+        # what no gauge hides: the canonical slice norms, a function of the function (the same for every
+        # MPS form, since each computes the same function)
+        row["white_box_stats"]["function_slice_norms"] = attack_accuracy(
+            _stack(fams[0]["function_stats"] + fams[1]["function_stats"]), y, folds=folds, seed=seed)["accuracy"]
         for kind in ("nn", "mps"):
             row["black_box"][kind] = attack_accuracy(
                 black_box_features(fams[0]["out_" + kind] + fams[1]["out_" + kind]), y, folds=folds, seed=seed)
@@ -206,7 +252,11 @@ def run_study(*, dataset="mnist", data=None, size=8, pool=20000, n_test=2000, ps
             v = np.array(fams[0][key] + fams[1][key])
             row[key] = {"mean": float(v.mean()), "std": float(v.std())}
         row["accuracy_cost"] = row["acc_nn"]["mean"] - row["acc_mps"]["mean"]
-        row["gauge_max_output_change"] = float(max(fams[0]["gauge_change"] + fams[1]["gauge_change"]))
+        row["gauge_output_change"] = {k: {"max": float(np.max(fams[0]["gauge_change"][k] + fams[1]["gauge_change"][k])),
+                                          "median": float(np.median(fams[0]["gauge_change"][k]
+                                                                    + fams[1]["gauge_change"][k]))}
+                                      for k in GAUGED}
+        row["gauge_max_output_change"] = max(v["max"] for v in row["gauge_output_change"].values())
         row["pivot_error_median"] = float(np.median(fams[0]["pivot_error"] + fams[1]["pivot_error"]))
         row["parameters"] = {"nn": int(sum(a.size for a in fams[0]["params_nn"][0])),
                              "mps": int(sum(a.size for a in fams[0]["params_mps"][0]))}
@@ -218,20 +268,36 @@ def run_study(*, dataset="mnist", data=None, size=8, pool=20000, n_test=2000, ps
 
 
 def format_table(results) -> str:
-    """The results as a plain-text table (attack accuracies in %, best of sorted/flat noted)."""
-    lines = ["attack accuracy (%), white box as sorted / flat features; test accuracy (%) of the models",
-             "p     | network     | MPS         | MPS random  | MPS canon.  | canon.+rand | black box  | "
-             "NN / TT-RSS / distilled / MPS (cost)",
-             "      | white box   | white box   | white box   | white box   | white box   | NN  / MPS  |"]
+    """The results as plain-text tables: attack accuracy (%) per model kind, then per statistic."""
+    kinds = [k for k in KINDS if k in results["per_p"][0]["white_box"]]
+    short = {"nn": "network", "mps": "MPS", "mps_random_gauge": "random", "mps_canonical_gauge": "canonical",
+             "mps_canonical_random_gauge": "canon.+rand", "mps_obfuscated": "obfuscate()"}
+    lines = ["attack accuracy (%), white box as sorted / flat features; black box on the outputs; test accuracy (%)",
+             "p     | " + " | ".join(f"{short[k]:<11}" for k in kinds) + " | black box  | "
+             "NN / TT-RSS / distilled / MPS (cost)"]
     for r in results["per_p"]:
         wb = r["white_box"]
-        cells = [f"{100 * wb[k]['sorted']['accuracy']:4.0f} / {100 * wb[k]['flat']['accuracy']:4.0f}" for k in KINDS]
+        cells = [f"{100 * wb[k]['sorted']['accuracy']:4.0f} / {100 * wb[k]['flat']['accuracy']:4.0f}" for k in kinds]
         bb = r["black_box"]
         lines.append(f"{r['p']:<5} | " + " | ".join(f"{c:<11}" for c in cells) + " | "
                      f"{100 * bb['nn']['accuracy']:3.0f} / {100 * bb['mps']['accuracy']:3.0f}  | "
                      f"{100 * r['acc_nn']['mean']:.1f} / {100 * r['acc_tt']['mean']:.1f} / "
                      f"{100 * r.get('acc_distilled', {}).get('mean', float('nan')):.1f} / "
                      f"{100 * r['acc_mps']['mean']:.1f} ({100 * r['accuracy_cost']:+.1f})")
+    if "white_box_stats" in results["per_p"][0]:
+        lines += ["", "attack accuracy (%) on one statistic alone (part norms / slice norms / entry shape); "
+                      "function: slice norms of the canonical cores"]
+        lines.append("p     | " + " | ".join(f"{short[k]:<14}" for k in kinds) + " | function")
+        for r in results["per_p"]:
+            st = r["white_box_stats"]
+            cells = [" / ".join(f"{100 * st[k][n]:3.0f}" for n in STATS) for k in kinds]
+            lines.append(f"{r['p']:<5} | " + " | ".join(f"{c:<14}" for c in cells) +
+                         f" | {100 * st['function_slice_norms']:3.0f}")
+    if "gauge_output_change" in results["per_p"][0]:
+        lines += ["", "largest relative change of the outputs on the queries, per gauged form"]
+        for r in results["per_p"]:
+            lines.append(f"{r['p']:<5} | " + " | ".join(f"{short[k]} {v['max']:.1e}"
+                                                       for k, v in r["gauge_output_change"].items()))
     return "\n".join(lines)
 
 
@@ -241,8 +307,9 @@ def _plot(results, path):
         return None
     ps = [r["p"] for r in results["per_p"]]
     fig, axes = plt.subplots(1, 2, figsize=(12, 5.5), sharey=True)
-    colors = dict(zip(KINDS, ("C0", "C1", "C2", "C3", "C4")))
-    for kind in KINDS:
+    kinds = [k for k in KINDS if k in results["per_p"][0]["white_box"]]
+    colors = dict(zip(KINDS, ("C0", "C1", "C2", "C3", "C4", "C5")))
+    for kind in kinds:
         for mode, ls, mk in (("sorted", "-", "o"), ("flat", "--", "x")):
             acc = [100 * r["white_box"][kind][mode]["accuracy"] for r in results["per_p"]]
             axes[0].plot(ps, acc, ls, color=colors[kind], marker=mk, label=f"{LABELS[kind]} ({mode})")
