@@ -410,3 +410,57 @@ def test_autoregressive_state_with_a_fixed_magnetization_is_exact_zero_outside_t
     free = AutoregressiveState(n, hidden=8, seed=1)
     with torch.no_grad():
         assert float(free.log_prob(x).double().exp().sum()) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_network_black_box_skips_the_sector_exactly():
+    """The black box of a network with a fixed magnetization returns exactly what the network
+    gives (0 off the sector, the signed amplitude inside) while running only the in-sector rows."""
+    torch = pytest.importorskip("torch")
+    from tnfast.experiments.phases_network import AutoregressiveState, network_amplitudes
+
+    n = 8
+    net = AutoregressiveState(n, hidden=8, seed=3, magnetization=0)
+    x = np.random.default_rng(4).integers(0, 3, size=(3000, n))
+    x[:500] = net.sample(500, seed=5).numpy()
+    with torch.no_grad():
+        ref = torch.exp(0.5 * net.log_prob(torch.as_tensor(x)).double()).numpy() * P.marshall_sign(x)
+    calls = []
+    orig = net.log_prob
+    net.log_prob = lambda xt: (calls.append(len(xt)), orig(xt))[1]
+    got = network_amplitudes(net, "ar-marshall")(x.astype(np.float64))
+    assert np.array_equal(got, ref)
+    assert sum(calls) == int(np.sum((1 - x).sum(1) == 0)) < len(x)
+    assert np.count_nonzero(got) > 400
+
+
+@pytest.mark.parametrize("which", ["aklt", "product", "dmrg"])
+def test_spt_order_sampled_matches_the_exact_order(which):
+    """The Monte Carlo order from amplitudes and samples of |psi|^2 agrees with the exact
+    contraction within 4 standard errors (and equals it exactly for a product state)."""
+    if which == "aklt":
+        psi, block = P.aklt(12), 4
+    elif which == "product":
+        psi, block = TensorTrain([np.array([0.0, 1.0, 0.0]).reshape(1, 3, 1)] * 12), 2
+    else:
+        _, psi = tnfast.dmrg(P.spin1_chain(10, D=0.8), bond_dim=16, sweeps=4, seed=0)
+        block = 4
+    exact = P.spt_order(psi, block=block)
+    x = P.sample(psi, 20000, seed=7)
+    val, se = P.spt_order_sampled(psi.evaluate, x, block=block)
+    if which == "product":
+        assert val == pytest.approx(exact) and se == pytest.approx(0.0, abs=1e-12)
+    else:
+        assert 0 < se < 0.03 and abs(val - exact) < 4 * se
+
+
+def test_spt_order_sampled_bad_input():
+    psi = P.aklt(8)
+    x = P.sample(psi, 10, seed=0)
+    with pytest.raises(ValueError, match="block"):
+        P.spt_order_sampled(psi.evaluate, x, block=5)
+    with pytest.raises(ValueError, match="x:"):
+        P.spt_order_sampled(psi.evaluate, x.astype(float), block=2)
+    with pytest.raises(ValueError, match="rotations"):
+        P.spt_order_sampled(psi.evaluate, x, block=2, rotations=(np.ones((3, 3)), np.eye(3)))
+    with pytest.raises(ValueError, match="amplitude 0"):
+        P.spt_order_sampled(lambda c: np.zeros(len(c)), x, block=2)
