@@ -373,14 +373,16 @@ def test_diagram_from_tensorized_networks(tmp_path):
 
     rc = main(["repro", "phases", "--diagram", "--source", "network", "--sizes", "8", "--D", "0.2,2.0",
                "--bond-dim", "9", "--sweeps", "3", "--samples", "40", "--train-samples", "3000", "--epochs", "6",
-               "--hidden", "32", "--out", str(tmp_path), "--no-progress"])
+               "--hidden", "32", "--order-samples", "4000", "--rss-rank", "9", "--out", str(tmp_path), "--no-progress"])
     assert rc == 0
     res = json.loads((tmp_path / "results.json").read_text())["diagram"]
-    assert res["source"] == "network"
+    assert res["source"] == "network" and res["rss_rank"] == 9
     pts = res["per_n"]["8"]["points"]
     for p in pts:
         assert p["network_fidelity"] > 0.5 and p["tt_fidelity"] > 0.5  # 0.68 / 0.75 with these seeds
         assert p["tt_spt_order"] == pytest.approx(p["spt_order"], abs=0.15)  # 0.07 / 0.02
+        # the network's own order (Monte Carlo over its samples) is as close as its tensor train's
+        assert abs(p["network_order_sampled"] - p["spt_order"]) < 0.15 and 0 < p["network_order_sampled_se"] < 0.05
     assert pts[0]["tt_spt_order"] < pts[1]["tt_spt_order"] - 0.2
     assert (tmp_path / "diagram.png").exists()
 
@@ -410,3 +412,83 @@ def test_autoregressive_state_with_a_fixed_magnetization_is_exact_zero_outside_t
     free = AutoregressiveState(n, hidden=8, seed=1)
     with torch.no_grad():
         assert float(free.log_prob(x).double().exp().sum()) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_network_black_box_skips_the_sector_exactly():
+    """The black box of a network with a fixed magnetization returns exactly what the network
+    gives (0 off the sector, the signed amplitude inside) while running only the in-sector rows."""
+    torch = pytest.importorskip("torch")
+    from tnfast.experiments.phases_network import AutoregressiveState, network_amplitudes
+
+    n = 8
+    net = AutoregressiveState(n, hidden=8, seed=3, magnetization=0)
+    x = np.random.default_rng(4).integers(0, 3, size=(3000, n))
+    x[:500] = net.sample(500, seed=5).numpy()
+    with torch.no_grad():
+        ref = torch.exp(0.5 * net.log_prob(torch.as_tensor(x)).double()).numpy() * P.marshall_sign(x)
+    calls = []
+    orig = net.log_prob
+    net.log_prob = lambda xt: (calls.append(len(xt)), orig(xt))[1]
+    got = network_amplitudes(net, "ar-marshall")(x.astype(np.float64))
+    assert np.array_equal(got, ref)
+    assert sum(calls) == int(np.sum((1 - x).sum(1) == 0)) < len(x)
+    assert np.count_nonzero(got) > 400
+
+
+@pytest.mark.parametrize("which", ["aklt", "product", "dmrg"])
+def test_spt_order_sampled_matches_the_exact_order(which):
+    """The Monte Carlo order from amplitudes and samples of |psi|^2 agrees with the exact
+    contraction within 4 standard errors (and equals it exactly for a product state)."""
+    if which == "aklt":
+        psi, block = P.aklt(12), 4
+    elif which == "product":
+        psi, block = TensorTrain([np.array([0.0, 1.0, 0.0]).reshape(1, 3, 1)] * 12), 2
+    else:
+        _, psi = tnfast.dmrg(P.spin1_chain(10, D=0.8), bond_dim=16, sweeps=4, seed=0)
+        block = 4
+    exact = P.spt_order(psi, block=block)
+    x = P.sample(psi, 20000, seed=7)
+    val, se = P.spt_order_sampled(psi.evaluate, x, block=block)
+    if which == "product":
+        assert val == pytest.approx(exact) and se == pytest.approx(0.0, abs=1e-12)
+    else:
+        assert 0 < se < 0.03 and abs(val - exact) < 4 * se
+
+
+def test_spt_order_sampled_bad_input():
+    psi = P.aklt(8)
+    x = P.sample(psi, 10, seed=0)
+    with pytest.raises(ValueError, match="block"):
+        P.spt_order_sampled(psi.evaluate, x, block=5)
+    with pytest.raises(ValueError, match="x:"):
+        P.spt_order_sampled(psi.evaluate, x.astype(float), block=2)
+    with pytest.raises(ValueError, match="rotations"):
+        P.spt_order_sampled(psi.evaluate, x, block=2, rotations=(np.ones((3, 3)), np.eye(3)))
+    with pytest.raises(ValueError, match="amplitude 0"):
+        P.spt_order_sampled(lambda c: np.zeros(len(c)), x, block=2)
+
+
+def test_diagram_runs_at_separate_sizes_merge_into_one(tmp_path):
+    """Diagram runs at one size each, merged (--merge), give the same points and crossings as one
+    run over all the sizes."""
+    import json
+
+    from tnfast.cli import main
+
+    common = ["repro", "phases", "--diagram", "--D", "0.2,0.8,1.4,2.0", "--bond-dim", "9", "--sweeps", "3",
+              "--samples", "40", "--tensorize-sizes", "8", "--no-progress"]
+    assert main(common + ["--sizes", "6,8,10", "--out", str(tmp_path / "all")]) == 0
+    for n in (6, 8, 10):
+        assert main(common + ["--sizes", str(n), "--out", str(tmp_path / f"n{n}")]) == 0
+    files = ",".join(str(tmp_path / f"n{n}" / "results.json") for n in (10, 6, 8))
+    assert main(["repro", "phases", "--merge", files, "--out", str(tmp_path / "merged"), "--no-progress"]) == 0
+    whole = json.loads((tmp_path / "all" / "results.json").read_text())["diagram"]
+    merged = json.loads((tmp_path / "merged" / "results.json").read_text())["diagram"]
+    assert list(merged["per_n"]) == ["6", "8", "10"]
+    for n in ("6", "8", "10"):
+        for p, q in zip(whole["per_n"][n]["points"], merged["per_n"][n]["points"]):
+            assert p["spt_order"] == pytest.approx(q["spt_order"], abs=1e-12)
+    got, want = [c["D_cross"] for c in merged["crossings"]], [c["D_cross"] for c in whole["crossings"]]
+    assert [g is None for g in got] == [w is None for w in want] and want[0] is not None  # 6 and 8 cross at 1.52
+    assert [g for g in got if g is not None] == pytest.approx([w for w in want if w is not None], abs=1e-12)
+    assert merged["extrapolated"] == whole["extrapolated"]

@@ -58,6 +58,7 @@ __all__ = [
     "correlation",
     "string_order",
     "spt_order",
+    "spt_order_sampled",
     "transfer_matrix",
     "correlation_length",
     "nearest_neighbour_mpo",
@@ -458,6 +459,73 @@ def spt_order(mps: TensorTrain, block: int = 10, start: int | None = None, rotat
     if not np.iscomplexobj(val) or abs(np.imag(val)) == 0:
         val, num, den = float(np.real(val)), float(np.real(num)), float(np.real(den))
     return (val, num, den) if return_parts else val
+
+
+def _monomial(op, name):
+    """(row of the nonzero entry, its value) for every column of a generalized permutation matrix."""
+    op = np.asarray(op)
+    nz = op != 0
+    if op.ndim != 2 or op.shape[0] != op.shape[1] or not np.all(nz.sum(axis=0) == 1):
+        raise ValueError(f"{name}: expected a square matrix with one nonzero entry per column (a signed permutation)")
+    rows = np.argmax(nz, axis=0)
+    return rows, op[rows, np.arange(op.shape[1])]
+
+
+def spt_order_sampled(amplitude, x, block: int = 10, start: int | None = None, rotations=None):
+    """The order parameter of :func:`spt_order` for a state given only by its amplitudes, by
+    Monte Carlo over samples ``x`` of ``|phi|^2`` (e.g. a neural network's own samples).
+
+    The twisted swap ``A = SWAP (prod_{I1} R^x) (prod_{I2} R^z)`` maps every configuration to one
+    configuration with a sign (the rotations of spin 1 are signed permutations), ``A|s> = c(s)
+    |T s>``, so for a real ``phi``: ``<phi|A|phi> / <phi|phi> = E_{s ~ |phi|^2}[c(s) phi(T s) /
+    phi(s)]``, and likewise the untwisted swap; the order is the ratio of the two means.
+
+    Parameters
+    ----------
+    amplitude : callable
+        ``amplitude(x)`` with ``x`` an int64 (B, n) array returns the (B,) real amplitudes.
+    x : array_like of int, shape (N, n)
+        Samples of ``|phi(s)|^2`` (normalized or not).
+    block, start, rotations : as in :func:`spt_order` (``rotations`` must be signed permutations).
+
+    Returns
+    -------
+    (value, standard error): the ratio of the two sample means and its delta-method error.
+    """
+    x = np.asarray(x)
+    if x.ndim != 2 or not np.issubdtype(x.dtype, np.integer) or len(x) < 2:
+        raise ValueError(f"x: expected at least two integer configurations of shape (N, n), got {x.dtype} {x.shape}")
+    n = x.shape[1]
+    block = as_int(block, "block", minimum=1)
+    if 2 * block > n:
+        raise ValueError(f"block: two blocks of {block} sites do not fit in {n} sites")
+    start = (n - 2 * block) // 2 if start is None else as_int(start, "start", minimum=0)
+    if start + 2 * block > n:
+        raise ValueError(f"start: blocks [{start}, {start + 2 * block}) exceed the {n} sites")
+    rx, rz = (_S1["Rx"], _S1["Rz"]) if rotations is None else rotations
+    (px, vx), (pz, vz) = _monomial(rx, "rotations[0]"), _monomial(rz, "rotations[1]")
+    if x.min() < 0 or x.max() >= len(px) or len(px) != len(pz):
+        raise ValueError(f"x: expected indices in [0, {len(px)}) matching the rotations")
+    i1, i2 = slice(start, start + block), slice(start + block, start + 2 * block)
+    phi = np.asarray(amplitude(x), dtype=np.float64)
+    if phi.shape != (len(x),) or not np.all(np.isfinite(phi)):
+        raise ValueError("amplitude: expected finite (N,) values at the samples")
+    if np.any(phi == 0):
+        raise ValueError("x: a sample has amplitude 0, so it is not a sample of |phi|^2")
+    swap = x.copy()
+    swap[:, i1], swap[:, i2] = x[:, i2], x[:, i1]
+    twisted = x.copy()
+    twisted[:, i1], twisted[:, i2] = pz[x[:, i2]], px[x[:, i1]]
+    sign = np.prod(vx[x[:, i1]], axis=1) * np.prod(vz[x[:, i2]], axis=1)
+    num = sign * np.asarray(amplitude(twisted), dtype=np.float64) / phi
+    den = np.asarray(amplitude(swap), dtype=np.float64) / phi
+    mn, md = float(num.mean()), float(den.mean())
+    if md == 0:
+        raise ValueError("spt_order_sampled: the untwisted swap averages to zero; the order is undefined")
+    val = mn / md
+    c = np.cov(num, den)
+    var = (c[0, 0] - 2 * val * c[0, 1] + val ** 2 * c[1, 1]) / (len(x) * md ** 2)
+    return val, float(np.sqrt(max(var, 0.0)))
 
 
 def transfer_matrix(core) -> np.ndarray:

@@ -285,12 +285,16 @@ def _tensorize_point(psi, n, D, block, n_samples, rss_rank, seed, retries, edge_
 
 
 def run_diagram(sizes=(16, 24, 32), Ds=None, bond_dim=32, sweeps=8, n_samples=200, rss_rank=None, seed=0,
-                retries=2, edge_rows=4, tensorize_sizes=None, progress=True, source="dmrg", network_options=None):
+                retries=2, edge_rows=4, tensorize_sizes=None, progress=True, source="dmrg", network_options=None,
+                order_samples=0):
     """DMRG ground states on a grid of (n, D), their SPT order, and that of a tensorized black box:
     the state's own amplitudes (``source="dmrg"``) or an ``ar-marshall`` network trained on
     samples of the state (``source="network"``, options of
     :func:`tnfast.experiments.phases_network.train_on_state`).  Crossings of the order curves
-    of consecutive sizes, extrapolated in 1/n, for both."""
+    of consecutive sizes, extrapolated in 1/n, for both.  ``order_samples`` (network source):
+    also the network's own order before tensorization, by Monte Carlo over that many of its
+    samples (:func:`tnfast.phases.spt_order_sampled`), which separates the network's error from
+    the tensorization's.  ``rss_rank``: the TT-RSS rank (default the DMRG bond)."""
     from tnfast import dmrg
     from tnfast import phases as P
 
@@ -313,6 +317,10 @@ def run_diagram(sizes=(16, 24, 32), Ds=None, bond_dim=32, sweeps=8, n_samples=20
                 from tnfast.experiments.phases_network import train_on_state
 
                 f, net_point = train_on_state(psi, seed=seed + int(round(1000 * D)), **(network_options or {}))
+                if order_samples:  # the network's own order, before tensorization (Monte Carlo)
+                    xo = f.net.sample(int(order_samples), seed=seed + int(round(1000 * D)) + 98).numpy()
+                    v, se = P.spt_order_sampled(lambda c: f(c.astype(np.float64)), xo, block=block)
+                    net_point.update(network_order_sampled=v, network_order_sampled_se=se)
             tt_point = _tensorize_point(psi, n, D, block, n_samples, rss_rank, seed,
                                         retries if f is None else 0, edge_rows, f=f) \
                 if tensorize_sizes is None or n in tensorize_sizes else _NO_TT
@@ -331,22 +339,48 @@ def run_diagram(sizes=(16, 24, 32), Ds=None, bond_dim=32, sweeps=8, n_samples=20
                     "D_zero_dmrg": _zero_crossing(xs, [p["spt_order"] for p in pts]),
                     "D_zero_tt": _zero_crossing(xs, [p["tt_spt_order"] for p in pts])
                     if all(p["tt_spt_order"] is not None for p in pts) else None}
+    crossings, extrapolated = diagram_crossings(per_n)
+    return {"per_n": {str(k): v for k, v in per_n.items()}, "crossings": crossings, "extrapolated": extrapolated,
+            "D_c_reference": D_C, "source": source, "network_options": dict(network_options or {}),
+            "bond_dim": bond_dim, "n_samples": n_samples, "rss_rank": rss_rank}
+
+
+def diagram_crossings(per_n):
+    """Crossings of the order curves of consecutive sizes (DMRG and tensorized) on their common
+    D grid, and their extrapolation in 1/n (:func:`crossing`, :func:`extrapolate_crossings`)."""
+    ns = sorted(int(k) for k in per_n)
+    per_n = {int(k): v for k, v in per_n.items()}
     crossings = []
-    ns = list(sizes)
     for a, b in zip(ns[:-1], ns[1:]):
-        xs = [p["D"] for p in per_n[a]["points"]]
+        pa = {round(p["D"], 9): p for p in per_n[a]["points"]}
+        pb = {round(p["D"], 9): p for p in per_n[b]["points"]}
+        xs = sorted(set(pa) & set(pb))
         for key in ("spt_order", "tt_spt_order"):
-            ya, yb = [p[key] for p in per_n[a]["points"]], [p[key] for p in per_n[b]["points"]]
-            dc = crossing(xs, ya, yb) if None not in ya + yb else None
+            ya, yb = [pa[x][key] for x in xs], [pb[x][key] for x in xs]
+            dc = crossing(xs, ya, yb) if None not in ya + yb and len(xs) >= 2 else None
             crossings.append({"sizes": [a, b], "from": key, "D_cross": dc})
     extrapolated = {}
     for key in ("spt_order", "tt_spt_order"):
         ex = extrapolate_crossings([(0.5 * sum(c["sizes"]), c["D_cross"]) for c in crossings if c["from"] == key])
         if ex is not None:
             extrapolated[key] = ex
-    return {"per_n": {str(k): v for k, v in per_n.items()}, "crossings": crossings, "extrapolated": extrapolated,
-            "D_c_reference": D_C, "source": source, "network_options": dict(network_options or {}),
-            "bond_dim": bond_dim, "n_samples": n_samples}
+    return crossings, extrapolated
+
+
+def merge_diagrams(paths):
+    """One diagram from the ``results.json`` of runs at different sizes (same D grid and
+    options, e.g. one size per run): the points of every size, then crossings and
+    extrapolation recomputed."""
+    per_n, first = {}, None
+    for path in paths:
+        dg = json.loads(pathlib.Path(path).read_text())["diagram"]
+        first = first or dg
+        per_n.update(dg["per_n"])
+    crossings, extrapolated = diagram_crossings(per_n)
+    merged = {k: v for k, v in first.items() if k not in ("per_n", "crossings", "extrapolated", "time_s")}
+    merged.update(per_n={str(k): per_n[k] for k in sorted(per_n, key=int)}, crossings=crossings,
+                  extrapolated=extrapolated, merged_from=[str(p) for p in paths])
+    return merged
 
 
 # ---- plots and command ---------------------------------------------------------------------
@@ -430,14 +464,41 @@ def _plots(out, results):
     return files
 
 
+def _print_diagram(dg):
+    print(f"Phase diagram (DMRG order / tensorized {'network' if dg.get('source') == 'network' else 'state'} order, "
+          "fidelity with the DMRG state):")
+    for n, v in dg["per_n"].items():
+        for p in v["points"]:
+            tt = (f"{p['tt_spt_order']:+.4f}" if p["tt_spt_order"] is not None else "   -   ")
+            fid = (f"{p['tt_fidelity']:.6f}" if p["tt_fidelity"] is not None else "-")
+            alone = (f"  network alone {p['network_order_sampled']:+.4f} +- {p['network_order_sampled_se']:.4f}"
+                     if p.get("network_order_sampled") is not None else "")
+            print(f"  n={n:>3} D={p['D']:.3f}  order {p['spt_order']:+.4f} / {tt}"
+                  f"  string {p['string_order']:+.4f}  fidelity {fid}{alone}", flush=True)
+        print(f"  n={n}: order = 0 at D = {v['D_zero_dmrg']} (DMRG), {v['D_zero_tt']} (tensorized)")
+    for c in dg["crossings"]:
+        print(f"  crossing of n={c['sizes'][0]} and n={c['sizes'][1]} ({c['from']}): D = {c['D_cross']}")
+    for key, v in dg["extrapolated"].items():
+        print(f"  {key}: crossings extrapolated in 1/n to D_c = {v['D_c']:.4f} +- {v['uncertainty']:.4f} "
+              f"(fits {', '.join(f'{k} {x:.4f}' for k, x in v['fits'].items())}; reference {D_C}; "
+              f"{v['points']} crossings)")
+
+
 def run(aklt=True, diagram=False, out="results/phases", aklt_sizes=(100, 200, 500),
         aklt_samples=(2, 4, 6, 8, 10, 12, 14, 16, 20), seeds=5, sizes=(16, 24, 32), Ds=None, bond_dim=32,
         sweeps=8, n_samples=200, blas_threads=1, progress=True, tensorize_sizes=None, edge_rows=4, network=False,
-        network_options=None, source="dmrg", diagram_network_options=None):
-    """Run the selected parts; returns the results dict (also in ``out/results.json``)."""
+        network_options=None, source="dmrg", diagram_network_options=None, rss_rank=None, order_samples=0,
+        merge=None):
+    """Run the selected parts; returns the results dict (also in ``out/results.json``).
+    ``merge``: instead, the ``results.json`` files of diagram runs at different sizes, merged
+    into one diagram (:func:`merge_diagrams`)."""
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
     results = {"meta": {"blas_threads": blas_threads}}
+    if merge:
+        results["diagram"] = merge_diagrams(merge)
+        _print_diagram(results["diagram"])
+        aklt = diagram = network = False
     with _blas_limit(blas_threads):
         if aklt:
             t0 = time.perf_counter()
@@ -456,24 +517,10 @@ def run(aklt=True, diagram=False, out="results/phases", aklt_sizes=(100, 200, 50
                 torch.set_num_threads(int(blas_threads))
             results["diagram"] = run_diagram(sizes, Ds, bond_dim=bond_dim, sweeps=sweeps, n_samples=n_samples,
                                              edge_rows=edge_rows, tensorize_sizes=tensorize_sizes, progress=progress,
-                                             source=source, network_options=diagram_network_options)
+                                             source=source, network_options=diagram_network_options,
+                                             rss_rank=rss_rank, order_samples=order_samples)
             results["diagram"]["time_s"] = time.perf_counter() - t0
-            dg = results["diagram"]
-            print(f"Phase diagram (DMRG order / tensorized {'network' if source == 'network' else 'state'} order, "
-                  "fidelity with the DMRG state):")
-            for n, v in dg["per_n"].items():
-                for p in v["points"]:
-                    tt = (f"{p['tt_spt_order']:+.4f}" if p["tt_spt_order"] is not None else "   -   ")
-                    fid = (f"{p['tt_fidelity']:.6f}" if p["tt_fidelity"] is not None else "-")
-                    print(f"  n={n:>3} D={p['D']:.3f}  order {p['spt_order']:+.4f} / {tt}"
-                          f"  string {p['string_order']:+.4f}  fidelity {fid}", flush=True)
-                print(f"  n={n}: order = 0 at D = {v['D_zero_dmrg']} (DMRG), {v['D_zero_tt']} (tensorized)")
-            for c in dg["crossings"]:
-                print(f"  crossing of n={c['sizes'][0]} and n={c['sizes'][1]} ({c['from']}): D = {c['D_cross']}")
-            for key, v in dg["extrapolated"].items():
-                print(f"  {key}: crossings extrapolated in 1/n to D_c = {v['D_c']:.4f} +- {v['uncertainty']:.4f} "
-                      f"(fits {', '.join(f'{k} {x:.4f}' for k, x in v['fits'].items())}; reference {D_C}; "
-                      f"{v['points']} crossings)")
+            _print_diagram(results["diagram"])
         if network:
             from tnfast.experiments.phases_network import run_network
 
@@ -501,7 +548,7 @@ def _ints(s):
 
 
 def _cmd(args):
-    if not (args.aklt or args.diagram or args.network):
+    if not (args.aklt or args.diagram or args.network or args.merge):
         args.aklt = True
     net_opts = {"n": args.network_n, "states": [v for v in args.network_states.split(",") if v],
                 "variants": [v for v in args.network_variants.split(",") if v], "train_samples": args.train_samples,
@@ -516,7 +563,9 @@ def _cmd(args):
         diagram_network_options={"train_samples": args.train_samples, "epochs": args.epochs, "hidden": args.hidden,
                                  "magnetization": {"none": None, "auto": "auto"}.get(args.magnetization.lower())
                                  if args.magnetization.lower() in ("none", "auto") else float(args.magnetization), "fresh_samples": args.fresh_samples,
-                                 "amplitudes": args.amplitude_loss, "batch": args.batch})
+                                 "amplitudes": args.amplitude_loss, "batch": args.batch},
+        rss_rank=args.rss_rank or None, order_samples=args.order_samples,
+        merge=[v for v in args.merge.split(",") if v] if args.merge else None)
     return 0
 
 
@@ -557,6 +606,11 @@ def register_repro(sub):
                    "squared error of the log-probabilities against the state's at the samples")
     p.add_argument("--batch", type=int, default=64, help="--diagram --source network: minibatch size")
     p.add_argument("--network-pivots", type=int, default=200, help="TT-RSS pivots for the networks")
+    p.add_argument("--rss-rank", type=int, default=0, help="--diagram: TT-RSS rank (0: the DMRG bond)")
+    p.add_argument("--order-samples", type=int, default=0, help="--diagram --source network: also the network's "
+                   "own SPT order before tensorization, by Monte Carlo over this many of its samples (0: not)")
+    p.add_argument("--merge", default="", help="results.json files of --diagram runs at different sizes, comma "
+                   "separated: merged into one diagram (crossings and extrapolation recomputed) in --out")
     p.add_argument("--blas-threads", type=int, default=1)
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd)

@@ -239,12 +239,29 @@ def train_amplitude_mlp(x, y, d=3, hidden=128, epochs=200, batch=256, lr=2e-3, s
 
 
 def network_amplitudes(net, kind, d=3, batch=8192):
-    """The black box ``f(x)`` (float configurations (B, n) -> (B,) amplitudes) of a trained network."""
+    """The black box ``f(x)`` (float configurations (B, n) -> (B,) amplitudes) of a trained network.
+
+    For an autoregressive network with a fixed magnetization the configurations outside its
+    sector are not run through the network: their amplitude is exactly 0 (the masked
+    conditionals give ``log p = -inf``), and TT-RSS's spliced configurations are mostly there
+    (at n = 24 about 80-90 % of them), so this is where TT-RSS of such a network spends most of its time."""
     torch = _torch()
     from tnfast import phases as P
 
+    sector = getattr(net, "magnetization", None) if kind != "mlp-amplitudes" else None
+
     def f(x):
         xi = np.rint(np.asarray(x)).astype(np.int64)
+        if sector is not None:
+            m = (d - 1) / 2 * xi.shape[1] - xi.sum(axis=1)
+            inside = np.abs(m - sector) < 1e-9
+            out = np.zeros(len(xi))
+            if inside.any():
+                out[inside] = _evaluate(xi[inside])
+            return out
+        return _evaluate(xi)
+
+    def _evaluate(xi):
         out = np.empty(len(xi))
         with torch.no_grad():
             for i in range(0, len(xi), batch):
