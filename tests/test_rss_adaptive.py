@@ -170,7 +170,7 @@ def test_verbose_progress_counts_evaluations(capfd, monkeypatch):
     assert "tt_rss" in err and f"evals={info.n_evals}" in err
     # without tqdm: the shared helper's stand-in, and one notice on stderr (as for every command)
     import sys
-    from tnfast.experiments import _ui
+    from tnfast import _ui
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)
     monkeypatch.setattr(_ui, "_told", set())
     _, info2 = tt_rss(f, samples, rank=2, verbose=True, sketch="adaptive", seed=0)

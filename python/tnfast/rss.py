@@ -118,7 +118,7 @@ def _call_f(f, x: np.ndarray, batch_size: int, n_out: int | None):
 def _progress(sites: int, n_start: int):
     """A per-site progress bar (callback, close) with the running count of evaluations, from the
     package's shared progress helper (without tqdm: no bar, and one notice on stderr)."""
-    from .experiments._ui import progress
+    from ._ui import progress
     bar = progress(total=sites, desc="tt_rss", unit="site", leave=False, mininterval=0.2)
 
     def report(site, total, bond, columns, n_evals):
