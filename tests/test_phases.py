@@ -492,3 +492,29 @@ def test_diagram_runs_at_separate_sizes_merge_into_one(tmp_path):
     assert [g is None for g in got] == [w is None for w in want] and want[0] is not None  # 6 and 8 cross at 1.52
     assert [g for g in got if g is not None] == pytest.approx([w for w in want if w is not None], abs=1e-12)
     assert merged["extrapolated"] == whole["extrapolated"]
+
+
+def test_diagram_crossings_locate_every_measured_curve():
+    """Crossings are found for the DMRG, tensor-train and network-alone curves where they were
+    measured (straight lines through known crossing points), and skipped where the network's own
+    order was not measured."""
+    from tnfast.experiments.phases import diagram_crossings
+
+    Ds = [0.9, 1.0, 1.1, 1.2]
+    cross = {"spt_order": 1.05, "tt_spt_order": 1.12, "network_order_sampled": 0.97}
+
+    def pts(n, own=True):
+        slope = 0.5 + n / 32
+        return [{"D": D, **{k: slope * (D - c) + 0.3 for k, c in cross.items()
+                            if own or k != "network_order_sampled"}} for D in Ds]
+
+    per_n = {str(n): {"points": pts(n)} for n in (16, 24, 32)}
+    crossings, extrapolated = diagram_crossings(per_n)
+    assert len(crossings) == 6
+    for c in crossings:
+        assert c["D_cross"] == pytest.approx(cross[c["from"]], abs=1e-9)
+    assert {k: v["D_c"] for k, v in extrapolated.items()} == pytest.approx(cross, abs=1e-9)
+    per_n = {str(n): {"points": pts(n, own=False)} for n in (16, 24, 32)}
+    crossings, extrapolated = diagram_crossings(per_n)
+    assert {c["from"] for c in crossings} == {"spt_order", "tt_spt_order"}
+    assert set(extrapolated) == {"spt_order", "tt_spt_order"}

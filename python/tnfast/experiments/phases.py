@@ -209,8 +209,16 @@ def crossing(xs, ya, yb, degree=3, window=2):
             if deg <= 1:
                 return lin
             c = np.polynomial.Polynomial.fit(x, y, deg)
-            roots = [float(r.real) for r in c.roots() if abs(r.imag) < 1e-9 and xs[k] <= r.real <= xs[k + 1]]
-            return min(roots, key=lambda r: abs(r - lin)) if roots else lin
+            a, b = float(xs[k]), float(xs[k + 1])
+            if c(a) * c(b) > 0:  # a least-squares fit (more points than degree + 1) may miss the bracket
+                return lin
+            for _ in range(100):  # bisection: robust where the fit's leading coefficients vanish (straight lines)
+                m = 0.5 * (a + b)
+                if c(a) * c(m) <= 0:
+                    b = m
+                else:
+                    a = m
+            return 0.5 * (a + b)
     return None
 
 
@@ -345,6 +353,11 @@ def run_diagram(sizes=(16, 24, 32), Ds=None, bond_dim=32, sweeps=8, n_samples=20
             "bond_dim": bond_dim, "n_samples": n_samples, "rss_rank": rss_rank}
 
 
+# curves whose crossings are located: the DMRG state's order, the tensor train's, and (network source with
+# ``order_samples``) the network's own order by Monte Carlo, before tensorization
+CROSSING_KEYS = ("spt_order", "tt_spt_order", "network_order_sampled")
+
+
 def diagram_crossings(per_n):
     """Crossings of the order curves of consecutive sizes (DMRG and tensorized) on their common
     D grid, and their extrapolation in 1/n (:func:`crossing`, :func:`extrapolate_crossings`)."""
@@ -355,12 +368,14 @@ def diagram_crossings(per_n):
         pa = {round(p["D"], 9): p for p in per_n[a]["points"]}
         pb = {round(p["D"], 9): p for p in per_n[b]["points"]}
         xs = sorted(set(pa) & set(pb))
-        for key in ("spt_order", "tt_spt_order"):
-            ya, yb = [pa[x][key] for x in xs], [pb[x][key] for x in xs]
+        for key in CROSSING_KEYS:
+            ya, yb = [pa[x].get(key) for x in xs], [pb[x].get(key) for x in xs]
+            if key == "network_order_sampled" and all(v is None for v in ya + yb):
+                continue  # not measured in these runs
             dc = crossing(xs, ya, yb) if None not in ya + yb and len(xs) >= 2 else None
             crossings.append({"sizes": [a, b], "from": key, "D_cross": dc})
     extrapolated = {}
-    for key in ("spt_order", "tt_spt_order"):
+    for key in CROSSING_KEYS:
         ex = extrapolate_crossings([(0.5 * sum(c["sizes"]), c["D_cross"]) for c in crossings if c["from"] == key])
         if ex is not None:
             extrapolated[key] = ex
@@ -423,6 +438,11 @@ def _plots(out, results):
             line, = ax.plot(xs, [p["spt_order"] for p in v["points"]], marker="o", label=f"DMRG n={n} (L={v['block']})")
             ax.plot(xs, [np.nan if p["tt_spt_order"] is None else p["tt_spt_order"] for p in v["points"]], ls="none", marker="x", ms=9, color=line.get_color(),
                     label=f"tensorized {'network' if dg.get('source') == 'network' else 'state'} n={n}")
+            own = [p.get("network_order_sampled") for p in v["points"]]
+            if any(o is not None for o in own):
+                ax.errorbar(xs, [np.nan if o is None else o for o in own],
+                            yerr=[p.get("network_order_sampled_se") or 0.0 for p in v["points"]], ls="none",
+                            marker="^", mfc="none", color=line.get_color(), label=f"network alone (samples) n={n}")
         ax.axvline(dg["D_c_reference"], color="k", ls="--", lw=0.8, label=f"D_c = {dg['D_c_reference']}")
         ax.axhline(0, color="k", lw=0.5)
         ax.set_xlabel("D")
