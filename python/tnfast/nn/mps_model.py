@@ -98,8 +98,8 @@ class MPSModel(nn.Module):
         Gaussian noise of standard deviation ``std`` (default 1e-2): the model starts near the
         constant 1 for any length.  ``"random"``: i.i.d. Gaussian cores, then all scaled by one
         factor so that the root-mean-square output is 1 on 64 random inputs from the interval.  ``"canonical"``:
-        ``"random"`` cores brought to mixed-canonical form about the output site and scaled to
-        unit Frobenius norm.
+        ``"random"`` cores brought to mixed-canonical form about the output site (the others
+        orthonormal), the output core scaled so that the RMS output is 1 as for ``"random"``.
     std : float, optional
         Noise of ``"identity"`` (default 1e-2); ignored otherwise.
     input_shape : tuple, optional
@@ -200,7 +200,11 @@ class MPSModel(nn.Module):
             center = self.out_position if self.out_position is not None else len(dims) - 1
             tt = TensorTrain(cores, copy=False).canonicalize(center)
             cores = [np.array(c) for c in tt.cores]
-            cores[center] /= np.linalg.norm(cores[center])
+            # Unit Frobenius norm would leave outputs of ~1e-14 on 144 inputs (a dead start):
+            # the center alone carries the scale, calibrated like "random" to an RMS output of 1.
+            vals = tt_evaluate(TensorTrain(cores, copy=False), probe, emb, self.out_position)
+            rms = float(np.sqrt(np.mean(vals ** 2)))
+            cores[center] /= rms if np.isfinite(rms) and rms > 0 else np.linalg.norm(cores[center])
         return cores
 
     @classmethod
