@@ -74,3 +74,22 @@ def test_tensorize_adaptive_sketch_exact_on_all_points():
     ref = torch.softmax(model(torch.as_tensor(allx)), -1).sqrt().detach().numpy()
     tt = mps.to_tensor_train()
     np.testing.assert_allclose(tt_evaluate(tt, allx, "basis", info.out_position), ref, atol=1e-10)
+
+
+def test_tensorize_passes_the_adaptive_options_to_tt_rss():
+    """capture_tol and all_outputs reach tt_rss: the same evaluations and cores as calling it on the
+    network's function directly, and the options change the run."""
+    from tnfast import tt_rss
+    from tnfast.nn.tensorize import model_function
+
+    model = small_mlp(12, 4, seed=3, dtype=torch.float64)
+    x = np.random.default_rng(1).random((25, 12))
+    runs = {}
+    for opts in ({"capture_tol": 0.0, "all_outputs": False}, {"capture_tol": 4.0, "all_outputs": True}):
+        mps = tensorize(model, x, embedding="poly", rank=6, seed=0, sketch="adaptive", **opts)
+        tt, info = tt_rss(model_function(model), x, embedding="poly", rank=6, seed=0, sketch="adaptive", **opts)
+        assert mps.info.n_evals == info.n_evals
+        np.testing.assert_allclose(tt_evaluate(mps.to_tensor_train(), x, "poly", info.out_position),
+                                   tt_evaluate(tt, x, "poly", info.out_position), atol=1e-12)
+        runs[opts["capture_tol"]] = info.n_evals
+    assert runs[0.0] != runs[4.0]

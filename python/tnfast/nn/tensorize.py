@@ -86,7 +86,8 @@ def tensorize(model: torch.nn.Module, samples, *, softmax_sqrt: bool = True, emb
               cutoff=None, domain=None, domain_multiplier: int = 1, labels=None, out_position=None,
               batch_size: int = 4096, seed=None, dtype=np.float64, model_dtype=None, input_shape=None,
               device=None, verbose: bool = False, dim=None, executor=None, chunk_size=None, retries: int = 2,
-              sketch: str = "samples", oversample: int = 4, tail_tol: float = 1e-8):
+              sketch: str = "samples", oversample: int = 4, tail_tol: float = 1e-8, capture_tol: float = 0.1,
+              all_outputs: bool | None = None):
     """Tensorize a classifier ``x -> sqrt(softmax(model(x)))`` into an MPS with TT-RSS.
 
     Parameters
@@ -102,7 +103,7 @@ def tensorize(model: torch.nn.Module, samples, *, softmax_sqrt: bool = True, emb
         As in :func:`tnfast.tt_rss` (``rank`` defaults to 10).  With an executor the model
         travels to the workers pickled with the function (once per run on a Dask cluster);
         it is evaluated there in eval mode on ``device`` (see the README on torch threads).
-    dtype, verbose, dim, sketch, oversample, tail_tol
+    dtype, verbose, dim, sketch, oversample, tail_tol, capture_tol, all_outputs
         As in :func:`tnfast.tt_rss` (``rank`` defaults to 10); ``sketch="adaptive"`` asks the
         network for far fewer evaluations.
     model_dtype : torch.dtype, optional
@@ -142,7 +143,8 @@ def tensorize(model: torch.nn.Module, samples, *, softmax_sqrt: bool = True, emb
                           rank=rank, cutoff=cutoff, labels=labels, out_position=out_position,
                           batch_size=batch_size, seed=seed, dtype=dtype, verbose=verbose, dim=dim,
                           executor=executor, chunk_size=chunk_size, retries=retries,
-                          sketch=sketch, oversample=oversample, tail_tol=tail_tol)
+                          sketch=sketch, oversample=oversample, tail_tol=tail_tol, capture_tol=capture_tol,
+                          all_outputs=all_outputs)
     finally:
         model.train(was_training)
     mps = MPSModel.from_tensor_train(tt, info.embedding, info.out_position, domains=info.domains,
