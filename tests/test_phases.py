@@ -518,3 +518,26 @@ def test_diagram_crossings_locate_every_measured_curve():
     crossings, extrapolated = diagram_crossings(per_n)
     assert {c["from"] for c in crossings} == {"spt_order", "tt_spt_order"}
     assert set(extrapolated) == {"spt_order", "tt_spt_order"}
+
+
+def test_black_box_fidelity_estimate_sees_weight_away_from_the_samples():
+    """The Monte Carlo fidelity of a train with a normalized black box (its exact samples, the
+    train's exact norm) matches the exact fidelity, also for a train that agrees with the box on
+    its samples but holds extra weight on configurations the samples never reach."""
+    from tnfast import phases as P
+    from tnfast.experiments.phases import black_box_fidelity
+    from tnfast import TensorTrain
+
+    psi = P.aklt(10)
+    psi = TensorTrain([np.asarray(c) for c in psi.cores])
+    nrm = psi.norm()
+    psi = TensorTrain([np.asarray(c) / nrm ** (1 / psi.ndim) for c in psi.cores])
+    f = lambda x: psi.evaluate(np.rint(x).astype(np.int64))
+    x = P.sample(psi, 20000, seed=0)
+    assert black_box_fidelity(psi, f, x) == pytest.approx(1.0, abs=1e-9)  # zero variance: tt = f
+    # the same train plus weight on the all-"+1" configuration (AKLT amplitude 0 there: never sampled)
+    bump = TensorTrain([np.eye(3)[0].reshape(1, 3, 1) for _ in range(10)])
+    other = psi + 0.8 * bump
+    exact = P.fidelity(other, psi)
+    assert exact < 0.7
+    assert black_box_fidelity(other, f, x) == pytest.approx(exact, abs=1e-6)
