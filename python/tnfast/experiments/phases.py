@@ -33,9 +33,9 @@ network itself and replaced (at most twice, keeping the best) when the Monte Car
 their fidelity (:func:`black_box_fidelity`, over the network's own exact samples and the train's
 exact norm) is below 0.9: an error at samples misses the weight a train puts where samples never
 go (at n = 32 with 200 pivots a draw reached fidelity 0.12, and another 0.66 with a relative error
-of 0.105 at samples, with a network of fidelity 0.999); each point also records the network's Monte Carlo fidelity with the state.  The
-crossings of the tensorized-network curves are extrapolated like the DMRG ones.  The network
-has the state's total ``S^z`` built in (``--magnetization auto``: masked conditionals, so its
+of 0.105 at samples, with a network of fidelity 0.999); each point also records the network's
+Monte Carlo fidelity with the state.  The crossings of the tensorized-network curves are
+extrapolated like the DMRG ones.  The network has the state's total ``S^z`` built in (``--magnetization auto``: masked conditionals, so its
 amplitudes vanish outside the sector): TT-RSS evaluates the black box on spliced
 configurations (the prefix of one pivot, the suffix of another), almost all outside the
 sector, where an unconstrained network returns small nonzero values instead of the state's
