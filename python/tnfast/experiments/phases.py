@@ -35,8 +35,8 @@ exact norm) is below 0.9: an error at samples misses the weight a train puts whe
 go (at n = 32 with 200 pivots a draw reached fidelity 0.12, and another 0.66 with a relative error
 of 0.105 at samples, with a network of fidelity 0.999); each point also records the network's
 Monte Carlo fidelity with the state.  The crossings of the tensorized-network curves are
-extrapolated like the DMRG ones.  The network has the state's total ``S^z`` built in (``--magnetization auto``: masked conditionals, so its
-amplitudes vanish outside the sector): TT-RSS evaluates the black box on spliced
+extrapolated like the DMRG ones.  The network has the state's total ``S^z`` built in
+(``--magnetization auto``: masked conditionals, so its amplitudes vanish outside the sector): TT-RSS evaluates the black box on spliced
 configurations (the prefix of one pivot, the suffix of another), almost all outside the
 sector, where an unconstrained network returns small nonzero values instead of the state's
 zeros; at n = 16, D = 0.9 those values took the tensor train's fidelity from the network's
