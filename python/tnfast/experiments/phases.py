@@ -30,8 +30,8 @@ but an ``ar-marshall`` network (:func:`tnfast.experiments.phases_network.train_o
 trained by maximum likelihood on ``--train-samples`` exact samples of it (``--epochs``,
 ``--hidden``); the pivots are drawn from the DMRG state and the draw is checked against the
 network itself and replaced (at most twice, keeping the best) when the Monte Carlo estimate of
-their fidelity (:func:`black_box_fidelity`, over the network's own exact samples and the train's
-exact norm) is below 0.9: an error at samples misses the weight a train puts where samples never
+their fidelity (:func:`~tnfast.experiments.phases_network.autoregressive_fidelity`, over exact
+samples of the normalized train, where the network is evaluated) is below 0.9: an error at samples misses the weight a train puts where samples never
 go (at n = 32 with 200 pivots a draw reached fidelity 0.12, and another 0.66 with a relative error
 of 0.105 at samples, with a network of fidelity 0.999); each point also records the network's
 Monte Carlo fidelity with the state.  The crossings of the tensorized-network curves are
@@ -268,13 +268,12 @@ def _tensorize_point(psi, n, D, block, n_samples, rss_rank, seed, retries, edge_
     """TT-RSS of one DMRG state (rank = its bond unless given), pivots from |psi|^2 plus edge
     completions; the draw is checked on fresh samples and replaced when its relative error
     there exceeds 0.2 (at most ``retries`` times, keeping the best).  ``f``: the black box
-    tensorized instead of the state's amplitudes (a network trained on it); the check still
-    compares with the state."""
+    tensorized instead of the state's amplitudes (a normalized network trained on it); its
+    train is checked instead by their Monte Carlo fidelity, redrawn below 0.9."""
     from tnfast import phases as P
 
     t0 = time.perf_counter()
     rank = rss_rank or max(psi.bond_dims)
-    sampler = getattr(f, "net", None)  # a network that samples its own |f|^2 (normalized)
     best = None
     for attempt in range(1 + retries):
         tt, rinfo, _ = tensorize_state(psi, n_samples, rank, seed=seed + int(round(1000 * D)) + 7919 * attempt,
@@ -284,14 +283,16 @@ def _tensorize_point(psi, n, D, block, n_samples, rss_rank, seed, retries, edge_
         tv = tt.evaluate(xv)  # up to the global sign (a network's sign is the Marshall sign's)
         val_err = float(min(np.linalg.norm(tv - yv), np.linalg.norm(tv + yv)) / np.linalg.norm(yv))
         fid_est = None
-        if sampler is not None:
-            fid_est = black_box_fidelity(tt, f, sampler.sample(VALIDATION_SAMPLES, seed=seed + 5 + attempt).numpy())
+        if f is not None:  # a normalized network: Monte Carlo fidelity over the train's own samples
+            from .phases_network import autoregressive_fidelity
+
+            fid_est = autoregressive_fidelity(f, tt, n_eval=VALIDATION_SAMPLES, seed=seed + 5 + attempt)[0]
             score = 1.0 - fid_est  # the error samples cannot show: weight the train puts where they never go
         else:
             score = val_err
         if best is None or score < best[2]:
             best = (tt, rinfo, score, attempt, val_err, fid_est)
-        if score < (0.1 if sampler is not None else 0.2):
+        if score < (0.1 if f is not None else 0.2):
             break
     tt, rinfo, _, attempt, val_err, fid_est = best
     try:
@@ -305,20 +306,6 @@ def _tensorize_point(psi, n, D, block, n_samples, rss_rank, seed, retries, edge_
 
 VALIDATION_SAMPLES = 4000
 
-
-def black_box_fidelity(tt, f, x):
-    """Monte Carlo estimate of the fidelity of a tensor train with a normalized black box ``f``
-    from exact samples ``x`` of ``|f|^2``: ``<f|tt> = E_x[tt(x) / f(x)]`` and ``<tt|tt>`` exactly,
-    so ``F = E_x[tt(x) / f(x)]^2 / <tt|tt>``.  Unlike an error at samples, it sees the weight the
-    train puts on configurations the samples never reach (through its exact norm)."""
-    x = np.asarray(x)
-    fx = f(x.astype(np.float64))
-    ok = fx != 0
-    if not ok.any():
-        return 0.0
-    m = float(np.mean(tt.evaluate(x[ok]) / fx[ok]))
-    nrm = float(tt.norm())
-    return m * m / (nrm * nrm) if nrm > 0 else 0.0
 
 
 def run_diagram(sizes=(16, 24, 32), Ds=None, bond_dim=32, sweeps=8, n_samples=200, rss_rank=None, seed=0,
